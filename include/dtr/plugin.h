@@ -1,0 +1,255 @@
+/*
+ * dtr/plugin.h -- the plugin ABI of the Dagtilbudsregister gateway.
+ *
+ * This header is the only one a plugin includes (with <jansson.h>, whose json_t
+ * is part of the ABI). It is the authoritative documentation of the ABI: every
+ * type, field and function says what it does, who owns what and on which
+ * thread it is called.
+ *
+ * Versioning (as Varnish's vrt.h and SQLite's sqlite3ext.h):
+ *   - DTR_ABI_MAJOR changes when anything already here changes meaning, order
+ *     or signature. The host refuses a plugin built for another major.
+ *   - DTR_ABI_MINOR grows when something is appended: a function at the end
+ *     of dtr_host_api, a field at the end of dtr_plugin_descriptor. The host
+ *     refuses a plugin built for a newer minor than its own (the plugin might
+ *     call functions the host does not have); an older minor runs as it is.
+ *   - Both tables carry their own size (struct_size), so each side knows how
+ *     much of the other's table exists.
+ *
+ * Threads: the host runs one libuv loop thread. Every plugin callback
+ * (init, start, stop, free, route handlers, timers, work "done" callbacks,
+ * consumer deliveries) is called on that loop thread, except the "work"
+ * callback of dtr_host_api.work_submit, which runs on a pool thread. Every
+ * host function must be called on the loop thread unless its comment says
+ * otherwise (only log() may be called from any thread).
+ *
+ * Changelog
+ *   1.0  first version: routes, asynchronous and streamed answers, work
+ *        queue, timers, the loop, logger.
+ */
+#ifndef DTR_PLUGIN_H
+#define DTR_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DTR_ABI_MAJOR 1
+#define DTR_ABI_MINOR 0
+
+/* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor. */
+#define DTR_PLUGIN_SYMBOL "dtr_plugin"
+
+/* One status convention for every callback and host function that can fail.
+ * A function returning DTR_ERROR or DTR_DECLINED fills the caller's error
+ * text when it is given one. */
+typedef enum dtr_status {
+    DTR_OK = 0,        /* done */
+    DTR_DECLINED = 1,  /* not mine / refused on purpose (bad config, not this route) */
+    DTR_RETRY = 2,     /* temporarily unable: try again later (consumers: back off) */
+    DTR_ERROR = -1     /* failed; the error text says why */
+} dtr_status;
+
+/* Kinds, a bitmask: one plugin may be several. */
+enum {
+    DTR_KIND_PROTOCOL = 1u << 0, /* registers routes, turns a wire format into commands */
+    DTR_KIND_CONSUMER = 1u << 1, /* receives hændelser in order with a durable cursor */
+    DTR_KIND_FORMAT = 1u << 2    /* reads and writes bulk files (import/export) */
+};
+
+/* Log levels for dtr_host_api.log. */
+typedef enum dtr_log_level { DTR_LOG_DEBUG = 0, DTR_LOG_INFO, DTR_LOG_WARN, DTR_LOG_ERROR } dtr_log_level;
+
+/* Opaque handles; the host owns all of them.
+ *   dtr_plugin   one loaded plugin instance: the host's handle for "who is
+ *                calling". Valid from init until free returns.
+ *   dtr_request  one HTTP request and its answer. Valid from the moment the
+ *                handler is called until the plugin ends the answer
+ *                (respond/stream_end) or the abort callback has run,
+ *                whichever comes first.
+ *   dtr_timer    a timer started with timer_start; valid until timer_stop.
+ */
+typedef struct dtr_plugin dtr_plugin;
+typedef struct dtr_request dtr_request;
+typedef struct dtr_timer dtr_timer;
+
+/* A route handler. Called on the loop thread once the whole request (headers
+ * and body, within the limits) has arrived. The handler answers now or later:
+ * it must eventually call respond(), or stream_begin() ... stream_end(), on
+ * req exactly once, unless the request is aborted first (see on_abort).
+ * Returning DTR_ERROR without having answered makes the host answer 500. */
+typedef dtr_status (*dtr_route_fn)(dtr_request *req, void *udata);
+
+/* Called when the client went away (or the send timeout fired) before the
+ * plugin ended its answer. After it returns, req is gone: the plugin must not
+ * touch it again (cancel the work that would have answered it). */
+typedef void (*dtr_abort_fn)(dtr_request *req, void *udata);
+
+/* Called when a streamed answer's unsent bytes fell below the low-water
+ * mark: the plugin may write more. */
+typedef void (*dtr_drain_fn)(dtr_request *req, void *udata);
+
+/* Work queue: work runs on a pool thread (it must not call host functions
+ * other than log); done runs afterwards on the loop thread with status 0, or
+ * with a negative value when the work was cancelled before it ran. */
+typedef void (*dtr_work_fn)(void *udata);
+typedef void (*dtr_work_done_fn)(void *udata, int status);
+
+/* Timer callback, on the loop thread. */
+typedef void (*dtr_timer_fn)(dtr_timer *timer, void *udata);
+
+/* The host API table, handed to init. Append-only: new functions go at the
+ * end, with a minor version bump; a plugin checks struct_size (or abi_minor)
+ * before it calls a function newer than the minor it was built for. The
+ * table is const and lives as long as the process. */
+typedef struct dtr_host_api {
+    uint32_t abi_major;   /* the host's DTR_ABI_MAJOR */
+    uint32_t abi_minor;   /* the host's DTR_ABI_MINOR */
+    uint32_t struct_size; /* sizeof(dtr_host_api) in the host */
+
+    /* --- logging (1.0) --------------------------------------------------- */
+
+    /* Writes one log line, tagged with the plugin's name, through the host's
+     * buffered logger (never blocks). printf-style; any thread. */
+    void (*log)(dtr_plugin *self, dtr_log_level level, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+    /* --- routes (1.0) ---------------------------------------------------- */
+
+    /* Registers a route: method ("GET", "POST", "PATCH", "DELETE", "PUT") and
+     * a path pattern of literal segments and {param} segments, e.g.
+     * "/v1/daginstitutioner/{nummer}/nedlaeg". A GET route answers HEAD too.
+     * max_body_bytes bounds the request body (0: the config's
+     * limits.max_body_bytes). Only during init or start. The host refuses a
+     * route that duplicates or is ambiguous with one already registered and
+     * names both plugins in err; the start then stops. */
+    dtr_status (*route_add)(dtr_plugin *self, const char *method, const char *pattern,
+                            size_t max_body_bytes, dtr_route_fn fn, void *udata, char *err,
+                            size_t errlen);
+
+    /* --- reading a request (1.0) ------------------------------------------
+     * Every string returned is owned by the request: valid until the answer
+     * ends or the request is aborted. Never NULL where a comment says so. */
+
+    /* The method, upper case ("GET"; HEAD requests report "HEAD"). Never NULL. */
+    const char *(*req_method)(dtr_request *req);
+    /* The path without the query string, percent-decoded. Never NULL. */
+    const char *(*req_path)(dtr_request *req);
+    /* The value of the {name} segment of the matched pattern, percent-decoded;
+     * NULL when the pattern has no such segment. */
+    const char *(*req_param)(dtr_request *req, const char *name);
+    /* The first value of the query parameter name, percent-decoded ('+' is a
+     * space); NULL when absent. */
+    const char *(*req_query)(dtr_request *req, const char *name);
+    /* The value of a request header (name case-insensitive); NULL when absent.
+     * A header sent several times is joined with ", ". */
+    const char *(*req_header)(dtr_request *req, const char *name);
+    /* The request body (not NUL-terminated; *len set), NULL with *len 0 when
+     * there is none. */
+    const unsigned char *(*req_body)(dtr_request *req, size_t *len);
+    /* The request id: the client's X-Request-Id, or one the host made. It is
+     * also sent back in the answer. Never NULL. */
+    const char *(*req_id)(dtr_request *req);
+    /* Marks who the request is from, for the access log ("clientId"). The host
+     * copies id. */
+    void (*req_set_client)(dtr_request *req, const char *id);
+
+    /* --- answering (1.0) ------------------------------------------------- */
+
+    /* Adds a header to the answer; before respond/stream_begin only. The host
+     * copies name and value. Content-Length, Date, Connection and
+     * X-Request-Id are the host's own. */
+    void (*resp_header)(dtr_request *req, const char *name, const char *value);
+    /* Answers in one piece: status, Content-Type (NULL: none) and body
+     * (copied; NULL with len 0 for none). For HEAD the host sends the headers
+     * only. Ends the request: req is gone after the call. */
+    void (*respond)(dtr_request *req, int status, const char *content_type, const void *body,
+                    size_t len);
+    /* Answers with a problem+json body (RFC 9457): status, one fejl entry
+     * {kode, felt (may be NULL), tekst} and detail = tekst. Ends the request. */
+    void (*respond_problem)(dtr_request *req, int status, const char *kode, const char *felt,
+                            const char *tekst);
+    /* Answers with a JSON body: the host dumps json (compact, UTF-8) and takes
+     * the reference (steals it). content_type NULL means application/json. Ends
+     * the request. */
+    void (*respond_json)(dtr_request *req, int status, const char *content_type, json_t *json);
+
+    /* Streams an answer of unknown length (chunked transfer encoding). */
+    void (*stream_begin)(dtr_request *req, int status, const char *content_type);
+    /* Queues bytes (copied). Returns 1 while the unsent bytes are below the
+     * high-water mark, 0 when the plugin should wait for on_drain before
+     * writing more (writing more is allowed but grows memory). */
+    int (*stream_write)(dtr_request *req, const void *data, size_t len);
+    /* Ends a streamed answer. req is gone after the call. */
+    void (*stream_end)(dtr_request *req);
+
+    /* Sets the callback run when the client goes away before the answer
+     * ended. NULL clears it. */
+    void (*req_on_abort)(dtr_request *req, dtr_abort_fn fn, void *udata);
+    /* Sets the callback run when a streamed answer can take more bytes. */
+    void (*req_on_drain)(dtr_request *req, dtr_drain_fn fn, void *udata);
+
+    /* --- work queue, timers, the loop (1.0) -------------------------------- */
+
+    /* Runs work on the thread pool, then done on the loop. Returns DTR_OK or
+     * DTR_ERROR. udata is the caller's. */
+    dtr_status (*work_submit)(dtr_plugin *self, dtr_work_fn work, dtr_work_done_fn done,
+                              void *udata);
+    /* Starts a timer: fn after timeout_ms, then every repeat_ms (0: once).
+     * Returns NULL on failure. A one-shot timer stays allocated until
+     * timer_stop; timer_stop from inside its own callback is allowed. */
+    dtr_timer *(*timer_start)(dtr_plugin *self, uint64_t timeout_ms, uint64_t repeat_ms,
+                              dtr_timer_fn fn, void *udata);
+    /* Stops and frees a timer. */
+    void (*timer_stop)(dtr_timer *timer);
+    /* The host's uv_loop_t (as void * so that plugins that do not use libuv
+     * need not include uv.h), for libraries that integrate with libuv such as
+     * libcurl's multi-socket interface. Handles a plugin opens on it must be
+     * closed in its stop callback. */
+    void *(*loop)(dtr_plugin *self);
+    /* The data directory of this server (absolute path; never NULL). */
+    const char *(*data_dir)(dtr_plugin *self);
+} dtr_host_api;
+
+/* The descriptor a plugin exports as `const dtr_plugin_descriptor dtr_plugin`.
+ * The first three fields never move. Append-only beyond them, like the host
+ * table. */
+typedef struct dtr_plugin_descriptor {
+    uint32_t abi_major;   /* DTR_ABI_MAJOR the plugin was built with */
+    uint32_t abi_minor;   /* DTR_ABI_MINOR the plugin was built with */
+    uint32_t struct_size; /* sizeof(dtr_plugin_descriptor) in the plugin */
+    const char *name;     /* the plugin's name, e.g. "rest" */
+    const char *version;  /* the plugin's own version, e.g. "1.0.0" */
+    uint32_t kinds;       /* DTR_KIND_* bits */
+
+    /* Creates an instance with this plugin's config (its "config" subtree
+     * of dtr.json; borrowed: json_incref what you keep; an empty object when
+     * absent). Validates the config: on a bad key answers DTR_DECLINED with a
+     * message naming the key in err. May register routes. Stores its state in
+     * *state. On SIGHUP the host calls init again for a new instance with the
+     * new config; the old instance is stopped and freed when the new ones
+     * started. Required. */
+    dtr_status (*init)(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
+                       void **state, char *err, size_t errlen);
+    /* Starts the instance: timers, background work, outbound connections.
+     * May be NULL. After every plugin started, the server accepts requests
+     * and /readyz says ready. */
+    dtr_status (*start)(void *state, char *err, size_t errlen);
+    /* Stops the instance: no new work; close the handles opened on the loop.
+     * Requests in flight may still be answered. May be NULL. */
+    void (*stop)(void *state);
+    /* Frees the instance. Called once no request of this instance is in
+     * flight. May be NULL. */
+    void (*free)(void *state);
+} dtr_plugin_descriptor;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* DTR_PLUGIN_H */
