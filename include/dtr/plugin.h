@@ -25,7 +25,8 @@
  *
  * Changelog
  *   1.0  first version: routes, asynchronous and streamed answers, work
- *        queue, timers, the loop, logger.
+ *        queue, timers, the loop, logger, code lists; format plugins'
+ *        import_read / export_write / generate.
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -214,7 +215,56 @@ typedef struct dtr_host_api {
     void *(*loop)(dtr_plugin *self);
     /* The data directory of this server (absolute path; never NULL). */
     const char *(*data_dir)(dtr_plugin *self);
+
+    /* --- code lists (1.0) -------------------------------------------------- */
+
+    /* The text of a code in one of the register's code lists: list is
+     * "kommune", "ejerform", "lovgrundlag" or "institutionstype". Returns a
+     * static string (the exact texts of the register's export), or NULL for
+     * an unknown list or code. Any thread. */
+    const char *(*code_text)(const char *list, int kode);
 } dtr_host_api;
+
+/* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------
+ * A format plugin reads and writes the register's bulk files. The host drives
+ * it from the command line (dtr import, dtr export, dtr generate) and from
+ * its own routes; the plugin never touches the store directly. */
+
+/* Where import_read delivers what it reads. The host owns it. */
+typedef struct dtr_import_sink {
+    void *ctx;
+    /* One record read from a row, as a json_t with API.md's field names plus
+     * "nummer" and the parent number (and "aktivitetsstatus" as read), level
+     * 0 daginstitution, 1 anvisningsenhed, 2 alternativ adresse. Rows are
+     * delivered file by file, parents' files first. record is borrowed.
+     * Returns DTR_OK to go on, DTR_ERROR to stop reading. */
+    dtr_status (*record)(void *ctx, int level, json_t *record, const char *file, uint64_t line);
+    /* A row that could not be read into a record at all (broken quoting,
+     * wrong number of columns, invalid UTF-8, a number or code column that is
+     * not a number): file, line, the row's number when it could be read (else
+     * NULL) and the reason. */
+    void (*refuse)(void *ctx, const char *file, uint64_t line, const char *nummer,
+                   const char *reason);
+    /* Progress, may be NULL: bytes read so far and the total of all files. */
+    void (*progress)(void *ctx, uint64_t done, uint64_t total);
+} dtr_import_sink;
+
+/* Where export_write takes its records from. */
+typedef struct dtr_export_source {
+    void *ctx;
+    /* The next record of the level being written, in export order (by
+     * daginstitutionsNummer, then the row's own number), as stored (API.md
+     * field names, "status" included); NULL at the end. New reference: the
+     * plugin releases it. */
+    json_t *(*next)(void *ctx);
+} dtr_export_source;
+
+/* Where export_write and generate put bytes. */
+typedef struct dtr_byte_sink {
+    void *ctx;
+    /* Writes len bytes; DTR_ERROR stops the writer. */
+    dtr_status (*write)(void *ctx, const void *data, size_t len);
+} dtr_byte_sink;
 
 /* The descriptor a plugin exports as `const dtr_plugin_descriptor dtr_plugin`.
  * The first three fields never move. Append-only beyond them, like the host
@@ -246,6 +296,26 @@ typedef struct dtr_plugin_descriptor {
     /* Frees the instance. Called once no request of this instance is in
      * flight. May be NULL. */
     void (*free)(void *state);
+
+    /* --- format plugins (DTR_KIND_FORMAT); NULL otherwise -------------------- */
+
+    /* Reads the bulk files in dir (for the CSV layout: daginstitution.csv,
+     * anvisningsenhed.csv, alternativadresse.csv) streaming, with bounded
+     * memory, delivering every row to sink. DTR_ERROR (err filled) when a file
+     * cannot be read at all (missing, wrong column set). Loop thread or the
+     * CLI's main thread; blocking file I/O is allowed here. */
+    dtr_status (*import_read)(void *state, const char *dir, const dtr_import_sink *sink, char *err,
+                              size_t errlen);
+    /* Writes one file of the export: level 0, 1 or 2 (the layout's file for
+     * that level), records from src, bytes to out, with the layout's header. */
+    dtr_status (*export_write)(void *state, int level, const dtr_export_source *src,
+                               const dtr_byte_sink *out, char *err, size_t errlen);
+    /* The file name of level's file in the layout ("daginstitution.csv"). */
+    const char *(*export_file_name)(void *state, int level);
+    /* Writes a realistic synthetic register of `units` anvisningsenheder into
+     * outdir in the plugin's layout, deterministic for a seed. */
+    dtr_status (*generate)(void *state, uint64_t units, uint64_t seed, const char *outdir,
+                           char *err, size_t errlen);
 } dtr_plugin_descriptor;
 
 #ifdef __cplusplus
