@@ -54,9 +54,9 @@ typedef enum reg_role {
 
 /* Who asks. Borrowed by reg_decide. */
 typedef struct reg_actor {
-    const char *id;          /* client id, "system", "import" */
+    const char *id; /* client id, "system", "import" */
     reg_role role;
-    const int *kommuner;     /* the kommune role's scope */
+    const int *kommuner; /* the kommune role's scope */
     size_t n_kommuner;
 } reg_actor;
 
@@ -65,14 +65,14 @@ typedef struct reg_actor {
 typedef struct reg_command {
     reg_op op;
     reg_level level;
-    const char *nummer;      /* the target; NULL on create */
-    const json_t *body;      /* borrowed; see reg_op */
-    int64_t if_match;        /* the version If-Match names; -1 when absent */
-    const char *today;       /* "YYYY-MM-DD" in Europe/Copenhagen: the day of the request */
-    const char *now;         /* RFC 3339 UTC timestamp of the decision, for "opdateret" */
-    bool keep_numbers;       /* import: numbers given in the body are kept, virkningFra
-                                defaults to 2019-08-30; otherwise "nummer" in a body is
-                                SKRIVEBESKYTTET */
+    const char *nummer; /* the target; NULL on create */
+    const json_t *body; /* borrowed; see reg_op */
+    int64_t if_match;   /* the version If-Match names; -1 when absent */
+    const char *today;  /* "YYYY-MM-DD" in Europe/Copenhagen: the day of the request */
+    const char *now;    /* RFC 3339 UTC timestamp of the decision, for "opdateret" */
+    bool keep_numbers;  /* import: numbers given in the body are kept, virkningFra
+                           defaults to 2019-08-30; otherwise "nummer" in a body is
+                           SKRIVEBESKYTTET */
 } reg_command;
 
 /* What reg_decide may ask about the current state. The store implements it
@@ -117,8 +117,8 @@ typedef struct reg_change {
 #define REG_MAX_ERRORS 32
 
 typedef struct reg_decision {
-    int status;          /* 0: accepted (apply changes); else the HTTP status of the refusal:
-                            400, 403, 404, 409, 410, 412, 422, 503 */
+    int status; /* 0: accepted (apply changes); else the HTTP status of the refusal:
+                   400, 403, 404, 409, 410, 412, 422, 503 */
     size_t n_errors;
     reg_error errors[REG_MAX_ERRORS];
     size_t n_changes;
@@ -144,6 +144,8 @@ void reg_decision_clear(reg_decision *d);
  * between the last check and today. */
 bool reg_timed_change(const json_t *record, reg_level level, const char *last_checked_day,
                       const char *today, const char *now, reg_change *out);
+/* Releases a change's records (as reg_timed_change filled it) and zeroes it. */
+void reg_change_clear(reg_change *c);
 
 /* ---- derived values and code lists ------------------------------------- */
 
@@ -152,7 +154,7 @@ const char *reg_status(const json_t *record, const char *day);
 /* Whether the record is in effect on day. */
 bool reg_in_effect(const json_t *record, const char *day);
 
-const char *reg_level_name(reg_level level);      /* "daginstitution", ... "alternativAdresse" */
+const char *reg_level_name(reg_level level);         /* "daginstitution", ... "alternativAdresse" */
 const char *reg_level_parent_field(reg_level level); /* NULL, "daginstitutionsNummer", ... */
 
 typedef struct reg_code {
