@@ -1,7 +1,11 @@
 /*
- * decide.c -- reg_decide: errors, paths and the decision's memory.
- * (Interim: the command rules follow in the next commit.)
+ * decide.c -- reg_decide: finds the command's target (404 FINDES_IKKE, 410
+ * SLETTET), hands the command to its rule file (create.c, update.c,
+ * lifecycle.c) and owns what they share: errors and JSON paths, lookups
+ * through the caller's reg_state, the canonical stored record, the list of
+ * changes, the authorization and If-Match steps, and the decision's memory.
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,12 +50,183 @@ void reg_decision_clear(reg_decision *d)
     memset(d, 0, sizeof *d);
 }
 
+json_t *reg_lookup(reg_ctx *c, const char *nummer, reg_level level)
+{
+    if (!nummer || !c->state->get) return NULL;
+    reg_level found = level;
+    bool deleted = false;
+    json_t *r = c->state->get(c->state->ctx, nummer, &found, &deleted);
+    if (r && (deleted || found != level || !json_is_object(r))) {
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+json_t *reg_owner_dag(reg_ctx *c, reg_level level, const json_t *record)
+{
+    if (level == REG_DAGINSTITUTION) return json_incref((json_t *)record);
+    const char *parent = reg_str_field(record, reg_level_parent_field(level));
+    if (level == REG_ANVISNINGSENHED) return reg_lookup(c, parent, REG_DAGINSTITUTION);
+    json_t *unit = reg_lookup(c, parent, REG_ANVISNINGSENHED);
+    if (!unit) return NULL;
+    json_t *dag = reg_owner_dag(c, REG_ANVISNINGSENHED, unit);
+    json_decref(unit);
+    return dag;
+}
+
+json_t *reg_children_of(reg_ctx *c, const char *nummer, reg_level level)
+{
+    json_t *kids = c->state->children ? c->state->children(c->state->ctx, nummer, level) : NULL;
+    if (!json_is_array(kids)) {
+        json_decref(kids);
+        kids = json_array();
+    }
+    return kids;
+}
+
+json_t *reg_build_record(reg_level level, const char *nummer, const char *parent,
+                         const json_t *clean, const char *fra, const char *til, int64_t version,
+                         const char *now)
+{
+    json_t *r = json_object();
+    json_object_set_new(r, "nummer", json_string(nummer));
+    const char *parent_field = reg_level_parent_field(level);
+    if (parent_field)
+        json_object_set_new(r, parent_field, parent ? json_string(parent) : json_null());
+    for (const char *const *f = reg_field_names(level); *f; f++) {
+        json_t *v = json_object_get(clean, *f);
+        json_object_set_new(r, *f, v ? json_deep_copy(v) : json_null());
+    }
+    json_object_set_new(r, "virkningFra", fra ? json_string(fra) : json_null());
+    json_object_set_new(r, "virkningTil", til ? json_string(til) : json_null());
+    json_object_set_new(r, "version", json_integer(version));
+    json_object_set_new(r, "opdateret", now ? json_string(now) : json_null());
+    return r;
+}
+
+void reg_add_change(reg_ctx *c, reg_level level, const char *operation, const char *nummer,
+                    json_t *before, json_t *after)
+{
+    reg_decision *d = c->d;
+    if (d->n_changes == c->cap_changes) {
+        size_t cap = c->cap_changes ? c->cap_changes * 2 : 4;
+        reg_change *grown = realloc(d->changes, cap * sizeof *grown);
+        if (!grown) abort();
+        d->changes = grown;
+        c->cap_changes = cap;
+    }
+    reg_change *ch = &d->changes[d->n_changes++];
+    memset(ch, 0, sizeof *ch);
+    ch->level = level;
+    ch->operation = operation;
+    snprintf(ch->nummer, sizeof ch->nummer, "%s", nummer ? nummer : "");
+    ch->before = before;
+    ch->after = after;
+}
+
+bool reg_authorize(reg_ctx *c, const json_t *dag, const char *what)
+{
+    if (reg_may_write(c->actor, dag)) return true;
+    if (!reg_role_writes(c->actor))
+        reg_fail(c->d, 403, "IKKE_TILLADT", "", "rollen må ikke ændre registerets data");
+    else
+        reg_fail(c->d, 403, "IKKE_TILLADT", "", "%s ligger uden for klientens område", what);
+    return false;
+}
+
+bool reg_check_if_match(reg_ctx *c, const json_t *stored)
+{
+    if (c->cmd->if_match < 0) return true;
+    json_int_t version = json_integer_value(json_object_get(stored, "version"));
+    if (version == c->cmd->if_match) return true;
+    reg_fail(c->d, 412, "VERSIONSKONFLIKT", "",
+             "If-Match nævner version %" PRId64 ", men den gældende er %" JSON_INTEGER_FORMAT,
+             c->cmd->if_match, version);
+    return false;
+}
+
+bool reg_fields_differ(reg_level level, const json_t *clean, const json_t *stored)
+{
+    for (const char *const *f = reg_field_names(level); *f; f++) {
+        json_t *a = json_object_get(clean, *f);
+        json_t *b = json_object_get(stored, *f);
+        if (!json_equal(a ? a : json_null(), b ? b : json_null())) return true;
+    }
+    return false;
+}
+
+/* Finds the target of a command on an existing record: 404 FINDES_IKKE for
+ * an unknown number (or one of another level), 410 SLETTET for a deleted
+ * one. Returns a new reference or NULL after refusing. */
+static json_t *find_target(reg_ctx *c)
+{
+    const reg_command *cmd = c->cmd;
+    if (!cmd->nummer || !reg_nummer_valid(cmd->nummer) || !c->state->get) {
+        reg_fail(c->d, 404, "FINDES_IKKE", "", "%s findes ikke", cmd->nummer ? cmd->nummer : "");
+        return NULL;
+    }
+    reg_level level = cmd->level;
+    bool deleted = false;
+    json_t *r = c->state->get(c->state->ctx, cmd->nummer, &level, &deleted);
+    if (deleted) {
+        json_decref(r);
+        reg_fail(c->d, 410, "SLETTET", "", "%s er slettet", cmd->nummer);
+        return NULL;
+    }
+    if (!r || level != cmd->level || !json_is_object(r)) {
+        json_decref(r);
+        reg_fail(c->d, 404, "FINDES_IKKE", "", "%s findes ikke som %s", cmd->nummer,
+                 reg_level_name(cmd->level));
+        return NULL;
+    }
+    return r;
+}
+
 void reg_decide(const reg_command *cmd, const reg_state *state, const reg_actor *actor,
                 reg_decision *out)
 {
-    (void)cmd;
-    (void)state;
-    (void)actor;
     memset(out, 0, sizeof *out);
-    reg_fail(out, 503, "IKKE_KLAR", "", "interim build");
+    reg_ctx c = {.cmd = cmd, .state = state, .actor = actor, .d = out, .cap_changes = 0};
+    if (!cmd->today || !reg_date_valid(cmd->today) || !cmd->now) {
+        reg_fail(out, 400, "UGYLDIG_FORESPOERGSEL", "", "kommandoen mangler dagens dato");
+        return;
+    }
+    if (cmd->op == REG_OP_CREATE) {
+        reg_decide_create(&c);
+    } else {
+        json_t *stored = find_target(&c);
+        if (stored) {
+            switch (cmd->op) {
+            case REG_OP_UPDATE:
+                reg_decide_update(&c, stored);
+                break;
+            case REG_OP_CLOSE:
+                reg_decide_close(&c, stored);
+                break;
+            case REG_OP_DELETE:
+                reg_decide_delete(&c, stored);
+                break;
+            case REG_OP_MOVE:
+                reg_decide_move(&c, stored);
+                break;
+            case REG_OP_CREATE:
+                break;
+            }
+            json_decref(stored);
+        }
+    }
+    if (out->status != 0) {
+        for (size_t i = 0; i < out->n_changes; i++)
+            reg_change_clear(&out->changes[i]);
+        out->n_changes = 0;
+        free(out->changes);
+        out->changes = NULL;
+    }
+    /* The primary record: the target, or the top record a create made. */
+    out->primary = cmd->op == REG_OP_CREATE ? NULL : cmd->nummer;
+    if (out->n_changes > 0 && cmd->op == REG_OP_CREATE) out->primary = out->changes[0].nummer;
+    for (size_t i = 0; i < out->n_changes && cmd->op != REG_OP_CREATE; i++)
+        if (cmd->nummer && strcmp(out->changes[i].nummer, cmd->nummer) == 0)
+            out->primary = out->changes[i].nummer;
 }

@@ -48,6 +48,8 @@ bool reg_nummer_valid(const char *s);
 
 /* Whether key names a writable field of the level ("navn", "adresse", ...). */
 bool reg_is_field(reg_level level, const char *key);
+/* The names of the level's writable fields, NULL-terminated. */
+const char *const *reg_field_names(reg_level level);
 
 /* Validates the writable fields of a level found in candidate (an object;
  * other keys are left to the caller) and returns a new object holding every
@@ -77,6 +79,47 @@ const char *reg_check_nummer_field(const json_t *obj, const char *key, const cha
 bool reg_may_write(const reg_actor *actor, const json_t *dag);
 /* Whether the actor may write register data at all (not laeser, not admin). */
 bool reg_role_writes(const reg_actor *actor);
+
+/* ---- deciding (decide.c, create.c, update.c, lifecycle.c) ------------------ */
+
+/* One reg_decide call: the command, the state, the actor and the decision
+ * being filled. */
+typedef struct reg_ctx {
+    const reg_command *cmd;
+    const reg_state *state;
+    const reg_actor *actor;
+    reg_decision *d;
+    size_t cap_changes;
+} reg_ctx;
+
+/* Looks up a number of a given level: a new reference to its current record,
+ * or NULL when it is unknown, deleted or of another level. */
+json_t *reg_lookup(reg_ctx *c, const char *nummer, reg_level level);
+/* The daginstitution a record belongs to (itself, its parent or its
+ * grandparent): a new reference, or NULL when the chain is broken. */
+json_t *reg_owner_dag(reg_ctx *c, reg_level level, const json_t *record);
+/* The current children of a record (new reference, never NULL). */
+json_t *reg_children_of(reg_ctx *c, const char *nummer, reg_level level);
+/* Builds a stored record in canonical order: nummer, parent number, the
+ * level's fields (from clean), virkningFra, virkningTil, version, opdateret. */
+json_t *reg_build_record(reg_level level, const char *nummer, const char *parent,
+                         const json_t *clean, const char *fra, const char *til, int64_t version,
+                         const char *now);
+/* Appends a change; takes over before and after. */
+void reg_add_change(reg_ctx *c, reg_level level, const char *operation, const char *nummer,
+                    json_t *before, json_t *after);
+/* Whether the actor may write data owned by dag; reports 403 when not. */
+bool reg_authorize(reg_ctx *c, const json_t *dag, const char *what);
+/* Reports 412 when If-Match names another version than the stored one. */
+bool reg_check_if_match(reg_ctx *c, const json_t *stored);
+/* Whether any writable field of clean differs from the stored record. */
+bool reg_fields_differ(reg_level level, const json_t *clean, const json_t *stored);
+
+void reg_decide_create(reg_ctx *c);
+void reg_decide_update(reg_ctx *c, json_t *stored);
+void reg_decide_close(reg_ctx *c, json_t *stored);
+void reg_decide_delete(reg_ctx *c, json_t *stored);
+void reg_decide_move(reg_ctx *c, json_t *stored);
 
 /* ---- records ------------------------------------------------------------------ */
 

@@ -97,6 +97,25 @@ bool reg_is_field(reg_level level, const char *key)
     return false;
 }
 
+const char *const *reg_field_names(reg_level level)
+{
+    static const char *const daginstitution[] = {"navn", "ejerformKode", "lovgrundlagKode",
+                                                 "admKommuneKode", NULL};
+    static const char *const anvisningsenhed[] = {"navn",          "instType3", "adresse", "email",
+                                                  "telefonNummer", "cvrNummer", "pNummer", NULL};
+    static const char *const alternativ_adresse[] = {"navn", "adresse", "cvrNummer", "pNummer",
+                                                     NULL};
+    switch (level) {
+    case REG_DAGINSTITUTION:
+        return daginstitution;
+    case REG_ANVISNINGSENHED:
+        return anvisningsenhed;
+    case REG_ALTERNATIV_ADRESSE:
+        return alternativ_adresse;
+    }
+    return daginstitution;
+}
+
 /* Checks a JSON string: valid UTF-8 without NUL or control characters.
  * Returns its NFC form (malloc'd, the caller frees) and the number of
  * Unicode characters in it, or NULL after reporting UGYLDIGT_FORMAT. */
