@@ -1,0 +1,444 @@
+/*
+ * host.c -- the lifecycle of `dtr serve` (see host.h): start, SIGTERM
+ * drain, SIGHUP reload, on one libuv loop.
+ *
+ * Ownership: the host owns the loop, the config in force, the logger, the
+ * metrics, the endpoints, the plugin registry and the server. Plugin
+ * instances come in sets (plug_set, one per start or reload); the current
+ * set's router is the one installed in the server; a replaced set is
+ * retired and frees itself once nothing of it is in flight.
+ */
+#include "host.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <uv.h>
+
+#include "net/net.h"
+#include "ops/endpoints.h"
+#include "ops/log.h"
+#include "ops/metrics.h"
+#include "plugin/loader.h"
+#include "register/register.h"
+
+/* Time the plugins get to finish their work after the server closed its
+ * last connection, before the process gives up on them. */
+#define HOST_SHUTDOWN_GRACE_MS 2000
+
+typedef struct host {
+    uv_loop_t loop;
+    host_options opts;
+    cfg_config *cfg; /* the config in force */
+    char data_dir[PATH_MAX];
+    ops_log *log;
+    ops_metrics *metrics;
+    ops_endpoints *endpoints;
+    plug_registry *reg;
+    plug_set *current; /* the installed set */
+    size_t retiring;   /* retired sets not yet gone */
+    net_server *server;
+    uv_signal_t sigterm, sigint, sighup;
+    uv_timer_t deadline;
+    bool signals_open;
+    bool shutting_down;
+    bool server_done;
+    unsigned reloads, reload_failures;
+} host;
+
+__attribute__((format(printf, 3, 4))) static int host_fail(char *err, size_t errlen,
+                                                           const char *fmt, ...)
+{
+    if (err && errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* ---- config and data directory ------------------------------------------ */
+
+cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
+{
+    const char *path = opts->config_path ? opts->config_path : CFG_DEFAULT_PATH;
+    cfg_config *cfg = cfg_load(path, err, errlen);
+    if (!cfg) return NULL;
+    if (opts->data_dir) cfg_set_data_dir(cfg, opts->data_dir);
+    if (opts->listen) cfg_set_listen(cfg, opts->listen);
+    return cfg;
+}
+
+/* mkdir -p: each missing component in turn. */
+int host_prepare_data_dir(const char *dir, char *abs, size_t abslen, char *err, size_t errlen)
+{
+    char path[PATH_MAX];
+    if (!dir || !*dir || strlen(dir) >= sizeof path)
+        return host_fail(err, errlen, "data directory: bad path \"%s\"", dir ? dir : "");
+    strcpy(path, dir);
+    for (char *p = path + 1;; p++) {
+        if (*p != '/' && *p != '\0') continue;
+        char saved = *p;
+        *p = '\0';
+        if (mkdir(path, 0750) != 0 && errno != EEXIST)
+            return host_fail(err, errlen, "data directory: cannot create %s: %s", path,
+                             strerror(errno));
+        *p = saved;
+        if (saved == '\0') break;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return host_fail(err, errlen, "data directory: %s is not a directory", dir);
+    char real[PATH_MAX];
+    if (!realpath(dir, real))
+        return host_fail(err, errlen, "data directory: cannot resolve %s: %s", dir,
+                         strerror(errno));
+    if (strlen(real) >= abslen) return host_fail(err, errlen, "data directory: path too long");
+    strcpy(abs, real);
+    return 0;
+}
+
+/* ---- host services of other modules ------------------------------------ */
+
+/* dtr_host_api.code_text: the register's code lists by the names the ABI
+ * uses. Any thread (the lists are constant). */
+static const char *host_code_text(const char *list, int kode)
+{
+    const reg_code *codes;
+    size_t n = 0;
+    if (!list) return NULL;
+    if (strcmp(list, "kommune") == 0)
+        codes = reg_kommuner(&n);
+    else if (strcmp(list, "ejerform") == 0)
+        codes = reg_ejerformer(&n);
+    else if (strcmp(list, "lovgrundlag") == 0)
+        codes = reg_lovgrundlag(&n);
+    else if (strcmp(list, "institutionstype") == 0)
+        codes = reg_institutionstyper(&n);
+    else
+        return NULL;
+    return reg_code_text(codes, n, kode);
+}
+
+/* ---- readiness and metrics ---------------------------------------------- */
+
+static bool host_plugins_ready(void *udata, char *why, size_t whylen)
+{
+    host *h = udata;
+    if (h->shutting_down) {
+        snprintf(why, whylen, "shutting down");
+        return false;
+    }
+    if (!h->current || !plug_set_started(h->current)) {
+        snprintf(why, whylen, "plugins not started");
+        return false;
+    }
+    return true;
+}
+
+static void host_metrics_hook(void *udata, ops_metrics *m)
+{
+    host *h = udata;
+    if (h->server) ops_metrics_set_connections(m, net_server_connections(h->server));
+    ops_metrics_set(m, "dtr_plugins_running", "gauge", "Plugin instances serving.",
+                    h->current ? (double)plug_set_count(h->current) : 0);
+    ops_metrics_set(m, "dtr_reloads_total", "counter", "Configuration reloads applied (SIGHUP).",
+                    h->reloads);
+    ops_metrics_set(m, "dtr_reload_failures_total", "counter",
+                    "Configuration reloads refused (SIGHUP); the running config stayed.",
+                    h->reload_failures);
+}
+
+/* ---- sets --------------------------------------------------------------- */
+
+static void host_maybe_finish(host *h);
+
+static void host_set_gone(void *udata)
+{
+    host *h = udata;
+    h->retiring--;
+    host_maybe_finish(h);
+}
+
+static void host_retire(host *h, plug_set *set)
+{
+    h->retiring++;
+    plug_set_retire(set, host_set_gone, h);
+}
+
+/* Builds one generation: the core's routes, then every plugin of cfg loaded,
+ * initialised and started in config order. NULL with the reason in err
+ * (the half-built set is retired). */
+static plug_set *host_build_set(host *h, const cfg_config *cfg, char *err, size_t errlen)
+{
+    static const struct {
+        const char *pattern;
+        dtr_route_fn fn;
+    } core_routes[] = {
+        {"/healthz", ops_endpoint_healthz},
+        {"/readyz", ops_endpoint_readyz},
+        {"/metrics", ops_endpoint_metrics},
+    };
+    plug_set *set = plug_set_new(h->reg);
+    for (size_t i = 0; i < sizeof core_routes / sizeof core_routes[0]; i++) {
+        if (plug_set_add_core_route(set, "GET", core_routes[i].pattern, core_routes[i].fn,
+                                    h->endpoints, err, errlen) != DTR_OK)
+            goto fail;
+    }
+    for (size_t i = 0; i < cfg->nplugins; i++) {
+        const cfg_plugin *p = &cfg->plugins[i];
+        char path[PATH_MAX];
+        if (!cfg_plugin_path(cfg, p, path, sizeof path)) {
+            host_fail(err, errlen, "plugin \"%s\": path too long", p->name);
+            goto fail;
+        }
+        if (plug_set_add(set, p->name, path, p->config, err, errlen) != DTR_OK) goto fail;
+    }
+    if (plug_set_start(set, err, errlen) != DTR_OK) goto fail;
+    return set;
+fail:
+    host_retire(h, set);
+    return NULL;
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+/* SIGHUP: everything or nothing. The running set keeps serving unless the
+ * whole new one started. */
+static void host_reload(host *h)
+{
+    char err[1024];
+    if (h->shutting_down) return;
+    ops_log_write(h->log, OPS_LOG_INFO, "host", "SIGHUP: reloading %s",
+                  h->opts.config_path ? h->opts.config_path : CFG_DEFAULT_PATH);
+    cfg_config *cfg = host_load_config(&h->opts, err, sizeof err);
+    if (!cfg) {
+        h->reload_failures++;
+        ops_log_write(h->log, OPS_LOG_ERROR, "host", "reload refused, the running config stays: %s",
+                      err);
+        return;
+    }
+    if (strcmp(cfg->listen, h->cfg->listen) != 0)
+        ops_log_write(h->log, OPS_LOG_WARN, "host",
+                      "reload: listen changed from %s to %s; a reload does not move the "
+                      "listener (restart to apply)",
+                      h->cfg->listen, cfg->listen);
+    if (strcmp(cfg->data_dir, h->cfg->data_dir) != 0)
+        ops_log_write(h->log, OPS_LOG_WARN, "host",
+                      "reload: data_dir changed from %s to %s; a reload keeps the data "
+                      "directory (restart to apply)",
+                      h->cfg->data_dir, cfg->data_dir);
+    cfg_set_listen(cfg, h->cfg->listen);
+    cfg_set_data_dir(cfg, h->cfg->data_dir);
+
+    plug_set *set = host_build_set(h, cfg, err, sizeof err);
+    if (!set) {
+        h->reload_failures++;
+        ops_log_write(h->log, OPS_LOG_ERROR, "host", "reload refused, the running plugins stay: %s",
+                      err);
+        cfg_free(cfg);
+        return;
+    }
+    net_server_set_router(h->server, plug_set_router(set));
+    net_server_set_limits(h->server, &cfg->limits);
+    plug_set *old = h->current;
+    h->current = set;
+    host_retire(h, old);
+    cfg_free(h->cfg);
+    h->cfg = cfg;
+    h->reloads++;
+    ops_log_write(h->log, OPS_LOG_INFO, "host", "reloaded: %zu plugin(s) running",
+                  plug_set_count(set));
+}
+
+/* ---- shutdown ----------------------------------------------------------- */
+
+static void host_handle_closed(uv_handle_t *handle)
+{
+    (void)handle;
+}
+
+/* Closes the last handles once the server is done and every set is gone:
+ * uv_run then returns. */
+static void host_maybe_finish(host *h)
+{
+    if (!h->shutting_down || !h->server_done || h->retiring || h->current) return;
+    if (!h->signals_open) return;
+    h->signals_open = false;
+    uv_close((uv_handle_t *)&h->sigterm, host_handle_closed);
+    uv_close((uv_handle_t *)&h->sigint, host_handle_closed);
+    uv_close((uv_handle_t *)&h->sighup, host_handle_closed);
+    uv_close((uv_handle_t *)&h->deadline, host_handle_closed);
+}
+
+/* The server closed its last connection (or cut the rest at the timeout):
+ * now the plugins stop and are freed. */
+static void host_server_done(void *udata)
+{
+    host *h = udata;
+    h->server_done = true;
+    ops_log_write(h->log, OPS_LOG_INFO, "host", "connections closed; stopping plugins");
+    plug_set *set = h->current;
+    h->current = NULL;
+    if (set) host_retire(h, set);
+    host_maybe_finish(h);
+}
+
+/* The plugins did not finish their work in time after the server was done:
+ * the process leaves without them (their work may still run on the pool). */
+static void host_deadline_cb(uv_timer_t *t)
+{
+    host *h = t->data;
+    ops_log_write(h->log, OPS_LOG_ERROR, "host",
+                  "shutdown: %zu plugin instance(s) still busy after the shutdown timeout; "
+                  "exiting without them",
+                  plug_registry_live_instances(h->reg));
+    ops_log_free(h->log);
+    fflush(stdout);
+    _exit(1);
+}
+
+static void host_begin_shutdown(host *h, const char *why)
+{
+    if (h->shutting_down) {
+        ops_log_write(h->log, OPS_LOG_INFO, "host", "%s: already shutting down", why);
+        return;
+    }
+    h->shutting_down = true;
+    ops_log_write(h->log, OPS_LOG_INFO, "host",
+                  "%s: shutting down (requests in flight get %llu ms)", why,
+                  (unsigned long long)h->cfg->limits.shutdown_timeout_ms);
+    uv_timer_start(&h->deadline, host_deadline_cb,
+                   h->cfg->limits.shutdown_timeout_ms + HOST_SHUTDOWN_GRACE_MS, 0);
+    net_server_shutdown(h->server, host_server_done, h);
+}
+
+static void host_signal_cb(uv_signal_t *s, int signum)
+{
+    host *h = s->data;
+    if (signum == SIGHUP)
+        host_reload(h);
+    else
+        host_begin_shutdown(h, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ---- serve -------------------------------------------------------------- */
+
+/* Runs the loop until every retired set is gone (used on the refusal
+ * paths, where no signal handle keeps the loop alive). */
+static void host_drain_sets(host *h)
+{
+    while (h->retiring)
+        uv_run(&h->loop, UV_RUN_ONCE);
+}
+
+/* The server of a refused start closed its handles. */
+static void host_server_closed(void *udata)
+{
+    host *h = udata;
+    h->server_done = true;
+}
+
+static void host_print_listening(const char *listen, int port)
+{
+    char hostpart[256];
+    int ignored;
+    if (!cfg_parse_listen(listen, hostpart, sizeof hostpart, &ignored))
+        snprintf(hostpart, sizeof hostpart, "127.0.0.1");
+    if (strchr(hostpart, ':'))
+        printf("listening on http://[%s]:%d\n", hostpart, port);
+    else
+        printf("listening on http://%s:%d\n", hostpart, port);
+    fflush(stdout);
+}
+
+static void host_start_signal(host *h, uv_signal_t *s, int signum)
+{
+    uv_signal_init(&h->loop, s);
+    s->data = h;
+    uv_signal_start(s, host_signal_cb, signum);
+}
+
+int host_serve(const host_options *opts, char *err, size_t errlen)
+{
+    host h;
+    memset(&h, 0, sizeof h);
+    h.opts = *opts;
+    h.cfg = host_load_config(opts, err, errlen);
+    if (!h.cfg) return 1;
+    if (host_prepare_data_dir(h.cfg->data_dir, h.data_dir, sizeof h.data_dir, err, errlen) != 0) {
+        cfg_free(h.cfg);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&h.loop);
+    h.log = ops_log_new(2, OPS_LOG_INFO);
+    h.metrics = ops_metrics_new();
+    h.reg = plug_registry_new(&h.loop, h.log, h.data_dir);
+    plug_registry_api_edit(h.reg)->code_text = host_code_text;
+    h.endpoints = ops_endpoints_new(plug_registry_api(h.reg), h.metrics);
+    ops_endpoints_add_ready_check(h.endpoints, "plugins", host_plugins_ready, &h);
+    ops_endpoints_add_metrics_hook(h.endpoints, host_metrics_hook, &h);
+
+    int code = 0;
+    h.current = host_build_set(&h, h.cfg, err, errlen);
+    if (!h.current) {
+        code = 1;
+    } else {
+        h.server = net_server_new(&h.loop, &h.cfg->limits, h.log, h.metrics);
+        if (!h.server) {
+            host_fail(err, errlen, "cannot create the HTTP server");
+            code = 1;
+        } else {
+            net_server_set_router(h.server, plug_set_router(h.current));
+            char why[512] = "";
+            if (net_server_listen(h.server, h.cfg->listen, why, sizeof why) != 0) {
+                host_fail(err, errlen, "cannot listen on %s: %s", h.cfg->listen, why);
+                code = 1;
+            }
+        }
+        if (code != 0) {
+            host_retire(&h, h.current);
+            h.current = NULL;
+            if (h.server) {
+                net_server_shutdown(h.server, host_server_closed, &h);
+                while (!h.server_done)
+                    uv_run(&h.loop, UV_RUN_ONCE);
+            }
+        }
+    }
+    if (code == 0) {
+        uv_timer_init(&h.loop, &h.deadline);
+        h.deadline.data = &h;
+        host_start_signal(&h, &h.sigterm, SIGTERM);
+        host_start_signal(&h, &h.sigint, SIGINT);
+        host_start_signal(&h, &h.sighup, SIGHUP);
+        h.signals_open = true;
+        ops_log_write(h.log, OPS_LOG_INFO, "host", "serving %zu plugin(s); data in %s",
+                      plug_set_count(h.current), h.data_dir);
+        host_print_listening(h.cfg->listen, net_server_port(h.server));
+        uv_run(&h.loop, UV_RUN_DEFAULT);
+        ops_log_write(h.log, OPS_LOG_INFO, "host", "stopped");
+    }
+    host_drain_sets(&h);
+    if (h.server) net_server_free(h.server);
+    ops_endpoints_free(h.endpoints);
+    plug_registry_free(h.reg);
+    ops_metrics_free(h.metrics);
+    ops_log_free(h.log);
+    if (uv_loop_close(&h.loop) != 0) {
+        uv_run(&h.loop, UV_RUN_NOWAIT); /* close callbacks still queued */
+        uv_loop_close(&h.loop);
+    }
+    cfg_free(h.cfg);
+    return code;
+}

@@ -1,0 +1,239 @@
+/*
+ * main.c -- the command line: `dtr <command> [flags] [args]`.
+ *
+ * Commands are rows of one table (cli_commands): a name, the flags it takes
+ * beside the common --config FILE and --data DIR, how many positional
+ * arguments, a help text, and the function that runs it. Parsing is the
+ * same for every command: flags may come anywhere after the command's name,
+ * as "--flag value" or "--flag=value"; "--" ends the flags. A new command
+ * (import, export, client, audit, check, generate) is one more row and one
+ * function.
+ *
+ * Exit codes (API.md): 0 success, 1 refused operation, 2 bad usage; a
+ * refusal or a usage error prints one line on stderr.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dtr/plugin.h"
+#include "host.h"
+
+enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2 };
+
+#define CLI_MAX_FLAGS 8
+#define CLI_MAX_ARGS 8
+
+/* A flag of one command. */
+typedef struct cli_flag {
+    const char *name;    /* "--listen" */
+    const char *metavar; /* "HOST:PORT"; NULL for a flag without a value */
+    const char *help;
+} cli_flag;
+
+/* What the parser found for one invocation. */
+typedef struct cli_invocation {
+    const struct cli_command *cmd;
+    const char *config_path;                /* --config, NULL when not given */
+    const char *data_dir;                   /* --data, NULL when not given */
+    const char *flag_values[CLI_MAX_FLAGS]; /* by index in cmd->flags; "" for a set switch */
+    const char *args[CLI_MAX_ARGS];
+    int nargs;
+} cli_invocation;
+
+typedef struct cli_command {
+    const char *name;
+    const char *synopsis;  /* after "dtr <name>" */
+    const char *summary;   /* one line for `dtr --help` */
+    const cli_flag *flags; /* terminated by a {NULL} entry */
+    int min_args, max_args;
+    int (*run)(const cli_invocation *inv);
+} cli_command;
+
+/* The value of the command's flag called name, NULL when not given. */
+static const char *cli_flag_value(const cli_invocation *inv, const char *name)
+{
+    for (int i = 0; inv->cmd->flags[i].name; i++)
+        if (strcmp(inv->cmd->flags[i].name, name) == 0) return inv->flag_values[i];
+    return NULL;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static int cli_serve(const cli_invocation *inv)
+{
+    const char *listen = cli_flag_value(inv, "--listen");
+    if (listen) {
+        char hostpart[256];
+        int port;
+        if (!cfg_parse_listen(listen, hostpart, sizeof hostpart, &port)) {
+            fprintf(stderr, "dtr serve: --listen: expected HOST:PORT (port 0-65535), got \"%s\"\n",
+                    listen);
+            return CLI_USAGE;
+        }
+    }
+    host_options opts = {
+        .config_path = inv->config_path,
+        .data_dir = inv->data_dir,
+        .listen = listen,
+    };
+    char err[1024] = "";
+    int code = host_serve(&opts, err, sizeof err);
+    if (code != 0) fprintf(stderr, "dtr serve: %s\n", err[0] ? err : "failed");
+    return code;
+}
+
+static int cli_version(const cli_invocation *inv)
+{
+    (void)inv;
+    printf("dtr %s (plugin ABI %d.%d)\n", DTR_VERSION, DTR_ABI_MAJOR, DTR_ABI_MINOR);
+    return CLI_OK;
+}
+
+static const cli_flag cli_serve_flags[] = {
+    {"--listen", "HOST:PORT", "listen here instead of the config's \"listen\" (port 0: any)"},
+    {NULL, NULL, NULL},
+};
+static const cli_flag cli_no_flags[] = {{NULL, NULL, NULL}};
+
+static const cli_command cli_commands[] = {
+    {"serve", "[--listen HOST:PORT]", "serve the register over HTTP until SIGTERM", cli_serve_flags,
+     0, 0, cli_serve},
+    {"version", "", "print the version and the plugin ABI", cli_no_flags, 0, 0, cli_version},
+};
+#define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
+
+/* ---- help --------------------------------------------------------------- */
+
+static void cli_print_help(FILE *out)
+{
+    fprintf(out, "usage: dtr <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++)
+        fprintf(out, "  %-8s %-22s %s\n", cli_commands[i].name, cli_commands[i].synopsis,
+                cli_commands[i].summary);
+    fprintf(out,
+            "\noptions of every command (anywhere after its name):\n"
+            "  --config FILE   the config file (default %s)\n"
+            "  --data DIR      the data directory (overrides the config's data_dir)\n"
+            "  --help          this command's help\n"
+            "\nRelative paths in the config and on the command line are relative to the\n"
+            "current directory. Exit codes: 0 success, 1 refused, 2 bad usage.\n",
+            CFG_DEFAULT_PATH);
+}
+
+static void cli_print_command_help(const cli_command *cmd)
+{
+    printf("usage: dtr %s %s\n\n%s\n\noptions:\n", cmd->name, cmd->synopsis, cmd->summary);
+    for (int i = 0; cmd->flags[i].name; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", cmd->flags[i].name, cmd->flags[i].metavar ? " " : "",
+                 cmd->flags[i].metavar ? cmd->flags[i].metavar : "");
+        printf("  %-20s %s\n", left, cmd->flags[i].help);
+    }
+    printf("  %-20s %s\n", "--config FILE", "the config file (default " CFG_DEFAULT_PATH ")");
+    printf("  %-20s %s\n", "--data DIR", "the data directory (overrides the config's data_dir)");
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static const cli_command *cli_find(const char *name)
+{
+    for (size_t i = 0; i < CLI_NCOMMANDS; i++)
+        if (strcmp(cli_commands[i].name, name) == 0) return &cli_commands[i];
+    return NULL;
+}
+
+/* Reports a usage error on stderr; returns CLI_USAGE. */
+__attribute__((format(printf, 2, 3))) static int cli_usage(const cli_command *cmd, const char *fmt,
+                                                           ...)
+{
+    va_list ap;
+    fprintf(stderr, "dtr %s: ", cmd->name);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see dtr %s --help)\n", cmd->name);
+    return CLI_USAGE;
+}
+
+/* Parses argv[first..] for cmd into inv. Returns -1 when parsing went
+ * well, or the exit code to leave with (usage error, or 0 after --help). */
+static int cli_parse(const cli_command *cmd, int argc, char **argv, int first, cli_invocation *inv)
+{
+    memset(inv, 0, sizeof *inv);
+    inv->cmd = cmd;
+    bool flags_done = false;
+    for (int i = first; i < argc; i++) {
+        const char *a = argv[i];
+        if (flags_done || a[0] != '-' || a[1] == '\0') {
+            if (inv->nargs >= cmd->max_args || inv->nargs >= CLI_MAX_ARGS)
+                return cli_usage(cmd, "unexpected argument \"%s\"", a);
+            inv->args[inv->nargs++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            flags_done = true;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            cli_print_command_help(cmd);
+            return CLI_OK;
+        }
+        /* "--name=value" or "--name value" */
+        char name[64];
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        if (nlen >= sizeof name) return cli_usage(cmd, "unknown option \"%s\"", a);
+        memcpy(name, a, nlen);
+        name[nlen] = '\0';
+        const char **slot = NULL;
+        bool takes_value = true;
+        if (strcmp(name, "--config") == 0) {
+            slot = &inv->config_path;
+        } else if (strcmp(name, "--data") == 0) {
+            slot = &inv->data_dir;
+        } else {
+            for (int f = 0; cmd->flags[f].name; f++) {
+                if (strcmp(cmd->flags[f].name, name) != 0) continue;
+                slot = &inv->flag_values[f];
+                takes_value = cmd->flags[f].metavar != NULL;
+            }
+        }
+        if (!slot) return cli_usage(cmd, "unknown option \"%s\"", name);
+        if (!takes_value) {
+            if (eq) return cli_usage(cmd, "%s takes no value", name);
+            *slot = "";
+            continue;
+        }
+        const char *value = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+        if (!value || !*value) return cli_usage(cmd, "%s needs a value", name);
+        *slot = value;
+    }
+    if (inv->nargs < cmd->min_args) return cli_usage(cmd, "missing argument");
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cli_print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *word = argv[1];
+    if (strcmp(word, "--help") == 0 || strcmp(word, "-h") == 0 || strcmp(word, "help") == 0) {
+        cli_print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(word, "--version") == 0) word = "version";
+    const cli_command *cmd = cli_find(word);
+    if (!cmd) {
+        fprintf(stderr, "dtr: unknown command \"%s\" (see dtr --help)\n", word);
+        return CLI_USAGE;
+    }
+    cli_invocation inv;
+    int early = cli_parse(cmd, argc, argv, 2, &inv);
+    if (early >= 0) return early;
+    return cmd->run(&inv);
+}

@@ -1,0 +1,77 @@
+/*
+ * internal.h -- the structures behind loader.h, shared by loader.c (loading,
+ * sets, instance lifetimes) and host_api.c (the functions of the table).
+ * Not for use outside core/plugin/.
+ */
+#ifndef DTR_PLUGIN_INTERNAL_H
+#define DTR_PLUGIN_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "loader.h"
+
+/* One loaded shared object. Never dlclosed before plug_registry_free. */
+typedef struct plug_module {
+    struct plug_module *next;
+    char *path;                 /* canonical (realpath) */
+    void *handle;               /* from dlopen */
+    dtr_plugin_descriptor desc; /* a copy; fields past the plugin's struct_size are zero */
+} plug_module;
+
+struct plug_registry {
+    uv_loop_t *loop; /* borrowed */
+    ops_log *log;    /* borrowed */
+    char *data_dir;
+    dtr_host_api api;
+    plug_module *modules;
+    size_t live_instances;
+};
+
+/* A timer lent to a plugin (dtr_timer in the ABI). Linked into its owner's
+ * list so that timers a plugin left running are stopped when the instance
+ * is freed. The memory goes in the uv_close callback. */
+struct dtr_timer {
+    uv_timer_t handle;
+    dtr_plugin *owner;
+    dtr_timer_fn fn;
+    void *udata;
+    struct dtr_timer *prev, *next;
+};
+
+/* One plugin instance (dtr_plugin in the ABI). */
+struct dtr_plugin {
+    plug_set *set;
+    plug_module *module; /* NULL for the core's pseudo-instance */
+    char *name;
+    void *state;     /* what init stored */
+    size_t requests; /* requests in flight (the router's callback) */
+    size_t work;     /* work items queued or running */
+    struct dtr_timer *timers;
+    char *route_error;  /* the first route refused during init/start */
+    bool accept_routes; /* during init and start only */
+    bool initialized;   /* init answered DTR_OK: free must be called */
+    bool started;       /* start answered DTR_OK: stop must be called */
+    bool stopped;
+    bool released; /* free was called */
+};
+
+struct plug_set {
+    plug_registry *reg;
+    net_router *router;
+    dtr_plugin core; /* owner of the core's routes */
+    dtr_plugin **instances;
+    size_t ninstances;
+    bool started;
+    bool retired;
+    bool reap_scheduled;
+    uv_timer_t reaper; /* runs plug_set_reap in a callback of its own */
+    void (*done)(void *udata);
+    void *done_udata;
+};
+
+/* Called by host_api.c when a work item of p finished: if p is retired and
+ * idle now, its release is scheduled (never run inside the caller). */
+void plug_instance_idle_check(dtr_plugin *p);
+
+#endif /* DTR_PLUGIN_INTERNAL_H */

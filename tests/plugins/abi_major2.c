@@ -1,0 +1,27 @@
+/*
+ * abi_major2.c -- a test plugin the host must refuse: built for ABI major 2, which this host does
+ * not speak.
+ */
+#include <dtr/plugin.h>
+
+static dtr_status abi_major2_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
+                                  void **state, char *err, size_t errlen)
+{
+    (void)self, (void)api, (void)config, (void)err, (void)errlen;
+    *state = NULL;
+    return DTR_OK;
+}
+
+/* The exported symbol must be called "dtr_plugin" (DTR_PLUGIN_SYMBOL), but in C
+ * that name is taken by the handle type; the asm label gives the
+ * descriptor its exported name. */
+__attribute__((visibility("default")))
+const dtr_plugin_descriptor abi_major2_descriptor __asm__(DTR_PLUGIN_SYMBOL) = {
+    .abi_major = 2,
+    .abi_minor = 0,
+    .struct_size = sizeof(dtr_plugin_descriptor),
+    .name = "abi_major2",
+    .version = "1.0.0",
+    .kinds = DTR_KIND_PROTOCOL,
+    .init = abi_major2_init,
+};
