@@ -10,7 +10,6 @@
  */
 #include "host.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -64,47 +62,6 @@ __attribute__((format(printf, 3, 4))) static int host_fail(char *err, size_t err
         va_end(ap);
     }
     return -1;
-}
-
-/* ---- config and data directory ------------------------------------------ */
-
-cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
-{
-    const char *path = opts->config_path ? opts->config_path : CFG_DEFAULT_PATH;
-    cfg_config *cfg = cfg_load(path, err, errlen);
-    if (!cfg) return NULL;
-    if (opts->data_dir) cfg_set_data_dir(cfg, opts->data_dir);
-    if (opts->listen) cfg_set_listen(cfg, opts->listen);
-    return cfg;
-}
-
-/* mkdir -p: each missing component in turn. */
-int host_prepare_data_dir(const char *dir, char *abs, size_t abslen, char *err, size_t errlen)
-{
-    char path[PATH_MAX];
-    if (!dir || !*dir || strlen(dir) >= sizeof path)
-        return host_fail(err, errlen, "data directory: bad path \"%s\"", dir ? dir : "");
-    strcpy(path, dir);
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0') continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return host_fail(err, errlen, "data directory: cannot create %s: %s", path,
-                             strerror(errno));
-        *p = saved;
-        if (saved == '\0') break;
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return host_fail(err, errlen, "data directory: %s is not a directory", dir);
-    char real[PATH_MAX];
-    if (!realpath(dir, real))
-        return host_fail(err, errlen, "data directory: cannot resolve %s: %s", dir,
-                         strerror(errno));
-    if (strlen(real) >= abslen) return host_fail(err, errlen, "data directory: path too long");
-    strcpy(abs, real);
-    return 0;
 }
 
 /* ---- host services of other modules ------------------------------------ */
