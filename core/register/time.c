@@ -3,7 +3,9 @@
  * computed from UNIX time with the EU summer-time rule (no TZ database, no
  * environment), YYYY-MM-DD validation, the status a record has on a day
  * (kommende, aktiv, nedlagt) and the timed changes the register makes itself
- * when a future virkningFra or virkningTil arrives.
+ * when a future virkningFra or virkningTil arrives. The summer-time rule is
+ * the EU's of 1996 onwards (the register's data begin in 2019); days of
+ * earlier instants may be an hour off around the old switch dates.
  */
 #include <stdio.h>
 #include <stdlib.h>
