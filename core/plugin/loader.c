@@ -238,8 +238,9 @@ net_router *plug_set_router(plug_set *set)
 dtr_status plug_set_add_core_route(plug_set *set, const char *method, const char *pattern,
                                    dtr_route_fn fn, void *udata, char *err, size_t errlen)
 {
-    return net_router_add(set->router, method, pattern, 0, &set->core, set->core.name, fn, udata,
-                          err, errlen);
+    /* no owner name: net then says "the core" in its messages */
+    return net_router_add(set->router, method, pattern, 0, &set->core, NULL, fn, udata, err,
+                          errlen);
 }
 
 size_t plug_set_count(const plug_set *set)
