@@ -35,6 +35,7 @@ typedef struct fx_state {
     size_t n;
     int next;       /* the next G-number to issue */
     bool exhausted; /* next_number fails */
+    int last;       /* when not 0: the last number next_number issues */
     reg_state st;
 } fx_state;
 
@@ -73,7 +74,7 @@ static inline json_t *fx_children(void *ctx, const char *nummer, reg_level level
 static inline bool fx_next_number(void *ctx, char out[7])
 {
     fx_state *fx = ctx;
-    if (fx->exhausted) return false;
+    if (fx->exhausted || (fx->last && fx->next > fx->last)) return false;
     snprintf(out, 7, "G%05d", fx->next++);
     return true;
 }
@@ -171,6 +172,50 @@ static inline void fx_apply(fx_state *fx, const reg_decision *d)
             r->rec = json_deep_copy(ch->after);
         }
     }
+}
+
+/* Marks a stored record deleted (burnt). */
+static inline void fx_delete(fx_state *fx, const char *nummer)
+{
+    fx_record *r = fx_find(fx, nummer);
+    assert_non_null(r);
+    r->deleted = true;
+}
+
+/* The standard world of the decision tests (today FX_TODAY = 2026-06-15):
+ *   G40001 kommunal dag in 101 (lov 1) with units G23152 (6011, with alt
+ *          G50001) and G23153 (6012)
+ *   G40002 kommunal dag in 101, no children
+ *   G40003 kommunal dag in 147 with unit G23160 (6011, alt G50002)
+ *   G40004 dag in 101 closed 2026-01-01 (unit G23170 closed 2025-12-01)
+ *   G40005 dag in 101 closing 2026-12-31
+ *   G40006 dagpleje dag in 101 (lov 5) with unit G23180 (6013)
+ *   G40007 private dag in 101 (ejerform 3, lov 4) with unit G23190 (6011)
+ *   G40008 kommende dag in 101 (from 2026-09-01)
+ *   G40009 deleted dag
+ *   G40010 selvejende dag in 101 (ejerform 2, lov 2) */
+static inline void fx_world(fx_state *fx)
+{
+    fx_init(fx);
+    fx_dag(fx, "G40001", 1, 1, 101, "2019-08-30", NULL);
+    fx_unit(fx, "G23152", "G40001", 6011, "2019-08-30", NULL);
+    fx_alt(fx, "G50001", "G23152", "2019-08-30", NULL);
+    fx_unit(fx, "G23153", "G40001", 6012, "2019-08-30", NULL);
+    fx_dag(fx, "G40002", 1, 1, 101, "2019-08-30", NULL);
+    fx_dag(fx, "G40003", 1, 1, 147, "2019-08-30", NULL);
+    fx_unit(fx, "G23160", "G40003", 6011, "2019-08-30", NULL);
+    fx_alt(fx, "G50002", "G23160", "2019-08-30", NULL);
+    fx_dag(fx, "G40004", 1, 1, 101, "2019-08-30", "2026-01-01");
+    fx_unit(fx, "G23170", "G40004", 6011, "2019-08-30", "2025-12-01");
+    fx_dag(fx, "G40005", 1, 1, 101, "2019-08-30", "2026-12-31");
+    fx_dag(fx, "G40006", 1, 5, 101, "2019-08-30", NULL);
+    fx_unit(fx, "G23180", "G40006", 6013, "2019-08-30", NULL);
+    fx_dag(fx, "G40007", 3, 4, 101, "2019-08-30", NULL);
+    fx_unit(fx, "G23190", "G40007", 6011, "2019-08-30", NULL);
+    fx_dag(fx, "G40008", 1, 1, 101, "2026-09-01", NULL);
+    fx_dag(fx, "G40009", 1, 1, 101, "2019-08-30", NULL);
+    fx_delete(fx, "G40009");
+    fx_dag(fx, "G40010", 2, 2, 101, "2019-08-30", NULL);
 }
 
 static const int fx_scope_101[] = {101};
