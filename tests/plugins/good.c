@@ -14,7 +14,8 @@
  *   POST /good/work         the body is written to <data_dir>/good/last-work.bin
  *                           and fsync'ed on the work queue, then answered
  *                           {"bytes", "fnv1a"} from the loop
- *   GET  /good/info         {"instance", "data_dir", "has_loop", "ticks", "host_abi"}
+ *   GET  /good/info         {"instance", "data_dir", "has_loop", "ticks", "host_abi",
+ *                           "slow_waiting"}
  *   GET  /good/items/{id}   {"id", "q", "x_test"}: a path parameter, a query
  *                           parameter and a header
  *
@@ -43,6 +44,7 @@ typedef struct good {
     uint64_t tick_ms;
     dtr_timer *tick;
     uint64_t ticks;
+    int slow_waiting; /* GET /good/slow requests not yet answered */
 } good;
 
 /* Loop thread only, so a plain counter is enough. */
@@ -122,6 +124,7 @@ static void good_slow_fire(dtr_timer *timer, void *udata)
                              "waited_ms", (json_int_t)s->ms);
     g->api->respond_json(s->req, 200, NULL, body);
     g->api->timer_stop(timer); /* allowed inside its own callback */
+    g->slow_waiting--;
     free(s);
 }
 
@@ -130,6 +133,7 @@ static void good_slow_abort(dtr_request *req, void *udata)
     good_slow_wait *s = udata;
     (void)req;
     s->g->api->timer_stop(s->timer);
+    s->g->slow_waiting--;
     free(s);
 }
 
@@ -149,6 +153,7 @@ static dtr_status good_slow(dtr_request *req, void *udata)
         return DTR_ERROR;
     }
     g->api->req_on_abort(req, good_slow_abort, s);
+    g->slow_waiting++;
     return DTR_OK;
 }
 
@@ -255,9 +260,10 @@ static dtr_status good_info(dtr_request *req, void *udata)
     good *g = udata;
     char abi[32];
     snprintf(abi, sizeof abi, "%u.%u", g->api->abi_major, g->api->abi_minor);
-    json_t *body = json_pack("{s:i, s:s, s:b, s:I, s:s}", "instance", g->instance, "data_dir",
-                             g->api->data_dir(g->self), "has_loop", g->api->loop(g->self) != NULL,
-                             "ticks", (json_int_t)g->ticks, "host_abi", abi);
+    json_t *body =
+        json_pack("{s:i, s:s, s:b, s:I, s:s, s:i}", "instance", g->instance, "data_dir",
+                  g->api->data_dir(g->self), "has_loop", g->api->loop(g->self) != NULL, "ticks",
+                  (json_int_t)g->ticks, "host_abi", abi, "slow_waiting", g->slow_waiting);
     g->api->respond_json(req, 200, NULL, body);
     return DTR_OK;
 }
