@@ -1,0 +1,123 @@
+/*
+ * feedread.c -- the reads the feed and the exports need: hændelser from a
+ * sekvensnummer, the newest one, snapshots consistent with one sekvensnummer,
+ * consumer cursors; and the idempotency and audit reads.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+#define IDEM_TTL_MS (24LL * 3600 * 1000)
+
+int store_haendelser(store_reader *r, int64_t fra, size_t max, json_t **out)
+{
+    *out = NULL;
+    if (max == 0) max = 1000;
+    if (max > 10000) max = 10000;
+    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HEV_RANGE);
+    if (!q) return 503;
+    sqlite3_bind_int64(q, 1, fra);
+    sqlite3_bind_int64(q, 2, (int64_t)max);
+    json_t *list = json_array();
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *data = column_json(q, 6);
+        json_array_append_new(list,
+                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o}", "sekvensnummer",
+                                        (json_int_t)sqlite3_column_int64(q, 0), "tidspunkt",
+                                        (const char *)sqlite3_column_text(q, 1), "operation",
+                                        (const char *)sqlite3_column_text(q, 2), "entitet",
+                                        (const char *)sqlite3_column_text(q, 3), "nummer",
+                                        (const char *)sqlite3_column_text(q, 4), "version",
+                                        (json_int_t)sqlite3_column_int64(q, 5), "data",
+                                        data ? data : json_null()));
+    }
+    sqlite3_reset(q);
+    if (rc != SQLITE_DONE) {
+        json_decref(list);
+        return 503;
+    }
+    *out = list;
+    return 0;
+}
+
+int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
+{
+    *sekvensnummer = 0;
+    tidspunkt[0] = '\0';
+    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HEV_LATEST);
+    if (!q) return 503;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *sekvensnummer = sqlite3_column_int64(q, 0);
+        snprintf(tidspunkt, 40, "%s", (const char *)sqlite3_column_text(q, 1));
+    }
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : 503;
+}
+
+int store_snapshot_begin(store_reader *r, int64_t *sekvensnummer)
+{
+    store_snapshot_end(r);
+    if (conn_exec(&r->c, "BEGIN") != SQLITE_OK) return 503;
+    r->in_snapshot = true;
+    char tidspunkt[40];
+    /* the first read fixes the snapshot */
+    if (store_latest(r, sekvensnummer, tidspunkt) != 0) {
+        store_snapshot_end(r);
+        return 503;
+    }
+    return 0;
+}
+
+void store_snapshot_end(store_reader *r)
+{
+    if (!r->in_snapshot) return;
+    r->in_snapshot = false;
+    conn_exec(&r->c, "COMMIT");
+}
+
+int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer)
+{
+    *sekvensnummer = 0;
+    sqlite3_stmt *q = conn_stmt(&r->c, SQ_CURSOR_GET);
+    if (!q) return 503;
+    bind_text(q, 1, consumer);
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) *sekvensnummer = sqlite3_column_int64(q, 0);
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 404 : 503;
+}
+
+int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
+                   size_t body_len, json_t **response, bool *same_body)
+{
+    *response = NULL;
+    *same_body = false;
+    uint8_t hash[32];
+    crypto_generichash(hash, sizeof hash, body, body ? body_len : 0, NULL, 0);
+    sqlite3_stmt *q = conn_stmt(&r->c, SQ_IDEM_GET);
+    if (!q) return 503;
+    bind_text(q, 1, client);
+    bind_text(q, 2, key);
+    int rc = sqlite3_step(q);
+    int status = rc == SQLITE_DONE ? 404 : 503;
+    if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) >= store_now_ms(r->c.s) - IDEM_TTL_MS) {
+        *same_body = sqlite3_column_bytes(q, 0) == (int)sizeof hash &&
+                     memcmp(sqlite3_column_blob(q, 0), hash, sizeof hash) == 0;
+        *response = column_json(q, 2);
+        status = *response ? 0 : 503;
+    } else if (rc == SQLITE_ROW) {
+        status = 404;
+    }
+    sqlite3_reset(q);
+    return status;
+}
+
+int store_audit_verify(store_reader *r, audit_report *report)
+{
+    return audit_verify(r->c.db, r->c.s->key, report);
+}

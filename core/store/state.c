@@ -1,0 +1,154 @@
+/*
+ * state.c -- the register's view of the current state (reg_state) over the
+ * writer's connection, read inside the write transaction, and the number
+ * allocator.
+ *
+ * Numbers are issued in the series G H J K L M N P R S T U V W X Y Z (the
+ * register's reg_series_index order), 00001 to 99999 each. The allocator
+ * keeps one value, the highest number ever issued or imported in that order
+ * (as an ordinal: series index * 100000 + digits); the next number is the
+ * one after it. Numbers of other letters (A-numre) never move it. Because
+ * the value only grows, and deleted numbers are also recorded in "burnt",
+ * no number is ever issued twice.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+#define SERIES_COUNT 17
+#define PER_SERIES 100000
+
+static json_t *state_get(void *ctx, const char *nummer, reg_level *level, bool *deleted)
+{
+    state_ctx *x = ctx;
+    *deleted = false;
+    sqlite3_stmt *q = conn_stmt(x->c, SQ_REC_GET);
+    if (!q) {
+        x->failed = true;
+        return NULL;
+    }
+    bind_text(q, 1, nummer);
+    json_t *rec = NULL;
+    int rc = sqlite3_step(q);
+    if (rc == SQLITE_ROW) {
+        *level = (reg_level)sqlite3_column_int(q, 0);
+        *deleted = sqlite3_column_int(q, 1) != 0;
+        rec = column_json(q, 2);
+    } else if (rc != SQLITE_DONE) {
+        x->failed = true;
+    }
+    sqlite3_reset(q);
+    return rec;
+}
+
+static json_t *state_children(void *ctx, const char *nummer, reg_level level)
+{
+    (void)level;
+    state_ctx *x = ctx;
+    json_t *kids = json_array();
+    sqlite3_stmt *q = conn_stmt(x->c, SQ_REC_CHILDREN);
+    if (!q) {
+        x->failed = true;
+        return kids;
+    }
+    bind_text(q, 1, nummer);
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *kid = column_json(q, 1);
+        if (kid) json_array_append_new(kids, kid);
+    }
+    if (rc != SQLITE_DONE) x->failed = true;
+    sqlite3_reset(q);
+    return kids;
+}
+
+static bool state_next_number(void *ctx, char out[7])
+{
+    state_ctx *x = ctx;
+    return alloc_next(x->c, out, &x->failed);
+}
+
+static bool state_is_burnt(void *ctx, const char *nummer)
+{
+    state_ctx *x = ctx;
+    sqlite3_stmt *q = conn_stmt(x->c, SQ_BURNT_GET);
+    if (!q) {
+        x->failed = true;
+        return false;
+    }
+    bind_text(q, 1, nummer);
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) x->failed = true;
+    sqlite3_reset(q);
+    return rc == SQLITE_ROW;
+}
+
+void state_init(reg_state *st, state_ctx *ctx)
+{
+    st->ctx = ctx;
+    st->get = state_get;
+    st->children = state_children;
+    st->next_number = state_next_number;
+    st->is_burnt = state_is_burnt;
+}
+
+int64_t alloc_ordinal(const char *nummer)
+{
+    if (!nummer || strlen(nummer) != 6) return -1;
+    int series = reg_series_index(nummer[0]);
+    if (series < 0) return -1;
+    int64_t digits = 0;
+    for (int i = 1; i < 6; i++) {
+        if (nummer[i] < '0' || nummer[i] > '9') return -1;
+        digits = digits * 10 + (nummer[i] - '0');
+    }
+    return (int64_t)series * PER_SERIES + digits;
+}
+
+/* The letter of series index i, found through the register's own order. */
+static char series_letter(int i)
+{
+    for (char l = 'A'; l <= 'Z'; l++)
+        if (reg_series_index(l) == i) return l;
+    return 0;
+}
+
+static int alloc_raise(store_conn *c, int64_t ordinal)
+{
+    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_RAISE);
+    if (!q) return SQLITE_ERROR;
+    sqlite3_bind_int64(q, 1, ordinal);
+    int rc = sqlite3_step(q);
+    sqlite3_reset(q);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int alloc_note_number(store_conn *c, const char *nummer)
+{
+    int64_t ordinal = alloc_ordinal(nummer);
+    return ordinal > 0 ? alloc_raise(c, ordinal) : SQLITE_OK;
+}
+
+bool alloc_next(store_conn *c, char out[7], bool *failed)
+{
+    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
+    if (!q || sqlite3_step(q) != SQLITE_ROW) {
+        if (q) sqlite3_reset(q);
+        *failed = true;
+        return false;
+    }
+    int64_t next = sqlite3_column_int64(q, 0) + 1;
+    sqlite3_reset(q);
+    if (next % PER_SERIES == 0) /* past x99999: the next series starts at 00001 */
+        next++;
+    int series = (int)(next / PER_SERIES);
+    char letter = series < SERIES_COUNT ? series_letter(series) : 0;
+    if (!letter) return false; /* after Z99999: nothing left to issue */
+    snprintf(out, 7, "%c%05u", letter, (unsigned)(next % PER_SERIES) % 100000u);
+    if (alloc_raise(c, next) != SQLITE_OK) {
+        *failed = true;
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,295 @@
+/*
+ * store.h -- the register's persistence: SQLite in WAL mode, one writer
+ * thread with group commit, read-only connections for everything else.
+ *
+ * Writes. Every change goes through store_submit (or a sibling: store_tick,
+ * store_cursor_set, store_audit) on the loop thread. The store copies the
+ * command and queues it to its one writer thread. The writer takes every
+ * command waiting, opens one transaction (BEGIN IMMEDIATE), runs each command
+ * in a SAVEPOINT of its own -- it reads the current state, asks the register
+ * to decide (reg_decide), and on acceptance writes record, history,
+ * hændelse(r) and audit row(s); a refusal rolls its savepoint back, so it
+ * never touches its neighbours -- and commits once: one fsync for the whole
+ * batch (synchronous=FULL). Only then are the results handed back to the loop
+ * thread (uv_async) and the callbacks run: an accepted result means the
+ * change is on disk.
+ *
+ * Failure. A commit that fails fails every command of its batch with 503
+ * IKKE_KLAR and leaves nothing half-written; nothing is retried silently. A
+ * commit that fails with an I/O error (SQLITE_IOERR: the fsync or the write
+ * of the WAL failed) means the kernel may have dropped dirty pages the store
+ * can no longer trust, so the store logs it and calls abort(): the process
+ * ends without answering the batch, and the supervisor restarts it on a
+ * database SQLite recovers from the WAL (DESIGN.md, Limits and failure).
+ *
+ * Reads use store_reader handles: each has its own read-only connection, so
+ * a read never waits for the writer (WAL) and always sees committed data
+ * only. One reader per thread (a reader may move between threads, but only
+ * one thread may use it at a time).
+ *
+ * Records are jansson objects with API.md's field names, as register.h
+ * describes them. What the store returns from reads is "as GET shows it":
+ * the stored record plus "status" (reg_status for the day), and for a nested
+ * read of a daginstitution "anvisningsenheder" (each with
+ * "alternativeAdresser").
+ *
+ * The database, <data_dir>/dtr.sqlite, also holds tables other modules use
+ * directly on their own connections: "client" (id, name, role, kommuner JSON
+ * array, secret_hash BLOB, created, revoked) for auth, "audit" (audit.h).
+ * Schema migrations are numbered and run by store_open; store_open refuses a
+ * database whose schema is newer than the code.
+ */
+#ifndef DTR_STORE_H
+#define DTR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+#include <uv.h>
+
+#include "audit/audit.h"
+#include "register/register.h"
+
+/* The schema version this code writes (store_open migrates up to it). */
+#define STORE_SCHEMA_VERSION 1
+
+typedef struct store store;
+typedef struct store_reader store_reader;
+
+/* ---- opening and closing -------------------------------------------------- */
+
+/* Log sink: level 0 debug, 1 info, 2 warn, 3 error; msg is one line without
+ * a newline. Called from the writer thread as well as the loop thread. */
+typedef void (*store_log_fn)(void *udata, int level, const char *msg);
+/* Clock: milliseconds since the UNIX epoch. Any thread. */
+typedef int64_t (*store_clock_fn)(void *udata);
+
+typedef struct store_options {
+    const char *data_dir; /* required: the database is <data_dir>/dtr.sqlite */
+    const uint8_t
+        *audit_key;       /* required: AUDIT_KEY_BYTES bytes (audit_load_or_create_key); copied */
+    uv_loop_t *loop;      /* the loop results are delivered on; NULL: the store runs a
+                             private loop, driven by store_wait (CLI tools, tests) */
+    bool no_group_commit; /* one transaction per command: the benchmark's baseline */
+    size_t max_batch;     /* commands per transaction at most; 0: 1000 */
+    int busy_timeout_ms;  /* how long to wait for another process's write lock; 0: 5000 */
+    const char *vfs;      /* SQLite VFS name for every connection; NULL: the default */
+    store_clock_fn clock; /* NULL: the system clock */
+    void *clock_udata;
+    store_log_fn log; /* NULL: lines go to stderr */
+    void *log_udata;
+} store_options;
+
+/* Opens (creating when missing) the database, runs the schema migrations
+ * (each in its own transaction), and starts the writer thread. On the loop
+ * thread (opt->loop's), or on any thread with a private loop. Returns 0 and
+ * *out, or -1 with a message in err (a newer schema, an unreadable file, a
+ * migration that failed). Blocking: call at start, before serving. */
+int store_open(const store_options *opt, store **out, char *err, size_t errlen);
+
+/* Stops taking commands, lets the writer finish (commit) everything queued,
+ * joins it, runs the callbacks of every command still unanswered (so no
+ * caller waits for ever), and closes the database. For SIGTERM: it blocks
+ * the loop while the queue drains. Close every reader first. With a host
+ * loop the store's last memory is released when that loop next runs (its
+ * uv_async handle closes asynchronously); with a private loop at once.
+ * Loop thread. */
+void store_close(store *s);
+
+/* ---- writing --------------------------------------------------------------- */
+
+/* A command for the register, as the caller sees it. Everything is borrowed
+ * for the duration of the call: store_submit copies what it keeps (body as
+ * a deep copy, strings, the actor's kommuner). */
+typedef struct store_command {
+    reg_op op;
+    reg_level level;
+    const char *nummer;     /* the target; NULL on create */
+    const json_t *body;     /* see reg_op; NULL for none */
+    bool has_if_match;      /* If-Match was given: */
+    int64_t if_match;       /* the version it names */
+    reg_actor actor;        /* who asks; id required */
+    const char *request_id; /* for the audit row; may be NULL */
+    bool keep_numbers;      /* import: keep given numbers (reg_command.keep_numbers) */
+    bool no_audit;          /* import: no audit row per record (one store_audit entry for the
+                               whole import instead) */
+    /* Idempotency (API.md Idempotency-Key): with client and key set, the
+     * first answer for (client, key) is stored with the change, in the same
+     * transaction, for 24 hours. The same key with the same body bytes gets
+     * that answer again (result.replayed), also while the first is still in
+     * flight (it waits for it); with other bytes 422 IDEMPOTENS_KONFLIKT. */
+    const char *idem_client;
+    const char *idem_key;
+    const void *idem_body; /* the request body bytes (hashed, not kept) */
+    size_t idem_body_len;
+} store_command;
+
+/* One record a command changed. */
+typedef struct store_change {
+    char operation[12]; /* "oprettet", "aendret", "flyttet", "nedlagt", "slettet" */
+    reg_level level;
+    char nummer[7];
+    int64_t version; /* the version after (for slettet: the last version) */
+} store_change;
+
+/* The answer to a command (and to store_tick, store_cursor_set, store_audit).
+ * Owned by the store and valid only during the callback: json_incref record,
+ * copy the rest to keep it. */
+typedef struct store_result {
+    int status;      /* 0: accepted and durable; else the HTTP status of the refusal
+                        (400, 403, 404, 409, 410, 412, 422) or of a failure (503) */
+    size_t n_errors; /* refusals: at least one */
+    const reg_error *errors;
+    char primary[7];   /* the target or the created top record; "" when none */
+    reg_level level;   /* the primary's level */
+    json_t *record;    /* the primary record after the change as store_get shows it
+                          (nested for a daginstitution); NULL on refusal and delete */
+    int64_t version;   /* the primary's version after (its ETag); 0 when none */
+    int64_t seq_first; /* the sekvensnumre of this command's hændelser; 0 when none */
+    int64_t seq_last;
+    size_t n_changes;
+    const store_change *changes;
+    bool replayed;      /* the stored answer of an earlier request with the same
+                           Idempotency-Key */
+    uint64_t commit_id; /* which of this store's commits carried it (1, 2, ...); 0 when
+                           nothing was committed for it */
+} store_result;
+
+/* Called on the loop thread (the store's private loop: inside store_wait or
+ * store_close) once the command's transaction committed or failed. */
+typedef void (*store_done_fn)(const store_result *res, void *udata);
+
+/* Queues a command for the writer. Loop thread. The callback runs later,
+ * never inside this call. Returns 0, or -1 after store_close began or when
+ * the command lacks what it needs (actor id; idem_key without idem_client);
+ * then cb is not called. */
+int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata);
+
+/* Submits and waits: store_submit, then store_wait until this command's
+ * callback has run. Only for a store with a private loop, on the thread that
+ * opened it (CLI tools, tests, benchmarks). Returns store_submit's value. */
+int store_submit_sync(store *s, const store_command *cmd, store_done_fn cb, void *udata);
+
+/* Runs the private loop until every submitted command has been answered.
+ * Returns 0, or -1 for a store on a host loop (the host runs that). */
+int store_wait(store *s);
+
+/* Makes the register's timed changes (reg_timed_change): a close dated in
+ * the future becomes a "nedlagt" hændelse when its day arrives, a future
+ * virkningFra an "aendret" one; each as a new version by actor "system".
+ * Also forgets idempotency keys older than 24 hours. Goes through the writer
+ * like any command; the result's changes list what was done. The host calls
+ * it at start and every minute. Loop thread. */
+int store_tick(store *s, store_done_fn cb, void *udata);
+
+/* Durably sets a consumer's cursor (the last sekvensnummer it handled) through
+ * the writer. Loop thread; consumer is copied. */
+int store_cursor_set(store *s, const char *consumer, int64_t sekvensnummer, store_done_fn cb,
+                     void *udata);
+
+/* Appends one audit entry on its own (the import's summary entry) through
+ * the writer. Loop thread; the entry's strings are copied. */
+int store_audit(store *s, const audit_entry *entry, store_done_fn cb, void *udata);
+
+/* Called on the loop thread after each commit that wrote hændelser, with the
+ * newest sekvensnummer: the feed's wake-up. NULL clears it. */
+typedef void (*store_commit_fn)(void *udata, int64_t last_sekvensnummer);
+void store_on_commit(store *s, store_commit_fn fn, void *udata);
+
+/* Counters for /metrics. Any thread. */
+typedef struct store_stats {
+    uint64_t commits;        /* transactions committed */
+    uint64_t commands;       /* commands answered (accepted or refused) */
+    uint64_t failed_commits; /* batches failed with 503 */
+    uint64_t last_batch;     /* commands in the last committed batch */
+    uint64_t max_batch;      /* the largest batch so far */
+    uint64_t queued;         /* commands waiting for the writer now */
+} store_stats;
+void store_get_stats(store *s, store_stats *out);
+
+/* ---- reading ---------------------------------------------------------------- */
+
+/* Opens a read-only connection. Any thread; the reader is then used by one
+ * thread at a time. NULL with a message in err on failure. */
+store_reader *store_reader_open(store *s, char *err, size_t errlen);
+/* Closes it (ending a snapshot left open). */
+void store_reader_close(store_reader *r);
+
+#define STORE_NESTED                                                                               \
+    1u /* nest the children: a daginstitution's anvisningsenheder, each with                       \
+          its alternativeAdresser; an anvisningsenhed's alternativeAdresser */
+
+/* Return values of the reads: 0 found, 404 unknown, 410 deleted (store_get
+ * only), 503 when the database could not be read. */
+
+/* One record by number at any level, as GET shows it, into *out (a new
+ * reference) and its level into *level. virkningsdato NULL: the current
+ * record, status for today. virkningsdato D (YYYY-MM-DD): the version in
+ * effect on D of a record that was in effect on D (as the register knows it
+ * today), or 404; status for D; nested children likewise as of D. flags:
+ * STORE_NESTED or 0. */
+int store_get(store_reader *r, const char *nummer, const char *virkningsdato, unsigned flags,
+              reg_level *level, json_t **out);
+
+/* A list query: one level, filters (0 or NULL: not filtered), a page. */
+typedef struct store_query {
+    reg_level level;
+    const char *virkningsdato; /* NULL: current; D: records in effect on D as of D */
+    const char *status;        /* "kommende", "aktiv", "nedlagt" for the day (D or today) */
+    int adm_kommune;           /* daginstitution: admKommuneKode */
+    int kommune;               /* anvisningsenhed, alternativ adresse: adresse.kommuneKode */
+    int inst_type3;            /* anvisningsenhed */
+    const char *parent;        /* daginstitutionsNummer / anvisningsenhedsNummer */
+    const char *p_nummer;
+    const char *cvr_nummer;
+    const char *navn;  /* case-insensitive substring (Unicode case folding: Æ/æ, Ø/ø, Å/å) */
+    const char *after; /* the page starts after this number; NULL: from the start */
+    size_t limit;      /* 1..1000; 0: 100 */
+    unsigned flags;    /* STORE_NESTED */
+} store_query;
+
+/* One page of a list, ordered by nummer, into *items (a new array). next
+ * gets the number to pass as the next page's "after", or "" on the last
+ * page. Deleted records are never listed. Returns 0, 400 for a bad query
+ * (unknown status, limit above 1000, a date that is not YYYY-MM-DD), 503. */
+int store_list(store_reader *r, const store_query *q, json_t **items, char next[7]);
+
+/* Every version of one record, oldest first, deleted records included:
+ * [{"version", "registreringFra", "registreringTil", "virkningFra",
+ *   "virkningTil", "aktoer", "data"}]. Returns 0 or 404. */
+int store_history(store_reader *r, const char *nummer, json_t **out);
+
+/* Hændelser with sekvensnummer >= fra in order, at most max (1..10000):
+ * [{"sekvensnummer", "tidspunkt", "operation", "entitet", "nummer",
+ *   "version", "data"}]. data is the record after the change (for slettet the
+ * record before) with "status" as of the change. Returns 0 or 503. */
+int store_haendelser(store_reader *r, int64_t fra, size_t max, json_t **out);
+
+/* The newest sekvensnummer and its tidspunkt (0 and "" before the first
+ * change). tidspunkt: 40 bytes. Returns 0 or 503. */
+int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40]);
+
+/* Starts a snapshot: a read transaction on r, consistent with the
+ * sekvensnummer stored in *sekvensnummer. Until store_snapshot_end every read
+ * on r sees exactly that state, however many pages it takes (store_list with
+ * STORE_NESTED pages through nested daginstitutioner for an udtræk without
+ * holding the register in memory). A snapshot holds back WAL checkpoints
+ * while open: end it promptly. Returns 0 or 503. */
+int store_snapshot_begin(store_reader *r, int64_t *sekvensnummer);
+void store_snapshot_end(store_reader *r);
+
+/* A consumer's durable cursor: 0 and *sekvensnummer, or 404 when it has none. */
+int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer);
+
+/* The stored answer for an idempotency key younger than 24 hours: 0 with
+ * *response (a new object {"status", "primary", "record", "errors", ...}) and
+ * *same_body (whether body matches the first request's bytes), or 404. */
+int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
+                   size_t body_len, json_t **response, bool *same_body);
+
+/* Verifies the audit chain with the store's key (audit_verify). */
+int store_audit_verify(store_reader *r, audit_report *report);
+
+#endif /* DTR_STORE_H */

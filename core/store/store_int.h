@@ -1,0 +1,306 @@
+/*
+ * store_int.h -- what the files of store/ share and no other module sees:
+ * the store and job structures, connections with their statement caches,
+ * the schema, the reg_state over SQLite, the writing of changes and the
+ * reads the writer and the readers share.
+ *
+ * Files: db.c (connections, statements, time, text), migrate.c (schema),
+ * state.c (reg_state, number allocator), apply.c (writing one change),
+ * writer.c (the writer thread), submit.c (the loop side: open, submit,
+ * deliver, close), show.c (records as GET shows them), read.c (lists,
+ * history), feedread.c (hændelser, snapshots, cursors, idempotency reads).
+ */
+#ifndef DTR_STORE_INT_H
+#define DTR_STORE_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+
+#include <sqlite3.h>
+
+#include "store/store.h"
+
+/* ---- connections and statements ------------------------------------------ */
+
+typedef enum sq_id {
+    SQ_REC_GET,
+    SQ_REC_CHILDREN,
+    SQ_REC_PUT,
+    SQ_REC_DELETE,
+    SQ_HIST_OPEN,
+    SQ_HIST_CLOSE,
+    SQ_HIST_INSERT,
+    SQ_HIST_LIST,
+    SQ_ASOF_GET,
+    SQ_ASOF_CHILDREN,
+    SQ_HEV_NEXT,
+    SQ_HEV_INSERT,
+    SQ_HEV_RANGE,
+    SQ_HEV_LATEST,
+    SQ_ALLOC_GET,
+    SQ_ALLOC_RAISE,
+    SQ_BURNT_GET,
+    SQ_BURNT_PUT,
+    SQ_IDEM_GET,
+    SQ_IDEM_PUT,
+    SQ_IDEM_DELETE,
+    SQ_IDEM_PURGE,
+    SQ_CURSOR_GET,
+    SQ_CURSOR_SET,
+    SQ_TIMED_DUE,
+    SQ_COUNT
+} sq_id;
+
+/* One SQLite connection with its prepared statements (prepared on first
+ * use). Owned by one thread at a time. */
+typedef struct store_conn {
+    store *s;
+    sqlite3 *db;
+    sqlite3_stmt *st[SQ_COUNT];
+} store_conn;
+
+/* Opens a connection to the store's database (read-only or read-write) with
+ * the store's VFS and busy timeout. 0 or -1 with err. */
+int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen);
+void conn_close(store_conn *c);
+/* The statement id, reset and with its bindings cleared; NULL when it could
+ * not be prepared (logged). */
+sqlite3_stmt *conn_stmt(store_conn *c, sq_id id);
+/* Runs SQL without results; SQLite's code. */
+int conn_exec(store_conn *c, const char *sql);
+
+/* Reads that take several statements run in one read transaction: begins one
+ * when the connection is not inside a transaction. Returns whether it did
+ * (pass that to conn_read_end). */
+bool conn_read_begin(store_conn *c);
+void conn_read_end(store_conn *c, bool began);
+
+/* Binding helpers: NULL binds SQL NULL; text is copied by SQLite. */
+void bind_text(sqlite3_stmt *st, int i, const char *s);
+void bind_json(sqlite3_stmt *st, int i, const json_t *v); /* compact dump; NULL for NULL */
+/* A column as a new json_t parsed from its text; NULL when SQL NULL or unparsable. */
+json_t *column_json(sqlite3_stmt *st, int i);
+
+/* ---- the schema ------------------------------------------------------------ */
+
+/* Brings the database on c up to STORE_SCHEMA_VERSION: each migration in its
+ * own transaction. -1 with err for a newer schema or a failed migration. */
+int store_migrate(store_conn *c, char *err, size_t errlen);
+
+/* Migrations as a list, for store_migrate_list (tests run their own). */
+typedef struct store_migration {
+    int version;
+    const char *sql;
+} store_migration;
+int store_migrate_list(sqlite3 *db, const store_migration *list, size_t n, char *err,
+                       size_t errlen);
+/* The schema version recorded in db (0 when none). */
+int store_schema_version(sqlite3 *db);
+
+/* ---- time and text ----------------------------------------------------------- */
+
+int64_t store_now_ms(store *s);
+/* RFC 3339 UTC with milliseconds, for opdateret and tidspunkt (out: 40 bytes). */
+void store_format_time(int64_t ms, char out[40]);
+/* The Copenhagen day of a time (out: 11 bytes). */
+void store_day(int64_t ms, char out[11]);
+/* A text folded for case-insensitive search: NFC, Unicode case folding.
+ * malloc'd; NULL for NULL. */
+char *store_fold(const char *s);
+/* Whether s is a YYYY-MM-DD string (the shape; the register checks dates). */
+bool store_is_day(const char *s);
+
+void store_log(store *s, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- jobs -------------------------------------------------------------------- */
+
+typedef enum job_kind {
+    JOB_COMMAND,
+    JOB_TICK,
+    JOB_CURSOR,
+    JOB_AUDIT,
+    JOB_ANSWERED /* answered on the loop side already (idempotency conflict) */
+} job_kind;
+
+/* A second submit of an in-flight idempotency key, waiting for the first. */
+typedef struct store_waiter {
+    store_done_fn cb;
+    void *udata;
+    struct store_waiter *next;
+} store_waiter;
+
+/* One queued piece of work and, once done, its answer. Made on the loop
+ * thread, owned by the writer while queued, back on the loop for delivery. */
+typedef struct store_job {
+    struct store_job *next;
+    job_kind kind;
+
+    /* JOB_COMMAND: the copied command */
+    reg_op op;
+    reg_level level;
+    char *nummer;
+    json_t *body;
+    bool has_if_match;
+    int64_t if_match;
+    char *actor_id;
+    reg_role role;
+    int *kommuner;
+    size_t n_kommuner;
+    char *request_id;
+    bool keep_numbers;
+    bool no_audit;
+    char *idem_client;
+    char *idem_key;
+    uint8_t body_hash[32];
+
+    /* JOB_CURSOR */
+    char *consumer;
+    int64_t cursor_seq;
+
+    /* JOB_AUDIT: strings owned in entry_text */
+    audit_entry entry;
+    char *entry_text[8];
+
+    /* the answer */
+    store_done_fn cb;
+    void *udata;
+    store_waiter *waiters;
+    bool *sync_done;
+    store_result res;
+    reg_error *errors;
+    size_t n_errors;
+    store_change *changes;
+    size_t n_changes, cap_changes;
+    bool wrote; /* this job changed the database */
+} store_job;
+
+void job_free(store_job *j);
+/* Sets the answer to a refusal or failure with one error. */
+void job_fail(store_job *j, int status, const char *kode, const char *tekst);
+/* Copies a decision's errors into the answer. */
+void job_set_errors(store_job *j, const reg_error *errors, size_t n);
+void job_add_change(store_job *j, const char *operation, reg_level level, const char *nummer,
+                    int64_t version);
+/* Clears the answer back to nothing (before a 503 replaces it). */
+void job_reset_answer(store_job *j);
+/* The answer as JSON (stored with an idempotency key) and back. */
+json_t *job_answer_to_json(const store_job *j);
+void job_answer_from_json(store_job *j, const json_t *answer);
+
+/* ---- the store ------------------------------------------------------------------ */
+
+struct store {
+    char *db_path;
+    char *vfs;
+    uint8_t key[AUDIT_KEY_BYTES];
+    int busy_timeout_ms;
+    bool no_group_commit;
+    size_t max_batch;
+    store_clock_fn clock;
+    void *clock_udata;
+    store_log_fn log;
+    void *log_udata;
+
+    uv_loop_t *loop;
+    uv_loop_t *own_loop; /* the private loop, when opt.loop was NULL */
+    uv_async_t *async;   /* results ready; freed in its close callback */
+
+    /* writer thread */
+    pthread_t thread;
+    bool thread_started;
+    store_conn wconn; /* the writer's connection: its thread only, after open */
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    store_job *queue_head, *queue_tail; /* under mu */
+    size_t queue_len;                   /* under mu */
+    store_job *done_head, *done_tail;   /* under mu */
+    bool closing;                       /* under mu */
+    int64_t done_last_seq;              /* under mu: newest sekvensnummer delivered by a batch */
+    store_stats stats;                  /* under mu */
+
+    /* loop side */
+    bool closed;
+    size_t in_flight;        /* submitted, callback not yet run */
+    struct idem_slot **idem; /* in-flight idempotency keys: IDEM_BUCKETS chains */
+    store_commit_fn on_commit;
+    void *on_commit_udata;
+    int64_t notified_seq;
+};
+
+/* The writer thread's body (writer.c). */
+void *writer_main(void *arg);
+
+/* ---- the register's state over SQLite (state.c) ------------------------------------ */
+
+/* What a reg_state callback needs: the writer's connection and the failure
+ * flag a SQL error sets (the command then fails with 503). */
+typedef struct state_ctx {
+    store_conn *c;
+    bool failed;
+} state_ctx;
+
+void state_init(reg_state *st, state_ctx *ctx);
+/* Raises the allocator's high mark to nummer when it is of the issued series
+ * (G..Z) and above it. Returns SQLite's code. */
+int alloc_note_number(store_conn *c, const char *nummer);
+/* The number after the highest issued/imported one; false when exhausted. */
+bool alloc_next(store_conn *c, char out[7], bool *failed);
+/* The ordinal of a number in issuing order (G00001 = 1 ... Z99999), or -1
+ * for numbers of other letters. */
+int64_t alloc_ordinal(const char *nummer);
+
+/* ---- writing one change (apply.c) ------------------------------------------------------ */
+
+/* Who and when, for every change of one command. */
+typedef struct apply_ctx {
+    store_conn *c;
+    const char *actor;
+    const char *request_id;
+    const char *now;   /* RFC 3339 */
+    const char *today; /* YYYY-MM-DD */
+    bool no_audit;
+} apply_ctx;
+
+/* Writes one change: record, history, hændelse and (unless no_audit) its
+ * audit row. *seq gets its sekvensnummer. SQLite's code. */
+int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq);
+
+/* ---- showing records (show.c) ------------------------------------------------------------ */
+
+/* A record as GET shows it: number, level, nested or not, current or as of a
+ * day. 0, 404, 410 or 503 (see store_get). */
+int show_record(store_conn *c, const char *nummer, const char *asof, unsigned flags,
+                reg_level *level, json_t **out);
+/* Adds "status" for day and, with STORE_NESTED, the children (current, or
+ * as of asof) to a record of level. Returns false on a read error. */
+bool show_decorate(store_conn *c, json_t *rec, reg_level level, const char *day, const char *asof,
+                   unsigned flags);
+/* The day reads judge status by: asof, or today by the store's clock. */
+void show_day(store_conn *c, const char *asof, char out[11]);
+
+/* Filter columns of a record, as stored in record and history. */
+typedef struct rec_cols {
+    const char *parent;
+    const char *virkning_fra;
+    const char *virkning_til;
+    int64_t version;
+    int adm_kommune;
+    int kommune;
+    int inst_type3;
+    const char *p_nummer;
+    const char *cvr_nummer;
+    char *navn_fold; /* malloc'd */
+} rec_cols;
+void rec_cols_of(const json_t *rec, reg_level level, rec_cols *out);
+void rec_cols_free(rec_cols *cols);
+
+/* A reader: its connection and whether a snapshot is open on it. */
+struct store_reader {
+    store_conn c;
+    bool in_snapshot;
+};
+
+/* The record as stored (no "status") or NULL. */
+json_t *rec_stored(const json_t *rec);
+
+#endif /* DTR_STORE_INT_H */

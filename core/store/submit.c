@@ -1,0 +1,420 @@
+/*
+ * submit.c -- the loop side of the store: opening and closing, queueing
+ * jobs for the writer, delivering answers (uv_async), the in-flight
+ * idempotency keys, and the private loop of CLI tools and tests.
+ *
+ * In-flight idempotency keys live only here, on the loop thread: a second
+ * request with the key of a request still in flight waits for the first
+ * one's answer (same bytes) or is refused at once (other bytes). Keys
+ * already committed are the writer's business (writer.c), in the database.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+#define IDEM_BUCKETS 256
+
+typedef struct idem_slot {
+    struct idem_slot *next;
+    char *client;
+    char *key;
+    uint8_t body_hash[32];
+    store_job *job; /* the first request, in flight */
+    store_waiter *waiters;
+} idem_slot;
+
+static size_t idem_bucket(const char *client, const char *key)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *p = client; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    h = (h ^ 0x1f) * 1099511628211ULL;
+    for (const char *p = key; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return (size_t)(h % IDEM_BUCKETS);
+}
+
+static idem_slot **idem_find(store *s, const char *client, const char *key)
+{
+    idem_slot **p = &s->idem[idem_bucket(client, key)];
+    while (*p && (strcmp((*p)->client, client) != 0 || strcmp((*p)->key, key) != 0))
+        p = &(*p)->next;
+    return p;
+}
+
+static char *dup_or_null(const char *s)
+{
+    if (!s) return NULL;
+    char *d = strdup(s);
+    if (!d) abort();
+    return d;
+}
+
+static store_job *job_new(job_kind kind, store_done_fn cb, void *udata)
+{
+    store_job *j = calloc(1, sizeof *j);
+    if (!j) abort();
+    j->kind = kind;
+    j->cb = cb;
+    j->udata = udata;
+    return j;
+}
+
+/* Hands a job to the writer. */
+static void enqueue(store *s, store_job *j)
+{
+    s->in_flight++;
+    pthread_mutex_lock(&s->mu);
+    if (s->queue_tail)
+        s->queue_tail->next = j;
+    else
+        s->queue_head = j;
+    s->queue_tail = j;
+    s->queue_len++;
+    s->stats.queued = s->queue_len;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Delivers an answer made on the loop side through the done list, so that
+ * the callback never runs inside store_submit. */
+static void answer_later(store *s, store_job *j)
+{
+    s->in_flight++;
+    pthread_mutex_lock(&s->mu);
+    if (s->done_tail)
+        s->done_tail->next = j;
+    else
+        s->done_head = j;
+    s->done_tail = j;
+    pthread_mutex_unlock(&s->mu);
+    uv_async_send(s->async);
+}
+
+static void deliver(store *s, store_job *j)
+{
+    j->res.errors = j->errors;
+    j->res.n_errors = j->n_errors;
+    j->res.changes = j->changes;
+    j->res.n_changes = j->n_changes;
+    store_waiter *waiters = NULL;
+    if (j->idem_client && j->kind == JOB_COMMAND) {
+        idem_slot **p = idem_find(s, j->idem_client, j->idem_key);
+        if (*p && (*p)->job == j) {
+            idem_slot *slot = *p;
+            *p = slot->next;
+            waiters = slot->waiters;
+            free(slot->client);
+            free(slot->key);
+            free(slot);
+        }
+    }
+    s->in_flight--;
+    if (j->cb) j->cb(&j->res, j->udata);
+    j->res.replayed = j->res.status != 503;
+    while (waiters) {
+        store_waiter *w = waiters;
+        waiters = w->next;
+        s->in_flight--;
+        w->cb(&j->res, w->udata);
+        free(w);
+    }
+    job_free(j);
+}
+
+/* Runs every answer the writer has finished, then the commit hook. */
+static void deliver_done(store *s)
+{
+    pthread_mutex_lock(&s->mu);
+    store_job *list = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    int64_t last_seq = s->done_last_seq;
+    pthread_mutex_unlock(&s->mu);
+    while (list) {
+        store_job *j = list;
+        list = j->next;
+        j->next = NULL;
+        deliver(s, j);
+    }
+    if (s->on_commit && last_seq > s->notified_seq) {
+        s->notified_seq = last_seq;
+        s->on_commit(s->on_commit_udata, last_seq);
+    }
+}
+
+static void on_async(uv_async_t *h)
+{
+    deliver_done(h->data);
+}
+
+static void free_store(store *s)
+{
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s->idem);
+    free(s->db_path);
+    free(s->vfs);
+    sodium_memzero(s->key, sizeof s->key);
+    free(s);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    store *s = h->data;
+    free(h);
+    free_store(s);
+}
+
+int store_open(const store_options *opt, store **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    if (!opt || !opt->data_dir || !opt->audit_key) {
+        snprintf(err, errlen, "store_open: data_dir and audit_key are required");
+        return -1;
+    }
+    if (sodium_init() < 0) {
+        snprintf(err, errlen, "libsodium could not start");
+        return -1;
+    }
+    store *s = calloc(1, sizeof *s);
+    if (!s) abort();
+    size_t len = strlen(opt->data_dir) + sizeof "/dtr.sqlite";
+    s->db_path = malloc(len);
+    if (!s->db_path) abort();
+    snprintf(s->db_path, len, "%s/dtr.sqlite", opt->data_dir);
+    s->vfs = dup_or_null(opt->vfs);
+    memcpy(s->key, opt->audit_key, AUDIT_KEY_BYTES);
+    s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
+    s->no_group_commit = opt->no_group_commit;
+    s->max_batch = opt->max_batch ? opt->max_batch : 1000;
+    s->clock = opt->clock;
+    s->clock_udata = opt->clock_udata;
+    s->log = opt->log;
+    s->log_udata = opt->log_udata;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    s->idem = calloc(IDEM_BUCKETS, sizeof *s->idem);
+    if (!s->idem) abort();
+
+    if (conn_open(&s->wconn, s, false, err, errlen) != 0 ||
+        store_migrate(&s->wconn, err, errlen) != 0) {
+        conn_close(&s->wconn);
+        free_store(s);
+        return -1;
+    }
+
+    if (opt->loop) {
+        s->loop = opt->loop;
+    } else {
+        s->own_loop = malloc(sizeof *s->own_loop);
+        if (!s->own_loop || uv_loop_init(s->own_loop) != 0) abort();
+        s->loop = s->own_loop;
+    }
+    s->async = malloc(sizeof *s->async);
+    if (!s->async || uv_async_init(s->loop, s->async, on_async) != 0) abort();
+    s->async->data = s;
+    int rc = pthread_create(&s->thread, NULL, writer_main, s);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
+        s->closed = true;
+        conn_close(&s->wconn);
+        uv_close((uv_handle_t *)s->async, on_async_closed);
+        if (s->own_loop) {
+            uv_run(s->own_loop, UV_RUN_DEFAULT);
+            uv_loop_close(s->own_loop);
+            free(s->own_loop);
+        }
+        return -1;
+    }
+    s->thread_started = true;
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (!s || s->closed) return;
+    s->closed = true;
+    pthread_mutex_lock(&s->mu);
+    s->closing = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    if (s->thread_started) pthread_join(s->thread, NULL);
+    deliver_done(s); /* every queued job was answered by the writer before it ended */
+    conn_close(&s->wconn);
+    for (size_t i = 0; i < IDEM_BUCKETS; i++) {
+        while (s->idem[i]) { /* only left if a job was lost; answer nobody twice */
+            idem_slot *slot = s->idem[i];
+            s->idem[i] = slot->next;
+            while (slot->waiters) {
+                store_waiter *w = slot->waiters;
+                slot->waiters = w->next;
+                free(w);
+            }
+            free(slot->client);
+            free(slot->key);
+            free(slot);
+        }
+    }
+    uv_loop_t *own = s->own_loop;
+    uv_close((uv_handle_t *)s->async, on_async_closed);
+    if (own) {
+        uv_run(own, UV_RUN_DEFAULT);
+        uv_loop_close(own);
+        free(own);
+    }
+}
+
+/* Copies a command into a job. */
+static store_job *job_of_command(const store_command *cmd, store_done_fn cb, void *udata)
+{
+    store_job *j = job_new(JOB_COMMAND, cb, udata);
+    j->op = cmd->op;
+    j->level = cmd->level;
+    j->nummer = dup_or_null(cmd->nummer);
+    j->body = cmd->body ? json_deep_copy(cmd->body) : NULL;
+    j->has_if_match = cmd->has_if_match;
+    j->if_match = cmd->if_match;
+    j->actor_id = dup_or_null(cmd->actor.id);
+    j->role = cmd->actor.role;
+    if (cmd->actor.n_kommuner) {
+        j->kommuner = malloc(cmd->actor.n_kommuner * sizeof *j->kommuner);
+        if (!j->kommuner) abort();
+        memcpy(j->kommuner, cmd->actor.kommuner, cmd->actor.n_kommuner * sizeof *j->kommuner);
+        j->n_kommuner = cmd->actor.n_kommuner;
+    }
+    j->request_id = dup_or_null(cmd->request_id);
+    j->keep_numbers = cmd->keep_numbers;
+    j->no_audit = cmd->no_audit;
+    if (cmd->idem_key) {
+        j->idem_client = dup_or_null(cmd->idem_client);
+        j->idem_key = dup_or_null(cmd->idem_key);
+        crypto_generichash(j->body_hash, sizeof j->body_hash, cmd->idem_body,
+                           cmd->idem_body ? cmd->idem_body_len : 0, NULL, 0);
+    }
+    return j;
+}
+
+int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata)
+{
+    if (!s || s->closed || !cmd || !cmd->actor.id || (!cmd->idem_key != !cmd->idem_client))
+        return -1;
+    store_job *j = job_of_command(cmd, cb, udata);
+    if (j->idem_key) {
+        idem_slot **p = idem_find(s, j->idem_client, j->idem_key);
+        if (*p && memcmp((*p)->body_hash, j->body_hash, sizeof j->body_hash) == 0) {
+            store_waiter *w = calloc(1, sizeof *w);
+            if (!w) abort();
+            w->cb = cb;
+            w->udata = udata;
+            w->next = (*p)->waiters;
+            (*p)->waiters = w;
+            s->in_flight++;
+            job_free(j);
+            return 0;
+        }
+        if (*p) {
+            j->kind = JOB_ANSWERED;
+            job_fail(j, 422, "IDEMPOTENS_KONFLIKT",
+                     "Idempotency-Key er brugt før med en anden forespørgsel");
+            answer_later(s, j);
+            return 0;
+        }
+        idem_slot *slot = calloc(1, sizeof *slot);
+        if (!slot) abort();
+        slot->client = dup_or_null(j->idem_client);
+        slot->key = dup_or_null(j->idem_key);
+        memcpy(slot->body_hash, j->body_hash, sizeof slot->body_hash);
+        slot->job = j;
+        *p = slot;
+    }
+    enqueue(s, j);
+    return 0;
+}
+
+typedef struct sync_wait {
+    store_done_fn cb;
+    void *udata;
+    bool done;
+} sync_wait;
+
+static void sync_done(const store_result *res, void *udata)
+{
+    sync_wait *w = udata;
+    if (w->cb) w->cb(res, w->udata);
+    w->done = true;
+}
+
+int store_submit_sync(store *s, const store_command *cmd, store_done_fn cb, void *udata)
+{
+    if (!s || !s->own_loop) return -1;
+    sync_wait w = {cb, udata, false};
+    if (store_submit(s, cmd, sync_done, &w) != 0) return -1;
+    while (!w.done)
+        uv_run(s->own_loop, UV_RUN_ONCE);
+    return 0;
+}
+
+int store_wait(store *s)
+{
+    if (!s || !s->own_loop) return -1;
+    while (s->in_flight > 0)
+        uv_run(s->own_loop, UV_RUN_ONCE);
+    return 0;
+}
+
+int store_tick(store *s, store_done_fn cb, void *udata)
+{
+    if (!s || s->closed) return -1;
+    enqueue(s, job_new(JOB_TICK, cb, udata));
+    return 0;
+}
+
+int store_cursor_set(store *s, const char *consumer, int64_t sekvensnummer, store_done_fn cb,
+                     void *udata)
+{
+    if (!s || s->closed || !consumer) return -1;
+    store_job *j = job_new(JOB_CURSOR, cb, udata);
+    j->consumer = dup_or_null(consumer);
+    j->cursor_seq = sekvensnummer;
+    enqueue(s, j);
+    return 0;
+}
+
+int store_audit(store *s, const audit_entry *e, store_done_fn cb, void *udata)
+{
+    if (!s || s->closed || !e || !e->actor || !e->operation) return -1;
+    store_job *j = job_new(JOB_AUDIT, cb, udata);
+    const char *src[8] = {e->tidspunkt, e->actor,  e->request_id, e->operation,
+                          e->level,     e->nummer, e->before,     e->after};
+    for (int i = 0; i < 8; i++)
+        j->entry_text[i] = dup_or_null(src[i]);
+    j->entry = (audit_entry){.tidspunkt = j->entry_text[0],
+                             .actor = j->entry_text[1],
+                             .request_id = j->entry_text[2],
+                             .operation = j->entry_text[3],
+                             .level = j->entry_text[4],
+                             .nummer = j->entry_text[5],
+                             .before = j->entry_text[6],
+                             .after = j->entry_text[7]};
+    enqueue(s, j);
+    return 0;
+}
+
+void store_on_commit(store *s, store_commit_fn fn, void *udata)
+{
+    s->on_commit = fn;
+    s->on_commit_udata = udata;
+}
+
+void store_get_stats(store *s, store_stats *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->stats;
+    pthread_mutex_unlock(&s->mu);
+}

@@ -1,0 +1,411 @@
+/*
+ * writer.c -- the writer thread: group commit.
+ *
+ * The thread sleeps until jobs are queued, takes all of them (at most
+ * max_batch; one in no_group_commit mode), and runs them in one transaction:
+ *
+ *   BEGIN IMMEDIATE
+ *     SAVEPOINT job   ... the job's reads, decision and writes ...
+ *     RELEASE job     (or ROLLBACK TO job; RELEASE job on refusal/failure)
+ *     ... next job ...
+ *   COMMIT            one WAL fsync for the batch (synchronous=FULL)
+ *
+ * and then hands the whole batch, answered, to the loop thread (done list
+ * and uv_async_send). Nothing is answered before COMMIT returned.
+ *
+ * If the batch cannot be committed (BEGIN fails, SQLite rolled the
+ * transaction back by itself after an error, COMMIT fails) every job of the
+ * batch is answered 503 IKKE_KLAR and nothing of it stays. A COMMIT that
+ * fails with an I/O error means the WAL write or its fsync failed: the store
+ * cannot know what reached the disk, so it logs and aborts the process (no
+ * answer is sent for that batch; SQLite recovers the database from the WAL
+ * on the next start).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "store/store_int.h"
+
+#define IDEM_TTL_MS (24LL * 3600 * 1000)
+
+/* The time of one job: ms, RFC 3339 and the day. */
+typedef struct job_time {
+    int64_t ms;
+    char now[40];
+    char today[11];
+} job_time;
+
+static void job_time_of(store *s, job_time *t)
+{
+    t->ms = store_now_ms(s);
+    store_format_time(t->ms, t->now);
+    store_day(t->ms, t->today);
+}
+
+static bool savepoint(store_conn *c, const char *sql)
+{
+    return conn_exec(c, sql) == SQLITE_OK;
+}
+
+/* Undoes a job's writes (its savepoint) and answers it 503. */
+static void job_undo_503(store_conn *c, store_job *j, const char *why)
+{
+    if (!sqlite3_get_autocommit(c->db)) {
+        conn_exec(c, "ROLLBACK TO job");
+        conn_exec(c, "RELEASE job");
+    }
+    store_log(c->s, 3, "write failed: %s: %s", why, sqlite3_errmsg(c->db));
+    job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
+    j->wrote = false;
+}
+
+/* An idempotency key seen before (inside the transaction, so the first
+ * answer is committed): replays that answer, or answers 422 for other
+ * bytes. Returns true when the job is answered. An expired key is
+ * forgotten and the command runs. */
+static bool idem_answered(store_conn *c, store_job *j, int64_t now_ms)
+{
+    sqlite3_stmt *q = conn_stmt(c, SQ_IDEM_GET);
+    if (!q) return false;
+    bind_text(q, 1, j->idem_client);
+    bind_text(q, 2, j->idem_key);
+    if (sqlite3_step(q) != SQLITE_ROW) {
+        sqlite3_reset(q);
+        return false;
+    }
+    bool expired = sqlite3_column_int64(q, 3) < now_ms - IDEM_TTL_MS;
+    bool same = sqlite3_column_bytes(q, 0) == (int)sizeof j->body_hash &&
+                memcmp(sqlite3_column_blob(q, 0), j->body_hash, sizeof j->body_hash) == 0;
+    json_t *answer = same && !expired ? column_json(q, 2) : NULL;
+    sqlite3_reset(q);
+    if (expired) {
+        q = conn_stmt(c, SQ_IDEM_DELETE);
+        if (q) {
+            bind_text(q, 1, j->idem_client);
+            bind_text(q, 2, j->idem_key);
+            sqlite3_step(q);
+            sqlite3_reset(q);
+        }
+        return false;
+    }
+    if (!same) {
+        job_fail(j, 422, "IDEMPOTENS_KONFLIKT",
+                 "Idempotency-Key er brugt før med en anden forespørgsel");
+        return true;
+    }
+    job_answer_from_json(j, answer);
+    json_decref(answer);
+    j->res.replayed = true;
+    return true;
+}
+
+static void idem_remember(store_conn *c, store_job *j, int64_t now_ms)
+{
+    sqlite3_stmt *q = conn_stmt(c, SQ_IDEM_PUT);
+    if (!q) return;
+    bind_text(q, 1, j->idem_client);
+    bind_text(q, 2, j->idem_key);
+    sqlite3_bind_blob(q, 3, j->body_hash, sizeof j->body_hash, SQLITE_STATIC);
+    sqlite3_bind_int(q, 4, j->res.status);
+    json_t *answer = job_answer_to_json(j);
+    bind_json(q, 5, answer);
+    json_decref(answer);
+    sqlite3_bind_int64(q, 6, now_ms);
+    if (sqlite3_step(q) == SQLITE_DONE)
+        j->wrote = true;
+    else
+        store_log(c->s, 3, "cannot store idempotency key: %s", sqlite3_errmsg(c->db));
+    sqlite3_reset(q);
+}
+
+/* Writes an accepted decision's changes and fills the answer. Returns false
+ * when a write failed (the caller undoes the savepoint). */
+static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, job_time *t)
+{
+    apply_ctx a = {.c = c,
+                   .actor = j->actor_id,
+                   .request_id = j->request_id,
+                   .now = t->now,
+                   .today = t->today,
+                   .no_audit = j->no_audit};
+    const char *primary = d->primary ? d->primary : j->nummer;
+    j->res.level = j->level;
+    for (size_t i = 0; i < d->n_changes; i++) {
+        const reg_change *ch = &d->changes[i];
+        int64_t seq = 0;
+        if (apply_change(&a, ch, &seq) != SQLITE_OK) return false;
+        const json_t *rec = ch->after ? ch->after : ch->before;
+        int64_t version = json_integer_value(json_object_get(rec, "version"));
+        job_add_change(j, ch->operation, ch->level, ch->nummer, version);
+        if (!j->res.seq_first) j->res.seq_first = seq;
+        j->res.seq_last = seq;
+        if (primary && strcmp(ch->nummer, primary) == 0) j->res.level = ch->level;
+    }
+    if (d->n_changes > 0) j->wrote = true;
+    snprintf(j->res.primary, sizeof j->res.primary, "%s", primary ? primary : "");
+    bool deleted = j->op == REG_OP_DELETE;
+    if (primary && !deleted) {
+        reg_level level;
+        int st = show_record(c, primary, NULL, STORE_NESTED, &level, &j->res.record);
+        if (st != 0) return false;
+        j->res.level = level;
+        j->res.version = json_integer_value(json_object_get(j->res.record, "version"));
+    }
+    return true;
+}
+
+static void run_command(store_conn *c, store_job *j)
+{
+    job_time t;
+    job_time_of(c->s, &t);
+    if (j->idem_client && idem_answered(c, j, t.ms)) return;
+    if (!savepoint(c, "SAVEPOINT job")) {
+        job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
+        return;
+    }
+    state_ctx sx = {.c = c};
+    reg_state state;
+    state_init(&state, &sx);
+    reg_actor actor = {
+        .id = j->actor_id, .role = j->role, .kommuner = j->kommuner, .n_kommuner = j->n_kommuner};
+    reg_command cmd = {.op = j->op,
+                       .level = j->level,
+                       .nummer = j->nummer,
+                       .body = j->body,
+                       .if_match = j->has_if_match ? j->if_match : -1,
+                       .today = t.today,
+                       .now = t.now,
+                       .keep_numbers = j->keep_numbers};
+    reg_decision d;
+    reg_decide(&cmd, &state, &actor, &d);
+    if (sx.failed) {
+        job_undo_503(c, j, "reading the state");
+    } else if (d.status != 0) {
+        conn_exec(c, "ROLLBACK TO job");
+        conn_exec(c, "RELEASE job");
+        job_reset_answer(j);
+        j->res.status = d.status;
+        job_set_errors(j, d.errors, d.n_errors);
+        if (j->nummer) snprintf(j->res.primary, sizeof j->res.primary, "%s", j->nummer);
+        j->res.level = j->level;
+    } else if (!write_decision(c, j, &d, &t)) {
+        job_undo_503(c, j, "writing the changes");
+    } else if (!savepoint(c, "RELEASE job")) {
+        job_undo_503(c, j, "releasing the savepoint");
+    }
+    reg_decision_clear(&d);
+    if (j->idem_client && j->res.status != 503) idem_remember(c, j, t.ms);
+}
+
+/* The timed changes due today, and the idempotency keys past 24 hours. */
+static void run_tick(store_conn *c, store_job *j)
+{
+    job_time t;
+    job_time_of(c->s, &t);
+    if (!savepoint(c, "SAVEPOINT job")) {
+        job_fail(j, 503, "IKKE_KLAR", "kunne ikke begynde");
+        return;
+    }
+    sqlite3_stmt *q = conn_stmt(c, SQ_TIMED_DUE);
+    if (!q) {
+        job_undo_503(c, j, "timed changes");
+        return;
+    }
+    bind_text(q, 1, t.today);
+    json_t *due = json_array(); /* [level, record] pairs, read before writing */
+    int rc;
+    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        json_t *rec = column_json(q, 2);
+        if (rec) json_array_append_new(due, json_pack("[i, o]", sqlite3_column_int(q, 1), rec));
+    }
+    sqlite3_reset(q);
+    bool ok = rc == SQLITE_DONE;
+    apply_ctx a = {.c = c, .actor = "system", .now = t.now, .today = t.today};
+    size_t i;
+    json_t *pair;
+    json_array_foreach(due, i, pair)
+    {
+        if (!ok) break;
+        reg_level level = (reg_level)json_integer_value(json_array_get(pair, 0));
+        reg_change ch;
+        if (!reg_timed_change(json_array_get(pair, 1), level, NULL, t.today, t.now, &ch)) continue;
+        int64_t seq = 0;
+        ok = apply_change(&a, &ch, &seq) == SQLITE_OK;
+        if (ok) {
+            job_add_change(j, ch.operation, ch.level, ch.nummer,
+                           json_integer_value(json_object_get(ch.after, "version")));
+            if (!j->res.seq_first) j->res.seq_first = seq;
+            j->res.seq_last = seq;
+            j->wrote = true;
+        }
+        reg_change_clear(&ch);
+    }
+    json_decref(due);
+    if (ok && (q = conn_stmt(c, SQ_IDEM_PURGE)) != NULL) {
+        sqlite3_bind_int64(q, 1, t.ms - IDEM_TTL_MS);
+        ok = sqlite3_step(q) == SQLITE_DONE;
+        sqlite3_reset(q);
+        if (sqlite3_changes(c->db) > 0) j->wrote = true;
+    }
+    if (!ok || !savepoint(c, "RELEASE job")) job_undo_503(c, j, "timed changes");
+}
+
+static void run_cursor(store_conn *c, store_job *j)
+{
+    job_time t;
+    job_time_of(c->s, &t);
+    sqlite3_stmt *q = conn_stmt(c, SQ_CURSOR_SET);
+    int rc = SQLITE_ERROR;
+    if (q) {
+        bind_text(q, 1, j->consumer);
+        sqlite3_bind_int64(q, 2, j->cursor_seq);
+        bind_text(q, 3, t.now);
+        rc = sqlite3_step(q);
+        sqlite3_reset(q);
+    }
+    if (rc != SQLITE_DONE) {
+        store_log(c->s, 3, "cannot set cursor %s: %s", j->consumer, sqlite3_errmsg(c->db));
+        job_fail(j, 503, "IKKE_KLAR", "kunne ikke gemme markøren");
+        return;
+    }
+    j->wrote = true;
+}
+
+static void run_audit(store_conn *c, store_job *j)
+{
+    int rc = audit_append(c->db, c->s->key, &j->entry, NULL);
+    if (rc != SQLITE_OK) {
+        store_log(c->s, 3, "cannot append audit entry: %s", sqlite3_errstr(rc));
+        job_fail(j, 503, "IKKE_KLAR", "kunne ikke skrive i revisionsloggen");
+        return;
+    }
+    j->wrote = true;
+}
+
+static void fail_batch(store_job *batch, const char *tekst)
+{
+    for (store_job *j = batch; j; j = j->next) {
+        job_fail(j, 503, "IKKE_KLAR", tekst);
+        j->wrote = false;
+    }
+}
+
+/* Runs one batch in one transaction. Returns false when the batch failed
+ * (every job answered 503); *commit_id gets the commit's number when the
+ * batch wrote anything (0 otherwise). */
+static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
+{
+    store_conn *c = &s->wconn;
+    *commit_id = 0;
+    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        store_log(s, 3, "cannot begin a write transaction: %s", sqlite3_errmsg(c->db));
+        fail_batch(batch, "registeret kan ikke skrive lige nu; prøv igen");
+        return false;
+    }
+    bool broken = false;
+    for (store_job *j = batch; j && !broken; j = j->next) {
+        switch (j->kind) {
+        case JOB_COMMAND:
+            run_command(c, j);
+            break;
+        case JOB_TICK:
+            run_tick(c, j);
+            break;
+        case JOB_CURSOR:
+            run_cursor(c, j);
+            break;
+        case JOB_AUDIT:
+            run_audit(c, j);
+            break;
+        case JOB_ANSWERED:
+            break;
+        }
+        /* after some errors (I/O, disk full, out of memory) SQLite has
+         * rolled the whole transaction back already */
+        broken = sqlite3_get_autocommit(c->db) != 0;
+    }
+    if (broken) {
+        store_log(s, 3, "the write transaction was rolled back: %s", sqlite3_errmsg(c->db));
+        fail_batch(batch, "registeret kunne ikke gemme ændringen; prøv igen");
+        return false;
+    }
+    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_IOERR) {
+            store_log(s, 3,
+                      "FATAL: commit failed with an I/O error (%s): what reached the disk is "
+                      "unknown; stopping so that the database is recovered on restart",
+                      sqlite3_errmsg(c->db));
+            abort();
+        }
+        store_log(s, 3, "commit failed: %s", sqlite3_errmsg(c->db));
+        if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        fail_batch(batch, "registeret kunne ikke gemme ændringen; prøv igen");
+        return false;
+    }
+    bool wrote = false;
+    for (store_job *j = batch; j; j = j->next)
+        wrote = wrote || j->wrote;
+    if (wrote) {
+        pthread_mutex_lock(&s->mu);
+        *commit_id = ++s->stats.commits;
+        pthread_mutex_unlock(&s->mu);
+    }
+    return true;
+}
+
+void *writer_main(void *arg)
+{
+    store *s = arg;
+    size_t limit = s->no_group_commit ? 1 : s->max_batch;
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->queue_head && !s->closing)
+            pthread_cond_wait(&s->cond, &s->mu);
+        if (!s->queue_head) {
+            pthread_mutex_unlock(&s->mu);
+            break; /* closing and drained */
+        }
+        store_job *batch = s->queue_head, *last = batch;
+        size_t n = 1;
+        while (last->next && n < limit) {
+            last = last->next;
+            n++;
+        }
+        s->queue_head = last->next;
+        if (!s->queue_head) s->queue_tail = NULL;
+        last->next = NULL;
+        s->queue_len -= n;
+        s->stats.queued = s->queue_len;
+        pthread_mutex_unlock(&s->mu);
+
+        uint64_t commit_id;
+        bool committed = run_batch(s, batch, &commit_id);
+        int64_t last_seq = 0;
+        for (store_job *j = batch; j; j = j->next) {
+            if (commit_id && j->res.status == 0) j->res.commit_id = commit_id;
+            if (commit_id && j->res.seq_last > last_seq) last_seq = j->res.seq_last;
+        }
+
+        pthread_mutex_lock(&s->mu);
+        if (s->done_tail)
+            s->done_tail->next = batch;
+        else
+            s->done_head = batch;
+        s->done_tail = last;
+        if (last_seq > s->done_last_seq) s->done_last_seq = last_seq;
+        s->stats.commands += n;
+        if (commit_id) {
+            s->stats.last_batch = n;
+            if (n > s->stats.max_batch) s->stats.max_batch = n;
+        }
+        if (!committed) s->stats.failed_commits++;
+        pthread_mutex_unlock(&s->mu);
+        uv_async_send(s->async);
+    }
+    return NULL;
+}
