@@ -27,6 +27,8 @@
  *   1.0  first version: routes, asynchronous and streamed answers, work
  *        queue, timers, the loop, logger, code lists; format plugins'
  *        import_read / export_write / generate.
+ *   1.1  the register: clients (req_authenticate, public_read), commands
+ *        (command_submit), reads (reader, read_*, snapshots).
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -41,7 +43,7 @@ extern "C" {
 #endif
 
 #define DTR_ABI_MAJOR 1
-#define DTR_ABI_MINOR 0
+#define DTR_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor. */
 #define DTR_PLUGIN_SYMBOL "dtr_plugin"
@@ -103,6 +105,91 @@ typedef void (*dtr_work_done_fn)(void *udata, int status);
 
 /* Timer callback, on the loop thread. */
 typedef void (*dtr_timer_fn)(dtr_timer *timer, void *udata);
+
+/* --- the register (1.1) ---------------------------------------------------- */
+
+/* The three levels of the register. */
+typedef enum dtr_level {
+    DTR_LEVEL_DAGINSTITUTION = 0,
+    DTR_LEVEL_ANVISNINGSENHED = 1,
+    DTR_LEVEL_ALTERNATIV_ADRESSE = 2
+} dtr_level;
+
+/* What a command does (DOMAIN.md, Operations). */
+typedef enum dtr_op {
+    DTR_OP_CREATE = 0, /* body: the record; a daginstitution may nest "anvisningsenheder" */
+    DTR_OP_UPDATE = 1, /* body: an RFC 7396 merge patch */
+    DTR_OP_CLOSE = 2,  /* body: {"virkningTil": "YYYY-MM-DD"} */
+    DTR_OP_DELETE = 3, /* body: NULL */
+    DTR_OP_MOVE = 4    /* body: {"daginstitutionsNummer"} or {"anvisningsenhedsNummer"} */
+} dtr_op;
+
+/* A client (tilslutning) the host authenticated. Owned by the host; valid
+ * while the request it came from is. */
+typedef struct dtr_client {
+    const char *id;
+    const char *name;
+    const char *role;     /* "kommune", "support", "laeser" or "admin" */
+    const int *kommuner;  /* the kommune role's scope */
+    size_t n_kommuner;
+} dtr_client;
+
+/* A command for the register. Everything is borrowed for the duration of
+ * command_submit, which copies what it keeps. */
+typedef struct dtr_command {
+    dtr_op op;
+    dtr_level level;
+    const char *nummer;          /* the target; NULL on create */
+    const json_t *body;          /* see dtr_op */
+    int64_t if_match;            /* the version If-Match names; -1 when absent */
+    const char *request_id;      /* for the audit log; may be NULL */
+    const char *idempotency_key; /* create only; NULL when absent */
+    const void *body_bytes;      /* the request body's bytes (for the idempotency key) */
+    size_t body_len;
+} dtr_command;
+
+/* The answer to a command. Owned by the host, valid during the callback
+ * only: json_incref what you keep. */
+typedef struct dtr_command_result {
+    int status;           /* 0: accepted and on disk; else the HTTP status of the refusal
+                             (400, 403, 404, 409, 410, 412, 422) or of a failure (503) */
+    const json_t *fejl;   /* on refusal: [{"kode", "felt", "tekst"}, ...]; else NULL */
+    const char *nummer;   /* the target or the created top record ("" when none) */
+    dtr_level level;      /* nummer's level */
+    const json_t *record; /* the record after the change as read_get shows it (nested for a
+                             daginstitution); NULL on refusal and delete */
+    int64_t version;      /* the record's version after (its ETag) */
+    int64_t seq_first;    /* the sekvensnumre of the command's hændelser; 0 when none */
+    int64_t seq_last;
+    int replayed;         /* 1: the stored answer of an earlier request with the same
+                             Idempotency-Key */
+} dtr_command_result;
+
+/* Called on the loop thread when the command committed or failed. */
+typedef void (*dtr_command_fn)(const dtr_command_result *res, void *udata);
+
+/* A read-only view of the register: its own database connection. The host
+ * lends each plugin one for the loop thread (reader()); long reads open
+ * their own (reader_open) and use it on a pool thread. One thread at a
+ * time per reader. */
+typedef struct dtr_reader dtr_reader;
+
+/* A list query (API.md's list routes). Zero/NULL fields do not filter. */
+typedef struct dtr_query {
+    dtr_level level;
+    const char *virkningsdato; /* NULL: now; "YYYY-MM-DD": as in effect on that day */
+    const char *status;        /* "kommende", "aktiv", "nedlagt" for the day */
+    int adm_kommune;           /* daginstitution: admKommuneKode */
+    int kommune;               /* adresse.kommuneKode */
+    int inst_type3;
+    const char *parent;        /* daginstitutionsNummer / anvisningsenhedsNummer */
+    const char *p_nummer;
+    const char *cvr_nummer;
+    const char *navn;          /* case-insensitive substring, Danish letters included */
+    const char *after;         /* the page starts after this number */
+    size_t limit;              /* 1..1000; 0: 100 */
+    int nested;                /* 1: nest children as the GET of one does */
+} dtr_query;
 
 /* The host API table, handed to init. Append-only: new functions go at the
  * end, with a minor version bump; a plugin checks struct_size (or abi_minor)
@@ -223,6 +310,58 @@ typedef struct dtr_host_api {
      * static string (the exact texts of the register's export), or NULL for
      * an unknown list or code. Any thread. */
     const char *(*code_text)(const char *list, int kode);
+
+    /* --- clients (1.1) ------------------------------------------------------ */
+
+    /* Authenticates the request's HTTP Basic credentials (clientId:secret)
+     * against the register's clients, as they are now (a client added,
+     * revoked or rotated by `dtr client` counts from the next request).
+     * DTR_OK with *client set (NULL when the request has no Authorization
+     * header), or DTR_DECLINED when credentials were given and are wrong
+     * (answer 401 with WWW-Authenticate: Basic realm="dtr"). Also marks the
+     * client in the access log. */
+    dtr_status (*req_authenticate)(dtr_request *req, const dtr_client **client);
+    /* The config's public_read: whether GETs under /v1 are open to all. */
+    int (*public_read)(dtr_plugin *self);
+
+    /* --- commands (1.1) ----------------------------------------------------- */
+
+    /* Queues a command for the register's writer on behalf of client (NULL
+     * for none: refused 403). done runs later on the loop thread, never inside
+     * this call, once the change is on disk or refused. Returns DTR_OK, or
+     * DTR_ERROR (err filled) when the store is closing; then done is not
+     * called. */
+    dtr_status (*command_submit)(dtr_plugin *self, const dtr_client *client,
+                                 const dtr_command *cmd, dtr_command_fn done, void *udata,
+                                 char *err, size_t errlen);
+
+    /* --- reads (1.1) ----------------------------------------------------------
+     * Return 0 when found, 404 unknown, 410 deleted (read_get), 400 a bad
+     * query, 503 the store could not be read. json_t results are new
+     * references the caller releases. */
+
+    /* The plugin's reader for short reads on the loop thread. */
+    dtr_reader *(*reader)(dtr_plugin *self);
+    /* A reader of its own for long reads (any thread; one at a time). */
+    dtr_reader *(*reader_open)(dtr_plugin *self);
+    void (*reader_close)(dtr_reader *r);
+    /* One record by number at any level as GET shows it; nested: children
+     * too. virkningsdato NULL: now. */
+    int (*read_get)(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
+                    dtr_level *level, json_t **out);
+    /* One page of a list ordered by nummer; next gets the number the next
+     * page starts after, or "" on the last page. */
+    int (*read_list)(dtr_reader *r, const dtr_query *q, json_t **items, char next[7]);
+    /* Every version of one record: [{"version", "registreringFra", ...}]. */
+    int (*read_history)(dtr_reader *r, const char *nummer, json_t **out);
+    /* Hændelser from sekvensnummer fra, at most max (1..10000). */
+    int (*read_haendelser)(dtr_reader *r, int64_t fra, size_t max, json_t **out);
+    /* The newest sekvensnummer and its time (0 and "" before the first). */
+    int (*read_latest)(dtr_reader *r, int64_t *sekvensnummer, char tidspunkt[40]);
+    /* Starts a read transaction on r consistent with *sekvensnummer; every
+     * read on r sees exactly that state until snapshot_end. */
+    int (*snapshot_begin)(dtr_reader *r, int64_t *sekvensnummer);
+    void (*snapshot_end)(dtr_reader *r);
 } dtr_host_api;
 
 /* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------
