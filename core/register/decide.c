@@ -146,13 +146,30 @@ bool reg_check_if_match(reg_ctx *c, const json_t *stored)
     return false;
 }
 
+/* Equality of stored values as the register sees them: numbers by value
+ * (56 and 56.0 are one coordinate), objects member by member with an absent
+ * member equal to null (a store may leave nulls out), the rest as jansson. */
+static bool same_value(const json_t *a, const json_t *b)
+{
+    if (!a) a = json_null();
+    if (!b) b = json_null();
+    if (json_is_number(a) && json_is_number(b)) return json_number_value(a) == json_number_value(b);
+    if (json_is_object(a) && json_is_object(b)) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)a, key,
+                            v) if (!same_value(v, json_object_get(b, key))) return false;
+        json_object_foreach((json_t *)b, key,
+                            v) if (!json_object_get(a, key) && !json_is_null(v)) return false;
+        return true;
+    }
+    return json_equal(a, b);
+}
+
 bool reg_fields_differ(reg_level level, const json_t *clean, const json_t *stored)
 {
-    for (const char *const *f = reg_field_names(level); *f; f++) {
-        json_t *a = json_object_get(clean, *f);
-        json_t *b = json_object_get(stored, *f);
-        if (!json_equal(a ? a : json_null(), b ? b : json_null())) return true;
-    }
+    for (const char *const *f = reg_field_names(level); *f; f++)
+        if (!same_value(json_object_get(clean, *f), json_object_get(stored, *f))) return true;
     return false;
 }
 

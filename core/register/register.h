@@ -36,7 +36,8 @@ typedef enum reg_level {
 } reg_level;
 
 typedef enum reg_op {
-    REG_OP_CREATE, /* body: the new record (a daginstitution may nest "anvisningsenheder") */
+    REG_OP_CREATE, /* body: the new record (a daginstitution may nest "anvisningsenheder",
+                      an anvisningsenhed "alternativeAdresser", at any depth below) */
     REG_OP_UPDATE, /* body: a merge patch (a daginstitution's may carry "anvisningsenheder"
                       elements, each a merge patch of the child named by its "nummer") */
     REG_OP_CLOSE,  /* body: {"virkningTil": "YYYY-MM-DD"} */
@@ -70,9 +71,11 @@ typedef struct reg_command {
     int64_t if_match;   /* the version If-Match names; -1 when absent */
     const char *today;  /* "YYYY-MM-DD" in Europe/Copenhagen: the day of the request */
     const char *now;    /* RFC 3339 UTC timestamp of the decision, for "opdateret" */
-    bool keep_numbers;  /* import: numbers given in the body are kept, virkningFra
-                           defaults to 2019-08-30; otherwise "nummer" in a body is
-                           SKRIVEBESKYTTET */
+    bool keep_numbers;  /* import: numbers given in the body are kept (a used or
+                           burnt one: 409 NUMMER_BRUGT), virkningFra defaults to
+                           2019-08-30, and in an update a read-only field equal to
+                           the stored value is let through (a whole row may be sent);
+                           otherwise "nummer" in a body is SKRIVEBESKYTTET */
 } reg_command;
 
 /* What reg_decide may ask about the current state. The store implements it
@@ -123,12 +126,17 @@ typedef struct reg_decision {
     reg_error errors[REG_MAX_ERRORS];
     size_t n_changes;
     reg_change *changes; /* in the order to apply (parents before children) */
-    const char *primary; /* the nummer of the record the command targets/created */
+    const char *primary; /* the nummer of the record the command targets or the top
+                            record a create made. Points into changes[] when that
+                            record changed, else it is cmd->nummer (borrowed from the
+                            command); NULL for a refused create */
 } reg_decision;
 
 /* Decides a command against the state. Always fills *out (call
- * reg_decision_clear after). A refusal carries one or more errors; an
- * acceptance carries the exact changes to make. Checks run in API.md's order:
+ * reg_decision_clear after). A refusal carries one or more errors and no
+ * changes; an acceptance carries the exact changes to make, possibly none
+ * (a PATCH that changes nothing, a close to the date already set, a move to
+ * the current parent: status 0, n_changes 0, versions unchanged). Checks run in API.md's order:
  * target exists (404/410), fields on their own (422), referenced parent
  * exists (422 FORAELDER_FINDES_IKKE), authorization on the stored record and
  * on the record after the change (403), If-Match (412), cross-validation
@@ -139,9 +147,14 @@ void reg_decision_clear(reg_decision *d);
 
 /* The timed changes of a record on day today: a future close that has
  * arrived ("nedlagt") or a future virkningFra that has arrived ("aendret").
- * Returns the change (after = version + 1, actor system) or false when none. The
+ * Returns the change (after = version + 1, opdateret = now; the store records
+ * actor system) or false when none; release it with reg_change_clear. The
  * store calls it at start and every minute for records whose dates fall
- * between the last check and today. */
+ * between the last check and today. A date is due when it is not after today
+ * and after both last_checked_day (may be NULL) and the Copenhagen day of
+ * the record's own "opdateret": so a close registered for today (already a
+ * "nedlagt" change) is never repeated, and calling it again after the timed
+ * version is written gives false. */
 bool reg_timed_change(const json_t *record, reg_level level, const char *last_checked_day,
                       const char *today, const char *now, reg_change *out);
 /* Releases a change's records (as reg_timed_change filled it) and zeroes it. */

@@ -108,6 +108,28 @@ static void test_patch_without_change_changes_nothing(void **state)
     assert_int_equal(t->d.n_changes, 0);
 }
 
+static void test_stored_shape_variations_are_no_change(void **state)
+{
+    ut *t = *state;
+    /* A store that leaves null members out and keeps whole coordinates as
+     * integers: a PATCH repeating the values changes nothing. */
+    json_t *a = json_object_get(fx_rec(&t->fx, "G23152"), "adresse");
+    json_object_del(a, "etage");
+    json_object_del(a, "dawaId");
+    json_object_set_new(a, "geoBredde", json_integer(56));
+    json_object_set_new(a, "geoLaengde", json_integer(10));
+    assert_int_equal(patch(t, REG_ANVISNINGSENHED, "G23152",
+                           "{\"navn\": \"Enhed\", \"adresse\": {\"geoBredde\": 56.0}}"),
+                     0);
+    assert_int_equal(t->d.n_changes, 0);
+    assert_int_equal(patch(t, REG_ANVISNINGSENHED, "G23152", "{\"adresse\": {\"etage\": \"st\"}}"),
+                     0);
+    assert_int_equal(t->d.n_changes, 1);
+    a = json_object_get(t->d.changes[0].after, "adresse");
+    assert_int_equal(json_object_size(a), 11);
+    assert_string_equal(str(a, "etage"), "st");
+}
+
 static void test_null_on_required_fields(void **state)
 {
     ut *t = *state;
@@ -349,6 +371,7 @@ int main(void)
         T(test_target_must_exist),
         T(test_merge_patch),
         T(test_patch_without_change_changes_nothing),
+        T(test_stored_shape_variations_are_no_change),
         T(test_null_on_required_fields),
         T(test_read_only_in_patch),
         T(test_import_update_lets_equal_values_through),
