@@ -1,0 +1,883 @@
+/*
+ * test_store.c -- the store with the register's real decisions: migrations,
+ * the number allocator, reads, lists and pagination, as-of reads, history,
+ * hændelser, timed changes, snapshots, cursors, the audit chain and
+ * failures of a batch.
+ */
+#include "test_store_fixture.h"
+
+#include "store/store_int.h"
+
+static int setup(void **state)
+{
+    tfix *f = fix_new("test_store");
+    fix_open(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fix_free(*state);
+    return 0;
+}
+
+/* ---- migrations ----------------------------------------------------------- */
+
+static void test_fresh_database_has_current_schema(void **state)
+{
+    tfix *f = *state;
+    assert_int_equal(count_rows(f, "SELECT version FROM schema_version"), STORE_SCHEMA_VERSION);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_version"), 1);
+    assert_int_equal(count_rows(f, "SELECT highest FROM allocator"), 0);
+    /* reopening runs nothing again */
+    fix_close(f);
+    fix_open(f);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM schema_version"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM allocator"), 1);
+}
+
+static void test_newer_schema_is_refused(void **state)
+{
+    tfix *f = *state;
+    fix_close(f);
+    exec_sql(f, "UPDATE schema_version SET version = 99");
+    char err[256] = "";
+    store *s = NULL;
+    store_options opt = {.data_dir = f->dir, .audit_key = f->key, .log = fix_quiet_log};
+    assert_int_equal(store_open(&opt, &s, err, sizeof err), -1);
+    assert_null(s);
+    assert_non_null(strstr(err, "newer"));
+    assert_non_null(strstr(err, "99"));
+    exec_sql(f, "UPDATE schema_version SET version = 1");
+    fix_open(f);
+}
+
+static void test_failed_migration_leaves_the_earlier_ones(void **state)
+{
+    (void)state;
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    const store_migration list[] = {
+        {1, "CREATE TABLE a (x);"},
+        {2, "CREATE TABLE b (x); INSERT INTO nonexistent VALUES (1);"},
+        {3, "CREATE TABLE c (x);"},
+    };
+    char err[256] = "";
+    assert_int_equal(store_migrate_list(db, list, 3, err, sizeof err), -1);
+    assert_non_null(strstr(err, "migration 2"));
+    assert_int_equal(store_schema_version(db), 1);
+    /* b was created inside the failed migration's transaction: gone */
+    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, "SELECT * FROM a", NULL, NULL, NULL), SQLITE_OK);
+    /* fixed migration 2: runs 2 and 3 */
+    const store_migration fixed[] = {
+        {1, "CREATE TABLE a (x);"},
+        {2, "CREATE TABLE b (x);"},
+        {3, "CREATE TABLE c (x);"},
+    };
+    assert_int_equal(store_migrate_list(db, fixed, 3, err, sizeof err), 0);
+    assert_int_equal(store_schema_version(db), 3);
+    sqlite3_close(db);
+}
+
+/* ---- the allocator ----------------------------------------------------------- */
+
+static void test_ordinals_follow_the_series(void **state)
+{
+    (void)state;
+    assert_int_equal(alloc_ordinal("G00001"), 1);
+    assert_int_equal(alloc_ordinal("G99999"), 99999);
+    assert_int_equal(alloc_ordinal("H00001"), 100001);
+    assert_int_equal(alloc_ordinal("J00001"), 200001); /* I skipped */
+    assert_int_equal(alloc_ordinal("P00001"), 700001); /* O skipped */
+    assert_int_equal(alloc_ordinal("R00001"), 800001); /* Q skipped */
+    assert_int_equal(alloc_ordinal("Z99999"), 1699999);
+    assert_int_equal(alloc_ordinal("A12345"), -1);
+    assert_int_equal(alloc_ordinal("I00001"), -1);
+    assert_int_equal(alloc_ordinal("G1234"), -1);
+    assert_int_equal(alloc_ordinal("G1234x"), -1);
+}
+
+static void test_numbers_are_issued_in_order(void **state)
+{
+    tfix *f = *state;
+    char n1[7], n2[7], n3[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("En", 101, 1, 1), n1);
+    create_ok(f, REG_DAGINSTITUTION, di_body("To", 101, 1, 1), n2);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(n1, "Tre", 6011, 101), n3);
+    assert_string_equal(n1, "G00001");
+    assert_string_equal(n2, "G00002");
+    assert_string_equal(n3, "G00003");
+}
+
+static void test_after_g99999_comes_h00001(void **state)
+{
+    tfix *f = *state;
+    exec_sql(f, "UPDATE allocator SET highest = 99998");
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Sidste G", 101, 1, 1), n);
+    assert_string_equal(n, "G99999");
+    create_ok(f, REG_DAGINSTITUTION, di_body("Første H", 101, 1, 1), n);
+    assert_string_equal(n, "H00001");
+    exec_sql(f, "UPDATE allocator SET highest = 899999"); /* R99999: next is S */
+    create_ok(f, REG_DAGINSTITUTION, di_body("S", 101, 1, 1), n);
+    assert_string_equal(n, "S00001");
+}
+
+static void test_after_z99999_creates_get_503(void **state)
+{
+    tfix *f = *state;
+    exec_sql(f, "UPDATE allocator SET highest = 1699998");
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Sidste", 101, 1, 1), n);
+    assert_string_equal(n, "Z99999");
+    answer a = run_cmd(f, REG_OP_CREATE, REG_DAGINSTITUTION, NULL, di_body("For mange", 101, 1, 1),
+                       actor_support());
+    assert_int_equal(a.status, 503);
+    assert_true(answer_has_error(&a, "IKKE_KLAR"));
+    answer_clear(&a);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record"), 1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM haendelse"), 1);
+}
+
+static answer import_cmd(tfix *f, reg_level level, json_t *body)
+{
+    answer a;
+    memset(&a, 0, sizeof a);
+    store_command cmd = {.op = REG_OP_CREATE,
+                         .level = level,
+                         .body = body,
+                         .actor = {.id = "import", .role = REG_ROLE_SYSTEM},
+                         .keep_numbers = true};
+    assert_int_equal(store_submit_sync(f->s, &cmd, answer_cb, &a), 0);
+    json_decref(body);
+    return a;
+}
+
+static void test_imported_numbers_move_the_allocator_but_a_numbers_do_not(void **state)
+{
+    tfix *f = *state;
+    json_t *b = di_body("Gammel A", 101, 1, 1);
+    json_object_set_new(b, "nummer", json_string("A12345"));
+    answer a = import_cmd(f, REG_DAGINSTITUTION, b);
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.primary, "A12345");
+    assert_string_equal(json_string_value(json_object_get(a.record, "virkningFra")), "2019-08-30");
+    answer_clear(&a);
+    assert_int_equal(count_rows(f, "SELECT highest FROM allocator"), 0);
+
+    b = di_body("Importeret K", 101, 1, 1);
+    json_object_set_new(b, "nummer", json_string("K00005"));
+    a = import_cmd(f, REG_DAGINSTITUTION, b);
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    /* a lower one does not move it back */
+    b = di_body("Importeret G", 101, 1, 1);
+    json_object_set_new(b, "nummer", json_string("G00007"));
+    a = import_cmd(f, REG_DAGINSTITUTION, b);
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Ny", 101, 1, 1), n);
+    assert_string_equal(n, "K00006");
+}
+
+static void test_deleted_numbers_stay_burnt(void **state)
+{
+    tfix *f = *state;
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Fejl", 101, 1, 1), n);
+    answer a = run_cmd(f, REG_OP_DELETE, REG_DAGINSTITUTION, n, NULL, actor_support());
+    assert_int_equal(a.status, 0);
+    assert_null(a.record);
+    assert_int_equal(a.n_changes, 1);
+    assert_string_equal(a.changes[0].operation, "slettet");
+    answer_clear(&a);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM burnt WHERE nummer = 'G00001'"), 1);
+
+    /* never issued again, never imported again, gone for reads */
+    char n2[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Næste", 101, 1, 1), n2);
+    assert_string_equal(n2, "G00002");
+    json_t *b = di_body("Genbrug", 101, 1, 1);
+    json_object_set_new(b, "nummer", json_string("G00001"));
+    a = import_cmd(f, REG_DAGINSTITUTION, b);
+    assert_int_equal(a.status, 409);
+    assert_true(answer_has_error(&a, "NUMMER_BRUGT"));
+    answer_clear(&a);
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, "G00001", NULL, 0, &level, &rec), 410);
+    assert_null(rec);
+    a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, "G00001", json_pack("{s:s}", "navn", "x"),
+                actor_support());
+    assert_int_equal(a.status, 410);
+    answer_clear(&a);
+    /* the history stays */
+    json_t *hist = NULL;
+    assert_int_equal(store_history(f->r, "G00001", &hist), 0);
+    assert_int_equal(json_array_size(hist), 1);
+    assert_non_null(json_string_value(json_object_get(json_array_get(hist, 0), "registreringTil")));
+    json_decref(hist);
+}
+
+/* ---- reads ------------------------------------------------------------------------ */
+
+static void test_get_nests_children_with_status(void **state)
+{
+    tfix *f = *state;
+    char di[7], ae1[7], ae2[7], aa[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Klyngen", 101, 1, 1), di);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Vuggestuen", 6010, 101), ae1);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Børnehaven", 6011, 101), ae2);
+    create_ok(f, REG_ALTERNATIV_ADRESSE, aa_body(ae2, "Skoven", 101), aa);
+
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, di, NULL, STORE_NESTED, &level, &rec), 0);
+    assert_int_equal(level, REG_DAGINSTITUTION);
+    assert_string_equal(json_string_value(json_object_get(rec, "status")), "aktiv");
+    json_t *kids = json_object_get(rec, "anvisningsenheder");
+    assert_int_equal(json_array_size(kids), 2);
+    json_t *k2 = json_array_get(kids, 1);
+    assert_string_equal(json_string_value(json_object_get(k2, "nummer")), ae2);
+    assert_string_equal(json_string_value(json_object_get(k2, "status")), "aktiv");
+    json_t *aas = json_object_get(k2, "alternativeAdresser");
+    assert_int_equal(json_array_size(aas), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(aas, 0), "nummer")), aa);
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(kids, 0), "alternativeAdresser")), 0);
+    json_decref(rec);
+
+    /* any level by number; without STORE_NESTED no children */
+    assert_int_equal(store_get(f->r, aa, NULL, 0, &level, &rec), 0);
+    assert_int_equal(level, REG_ALTERNATIV_ADRESSE);
+    assert_string_equal(json_string_value(json_object_get(rec, "anvisningsenhedsNummer")), ae2);
+    json_decref(rec);
+    assert_int_equal(store_get(f->r, di, NULL, 0, &level, &rec), 0);
+    assert_null(json_object_get(rec, "anvisningsenheder"));
+    json_decref(rec);
+    assert_int_equal(store_get(f->r, "G99999", NULL, 0, &level, &rec), 404);
+    assert_int_equal(store_get(f->r, "junk", NULL, 0, &level, &rec), 404);
+}
+
+static void test_answer_carries_the_record_as_get_shows_it(void **state)
+{
+    tfix *f = *state;
+    json_t *body = di_body("Med børn", 101, 1, 1);
+    json_t *kids = json_array();
+    json_array_append_new(kids, ae_body(NULL, "Et", 6011, 101));
+    json_array_append_new(kids, ae_body(NULL, "To", 6010, 101));
+    json_object_set_new(body, "anvisningsenheder", kids);
+    answer a = run_cmd(f, REG_OP_CREATE, REG_DAGINSTITUTION, NULL, body, actor_support());
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.primary, "G00001");
+    assert_int_equal(a.n_changes, 3);
+    assert_int_equal(a.seq_first, 1);
+    assert_int_equal(a.seq_last, 3);
+    assert_int_equal(a.version, 1);
+    assert_int_equal(json_array_size(json_object_get(a.record, "anvisningsenheder")), 2);
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, a.primary, NULL, STORE_NESTED, &level, &rec), 0);
+    assert_true(json_equal(rec, a.record));
+    json_decref(rec);
+    answer_clear(&a);
+}
+
+static void fill_for_lists(tfix *f, char di[3][7], char ae[6][7])
+{
+    create_ok(f, REG_DAGINSTITUTION, di_body("Solsikken", 101, 1, 1), di[0]);
+    create_ok(f, REG_DAGINSTITUTION, di_body("ÆRØ BØRNEHUS", 147, 1, 1), di[1]);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Privatbørn", 147, 3, 4), di[2]);
+    json_t *b;
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di[0], "Solsikken vuggestue", 6010, 101), ae[0]);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di[0], "Solsikken børnehave", 6011, 101), ae[1]);
+    b = ae_body(di[1], "Ærøskøbing Åben", 6011, 147);
+    json_object_set_new(b, "pNummer", json_string("1234567890"));
+    json_object_set_new(b, "cvrNummer", json_string("74467334"));
+    create_ok(f, REG_ANVISNINGSENHED, b, ae[2]);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di[1], "Øen", 6012, 147), ae[3]);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di[2], "Privat", 6011, 147), ae[4]);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di[2], "Privat 2", 6011, 101), ae[5]);
+}
+
+static size_t list_count(tfix *f, store_query q)
+{
+    json_t *items = NULL;
+    char next[7];
+    int rc = store_list(f->r, &q, &items, next);
+    if (rc != 0) fail_msg("store_list: %d", rc);
+    size_t n = json_array_size(items);
+    json_decref(items);
+    return n;
+}
+
+static void test_list_filters(void **state)
+{
+    tfix *f = *state;
+    char di[3][7], ae[6][7];
+    fill_for_lists(f, di, ae);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 3);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .adm_kommune = 147}),
+                     2);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED}), 6);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .kommune = 147}), 3);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .inst_type3 = 6011}),
+                     4);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .parent = di[0]}),
+                     2);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .p_nummer = "1234567890"}), 1);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .cvr_nummer = "74467334"}), 1);
+    /* names: case-insensitive with Danish letters both ways */
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "ærø"}), 1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "BØRN"}), 2);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .navn = "ÆRØSKØBING å"}), 1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .navn = "ø"}), 3);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .navn = "%"}), 0);
+    /* combined */
+    assert_int_equal(
+        list_count(f,
+                   (store_query){.level = REG_ANVISNINGSENHED, .kommune = 147, .inst_type3 = 6011}),
+        2);
+    /* status */
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .status = "aktiv"}),
+                     6);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .status = "nedlagt"}), 0);
+    json_t *items;
+    char next[7];
+    store_query bad = {.level = REG_ANVISNINGSENHED, .status = "levende"};
+    assert_int_equal(store_list(f->r, &bad, &items, next), 400);
+    bad = (store_query){.level = REG_ANVISNINGSENHED, .limit = 1001};
+    assert_int_equal(store_list(f->r, &bad, &items, next), 400);
+    bad = (store_query){.level = REG_ANVISNINGSENHED, .virkningsdato = "2026-3-1"};
+    assert_int_equal(store_list(f->r, &bad, &items, next), 400);
+}
+
+static void test_status_filter_follows_the_dates(void **state)
+{
+    tfix *f = *state;
+    char a[7], b[7], c[7];
+    f->now_ms = day_ms("2026-03-01");
+    create_ok(f, REG_DAGINSTITUTION, di_body("Nu", 101, 1, 1), a);
+    json_t *body = di_body("Senere", 101, 1, 1);
+    json_object_set_new(body, "virkningFra", json_string("2026-06-01"));
+    create_ok(f, REG_DAGINSTITUTION, body, b);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Lukker", 101, 1, 1), c);
+    f->now_ms = day_ms("2026-03-10");
+    answer ans = run_cmd(f, REG_OP_CLOSE, REG_DAGINSTITUTION, c,
+                         json_pack("{s:s}", "virkningTil", "2026-03-10"), actor_support());
+    assert_int_equal(ans.status, 0);
+    assert_string_equal(json_string_value(json_object_get(ans.record, "status")), "nedlagt");
+    answer_clear(&ans);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .status = "aktiv"}),
+                     1);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_DAGINSTITUTION, .status = "kommende"}), 1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .status = "nedlagt"}),
+                     1);
+    reg_level level;
+    json_t *rec;
+    assert_int_equal(store_get(f->r, b, NULL, 0, &level, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "status")), "kommende");
+    json_decref(rec);
+}
+
+static void test_pagination_walks_every_record_once(void **state)
+{
+    tfix *f = *state;
+    char n[7];
+    for (int i = 0; i < 25; i++) {
+        char navn[32];
+        snprintf(navn, sizeof navn, "Institution %d", i);
+        create_ok(f, REG_DAGINSTITUTION, di_body(navn, 101, 1, 1), n);
+    }
+    char after[7] = "";
+    size_t pages = 0, total = 0;
+    char prev[7] = "";
+    for (;;) {
+        store_query q = {
+            .level = REG_DAGINSTITUTION, .limit = 10, .after = after[0] ? after : NULL};
+        json_t *items = NULL;
+        char next[7];
+        assert_int_equal(store_list(f->r, &q, &items, next), 0);
+        pages++;
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            const char *num = json_string_value(json_object_get(it, "nummer"));
+            assert_true(strcmp(num, prev) > 0);
+            snprintf(prev, sizeof prev, "%s", num);
+            total++;
+        }
+        if (pages < 3) {
+            assert_int_equal(json_array_size(items), 10);
+            assert_string_equal(next, prev);
+        } else {
+            assert_int_equal(json_array_size(items), 5);
+            assert_string_equal(next, "");
+        }
+        json_decref(items);
+        if (!next[0]) break;
+        memcpy(after, next, 7);
+    }
+    assert_int_equal(pages, 3);
+    assert_int_equal(total, 25);
+    /* exactly one page's worth: the last page says so */
+    store_query q = {.level = REG_DAGINSTITUTION, .limit = 25};
+    json_t *items;
+    char next[7];
+    assert_int_equal(store_list(f->r, &q, &items, next), 0);
+    assert_int_equal(json_array_size(items), 25);
+    assert_string_equal(next, "");
+    json_decref(items);
+}
+
+static void test_nested_list_pages(void **state)
+{
+    tfix *f = *state;
+    char di[3][7], ae[6][7];
+    fill_for_lists(f, di, ae);
+    store_query q = {.level = REG_DAGINSTITUTION, .flags = STORE_NESTED, .limit = 2};
+    json_t *items;
+    char next[7];
+    assert_int_equal(store_list(f->r, &q, &items, next), 0);
+    assert_int_equal(json_array_size(items), 2);
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(items, 1), "anvisningsenheder")), 2);
+    assert_string_equal(next, di[1]);
+    json_decref(items);
+}
+
+/* ---- time: as-of reads, history, timed changes ------------------------------------- */
+
+static void test_as_of_reads_pick_the_version_in_effect(void **state)
+{
+    tfix *f = *state;
+    char di[7], ae[7], late[7];
+    f->now_ms = day_ms("2026-03-01");
+    create_ok(f, REG_DAGINSTITUTION, di_body("Første navn", 101, 1, 1), di);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Stue", 6010, 101), ae);
+    f->now_ms = day_ms("2026-03-05");
+    answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di,
+                       json_pack("{s:s}", "navn", "Andet navn"), actor_support());
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    a = run_cmd(f, REG_OP_UPDATE, REG_ANVISNINGSENHED, ae, json_pack("{s:i}", "instType3", 6012),
+                actor_support());
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    f->now_ms = day_ms("2026-03-08");
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Ny stue", 6011, 101), late);
+    f->now_ms = day_ms("2026-03-10");
+    a = run_cmd(f, REG_OP_CLOSE, REG_ANVISNINGSENHED, ae,
+                json_pack("{s:s}", "virkningTil", "2026-03-09"), actor_support());
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, di, "2026-03-02", STORE_NESTED, &level, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "navn")), "Første navn");
+    json_t *kids = json_object_get(rec, "anvisningsenheder");
+    assert_int_equal(json_array_size(kids), 1); /* "Ny stue" did not exist yet */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(kids, 0), "instType3")),
+                     6010);
+    json_decref(rec);
+
+    assert_int_equal(store_get(f->r, di, "2026-03-08", STORE_NESTED, &level, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "navn")), "Andet navn");
+    kids = json_object_get(rec, "anvisningsenheder");
+    assert_int_equal(json_array_size(kids), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(kids, 0), "instType3")),
+                     6012);
+    json_decref(rec);
+
+    /* on the 9th the closed unit is out */
+    assert_int_equal(store_get(f->r, di, "2026-03-09", STORE_NESTED, &level, &rec), 0);
+    assert_int_equal(json_array_size(json_object_get(rec, "anvisningsenheder")), 1);
+    json_decref(rec);
+    assert_int_equal(store_get(f->r, ae, "2026-03-09", 0, &level, &rec), 404);
+    /* before anything existed */
+    assert_int_equal(store_get(f->r, di, "2026-02-28", 0, &level, &rec), 404);
+
+    /* lists as of a day filter on the version in effect then */
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED,
+                                                 .virkningsdato = "2026-03-02",
+                                                 .inst_type3 = 6010}),
+                     1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED,
+                                                 .virkningsdato = "2026-03-06",
+                                                 .inst_type3 = 6010}),
+                     0);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION,
+                                                 .virkningsdato = "2026-03-02",
+                                                 .navn = "første"}),
+                     1);
+    assert_int_equal(
+        list_count(f, (store_query){.level = REG_ANVISNINGSENHED, .virkningsdato = "2026-03-09"}),
+        1);
+}
+
+static void test_history_lists_every_version_with_periods(void **state)
+{
+    tfix *f = *state;
+    char di[7];
+    f->now_ms = day_ms("2026-03-01");
+    create_ok(f, REG_DAGINSTITUTION, di_body("Et", 101, 1, 1), di);
+    f->now_ms = day_ms("2026-03-04");
+    answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di, json_pack("{s:s}", "navn", "To"),
+                       actor_kommune(scope_101, 1));
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    json_t *h = NULL;
+    assert_int_equal(store_history(f->r, di, &h), 0);
+    assert_int_equal(json_array_size(h), 2);
+    json_t *v1 = json_array_get(h, 0), *v2 = json_array_get(h, 1);
+    assert_int_equal(json_integer_value(json_object_get(v1, "version")), 1);
+    assert_string_equal(json_string_value(json_object_get(v1, "virkningFra")), "2026-03-01");
+    assert_string_equal(json_string_value(json_object_get(v1, "virkningTil")), "2026-03-04");
+    assert_non_null(json_string_value(json_object_get(v1, "registreringTil")));
+    assert_string_equal(json_string_value(json_object_get(v1, "aktoer")), "support-1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v1, "data"), "navn")),
+                        "Et");
+    assert_string_equal(json_string_value(json_object_get(v2, "virkningFra")), "2026-03-04");
+    assert_true(json_is_null(json_object_get(v2, "virkningTil")));
+    assert_true(json_is_null(json_object_get(v2, "registreringTil")));
+    assert_string_equal(json_string_value(json_object_get(v2, "aktoer")), "kommune-client");
+    json_decref(h);
+    assert_int_equal(store_history(f->r, "G77777", &h), 404);
+}
+
+static void test_timed_changes_arrive_on_their_day(void **state)
+{
+    tfix *f = *state;
+    char later[7], closing[7];
+    f->now_ms = day_ms("2026-03-10");
+    json_t *b = di_body("Åbner senere", 101, 1, 1);
+    json_object_set_new(b, "virkningFra", json_string("2026-03-12"));
+    create_ok(f, REG_DAGINSTITUTION, b, later);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Lukker senere", 101, 1, 1), closing);
+    answer a = run_cmd(f, REG_OP_CLOSE, REG_DAGINSTITUTION, closing,
+                       json_pack("{s:s}", "virkningTil", "2026-03-14"), actor_support());
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.changes[0].operation, "aendret"); /* a future close */
+    answer_clear(&a);
+
+    answer t = {0};
+    assert_int_equal(store_tick(f->s, answer_cb, &t), 0);
+    store_wait(f->s);
+    assert_int_equal(t.status, 0);
+    assert_int_equal(t.n_changes, 0);
+
+    f->now_ms = day_ms("2026-03-12");
+    memset(&t, 0, sizeof t);
+    store_tick(f->s, answer_cb, &t);
+    store_wait(f->s);
+    assert_int_equal(t.status, 0);
+    assert_int_equal(t.n_changes, 1);
+    assert_string_equal(t.changes[0].nummer, later);
+    assert_string_equal(t.changes[0].operation, "aendret");
+    assert_int_equal(t.changes[0].version, 2);
+
+    /* once done, never again */
+    memset(&t, 0, sizeof t);
+    store_tick(f->s, answer_cb, &t);
+    store_wait(f->s);
+    assert_int_equal(t.n_changes, 0);
+
+    f->now_ms = day_ms("2026-03-20"); /* the server was down on the 14th */
+    memset(&t, 0, sizeof t);
+    store_tick(f->s, answer_cb, &t);
+    store_wait(f->s);
+    assert_int_equal(t.n_changes, 1);
+    assert_string_equal(t.changes[0].nummer, closing);
+    assert_string_equal(t.changes[0].operation, "nedlagt");
+
+    json_t *ev = NULL;
+    assert_int_equal(store_haendelser(f->r, 1, 100, &ev), 0);
+    json_t *last = json_array_get(ev, json_array_size(ev) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "operation")), "nedlagt");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(last, "data"), "status")),
+                        "nedlagt");
+    json_decref(ev);
+    json_t *h = NULL;
+    assert_int_equal(store_history(f->r, later, &h), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(h, 1), "aktoer")),
+                        "system");
+    json_decref(h);
+}
+
+/* ---- hændelser, snapshots, cursors --------------------------------------------------- */
+
+static void test_haendelser_are_gapless_across_refusals(void **state)
+{
+    tfix *f = *state;
+    char di[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("A", 101, 1, 1), di);
+    for (int i = 0; i < 10; i++) {
+        /* a refusal between each accepted change */
+        answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di,
+                           json_pack("{s:i}", "lovgrundlagKode", 4), actor_support());
+        assert_int_equal(a.status, 422);
+        answer_clear(&a);
+        char navn[16];
+        snprintf(navn, sizeof navn, "Navn %d", i);
+        a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di, json_pack("{s:s}", "navn", navn),
+                    actor_support());
+        assert_int_equal(a.status, 0);
+        assert_int_equal(a.seq_first, i + 2);
+        answer_clear(&a);
+    }
+    json_t *ev = NULL;
+    assert_int_equal(store_haendelser(f->r, 1, 0, &ev), 0);
+    assert_int_equal(json_array_size(ev), 11);
+    for (size_t i = 0; i < 11; i++) {
+        json_t *e = json_array_get(ev, i);
+        assert_int_equal(json_integer_value(json_object_get(e, "sekvensnummer")), i + 1);
+        assert_int_equal(json_integer_value(json_object_get(e, "version")), i + 1);
+        assert_string_equal(json_string_value(json_object_get(e, "operation")),
+                            i == 0 ? "oprettet" : "aendret");
+        assert_string_equal(json_string_value(json_object_get(e, "entitet")), "daginstitution");
+    }
+    json_decref(ev);
+    assert_int_equal(store_haendelser(f->r, 5, 3, &ev), 0);
+    assert_int_equal(json_array_size(ev), 3);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(ev, 0), "sekvensnummer")),
+                     5);
+    json_decref(ev);
+    int64_t seq;
+    char tid[40];
+    assert_int_equal(store_latest(f->r, &seq, tid), 0);
+    assert_int_equal(seq, 11);
+    assert_string_equal(tid, "2026-03-10T12:00:00.000Z");
+}
+
+static void test_latest_before_any_change_is_zero(void **state)
+{
+    tfix *f = *state;
+    int64_t seq = 7;
+    char tid[40];
+    assert_int_equal(store_latest(f->r, &seq, tid), 0);
+    assert_int_equal(seq, 0);
+    assert_string_equal(tid, "");
+}
+
+static void test_snapshot_is_consistent_with_its_sekvensnummer(void **state)
+{
+    tfix *f = *state;
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Før", 101, 1, 1), n);
+    int64_t seq = 0;
+    assert_int_equal(store_snapshot_begin(f->r, &seq), 0);
+    assert_int_equal(seq, 1);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Efter", 101, 1, 1), n);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 1);
+    int64_t latest;
+    char tid[40];
+    store_latest(f->r, &latest, tid);
+    assert_int_equal(latest, 1);
+    store_snapshot_end(f->r);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 2);
+}
+
+static void test_consumer_cursors(void **state)
+{
+    tfix *f = *state;
+    int64_t seq = -1;
+    assert_int_equal(store_cursor_get(f->r, "portal", &seq), 404);
+    answer a = {0};
+    assert_int_equal(store_cursor_set(f->s, "portal", 42, answer_cb, &a), 0);
+    store_wait(f->s);
+    assert_int_equal(a.status, 0);
+    assert_int_equal(store_cursor_get(f->r, "portal", &seq), 0);
+    assert_int_equal(seq, 42);
+    store_cursor_set(f->s, "portal", 43, NULL, NULL);
+    store_wait(f->s);
+    assert_int_equal(store_cursor_get(f->r, "portal", &seq), 0);
+    assert_int_equal(seq, 43);
+}
+
+/* ---- audit --------------------------------------------------------------------------- */
+
+static void test_every_change_is_audited_and_tampering_is_named(void **state)
+{
+    tfix *f = *state;
+    char di[7], ae[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Revideret", 101, 1, 1), di);
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Stue", 6011, 101), ae);
+    answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di, json_pack("{s:s}", "navn", "Ny"),
+                       actor_kommune(scope_101, 1));
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di, json_pack("{s:s}", "navn", "Nej"),
+                actor_kommune(scope_147, 1));
+    assert_int_equal(a.status, 403); /* refusals leave no audit row */
+    answer_clear(&a);
+    audit_entry summary = {.actor = "import", .operation = "import", .after = "{\"rows\":0}"};
+    store_audit(f->s, &summary, NULL, NULL);
+    store_wait(f->s);
+
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM audit"), 4);
+    assert_int_equal(
+        count_rows(f, "SELECT count(*) FROM audit WHERE actor = 'kommune-client' AND "
+                      "request_id = 'req' AND operation = 'aendret' AND before LIKE '%Revideret%' "
+                      "AND after LIKE '%\"Ny\"%'"),
+        1);
+    audit_report rep;
+    assert_int_equal(store_audit_verify(f->r, &rep), 0);
+    assert_int_equal(rep.entries, 4);
+
+    exec_sql(f, "UPDATE audit SET actor = 'someone-else' WHERE id = 3");
+    assert_int_equal(store_audit_verify(f->r, &rep), 1);
+    assert_int_equal(rep.first_bad_id, 3);
+}
+
+/* ---- batches ----------------------------------------------------------------------------- */
+
+static void test_a_refusal_in_a_batch_leaves_its_neighbours(void **state)
+{
+    tfix *f = *state;
+    answer a[30];
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 30; i++) {
+        json_t *b = i % 3 == 1 ? di_body("Forkert", 101, 1, 4) /* KRYDSVALIDERING */
+                               : di_body("Rigtig", 101, 1, 1);
+        store_command cmd = {
+            .op = REG_OP_CREATE, .level = REG_DAGINSTITUTION, .body = b, .actor = actor_support()};
+        assert_int_equal(store_submit(f->s, &cmd, answer_cb, &a[i]), 0);
+        json_decref(b);
+    }
+    store_wait(f->s);
+    store_stats st;
+    store_get_stats(f->s, &st);
+    assert_true(st.max_batch > 1); /* they went in batches */
+    int accepted = 0;
+    for (int i = 0; i < 30; i++) {
+        assert_true(a[i].called);
+        if (i % 3 == 1) {
+            assert_int_equal(a[i].status, 422);
+            assert_true(answer_has_error(&a[i], "KRYDSVALIDERING"));
+            assert_int_equal(a[i].commit_id, 0);
+        } else {
+            assert_int_equal(a[i].status, 0);
+            assert_true(a[i].commit_id > 0);
+            accepted++;
+        }
+        answer_clear(&a[i]);
+    }
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record"), accepted);
+    assert_int_equal(count_rows(f, "SELECT max(sekvensnummer) FROM haendelse"), accepted);
+    assert_int_equal(count_rows(f, "SELECT highest FROM allocator"), accepted);
+}
+
+static void test_a_batch_that_cannot_commit_fails_whole(void **state)
+{
+    tfix *f = *state;
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Før", 101, 1, 1), n);
+    /* reopen with a short busy timeout, and hold the write lock elsewhere */
+    fix_close(f);
+    char err[256];
+    store_options opt = {.data_dir = f->dir,
+                         .audit_key = f->key,
+                         .clock = fix_clock,
+                         .clock_udata = f,
+                         .busy_timeout_ms = 50,
+                         .log = fix_quiet_log};
+    assert_int_equal(store_open(&opt, &f->s, err, sizeof err), 0);
+    f->r = store_reader_open(f->s, err, sizeof err);
+    sqlite3 *other = NULL;
+    char path[128];
+    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    answer a = run_cmd(f, REG_OP_CREATE, REG_DAGINSTITUTION, NULL, di_body("Under lås", 101, 1, 1),
+                       actor_support());
+    assert_int_equal(a.status, 503);
+    assert_true(answer_has_error(&a, "IKKE_KLAR"));
+    answer_clear(&a);
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    store_stats st;
+    store_get_stats(f->s, &st);
+    assert_int_equal(st.failed_commits, 1);
+    /* not retried behind the caller's back; the next one goes through */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record"), 1);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Efter", 101, 1, 1), n);
+    assert_string_equal(n, "G00002");
+}
+
+static void test_close_answers_everything_queued(void **state)
+{
+    tfix *f = *state;
+    answer a[20];
+    memset(a, 0, sizeof a);
+    for (int i = 0; i < 20; i++) {
+        json_t *b = di_body("Lukning", 101, 1, 1);
+        store_command cmd = {
+            .op = REG_OP_CREATE, .level = REG_DAGINSTITUTION, .body = b, .actor = actor_support()};
+        assert_int_equal(store_submit(f->s, &cmd, answer_cb, &a[i]), 0);
+        json_decref(b);
+    }
+    fix_close(f);
+    for (int i = 0; i < 20; i++) {
+        assert_true(a[i].called);
+        assert_int_equal(a[i].status, 0);
+        answer_clear(&a[i]);
+    }
+    fix_open(f);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 20);
+}
+
+static void test_commands_without_an_actor_are_refused(void **state)
+{
+    tfix *f = *state;
+    store_command cmd = {.op = REG_OP_CREATE, .level = REG_DAGINSTITUTION};
+    assert_int_equal(store_submit(f->s, &cmd, NULL, NULL), -1);
+    cmd.actor = actor_support();
+    cmd.idem_key = "k"; /* a key without a client */
+    assert_int_equal(store_submit(f->s, &cmd, NULL, NULL), -1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_fresh_database_has_current_schema),
+        T(test_newer_schema_is_refused),
+        cmocka_unit_test(test_failed_migration_leaves_the_earlier_ones),
+        cmocka_unit_test(test_ordinals_follow_the_series),
+        T(test_numbers_are_issued_in_order),
+        T(test_after_g99999_comes_h00001),
+        T(test_after_z99999_creates_get_503),
+        T(test_imported_numbers_move_the_allocator_but_a_numbers_do_not),
+        T(test_deleted_numbers_stay_burnt),
+        T(test_get_nests_children_with_status),
+        T(test_answer_carries_the_record_as_get_shows_it),
+        T(test_list_filters),
+        T(test_status_filter_follows_the_dates),
+        T(test_pagination_walks_every_record_once),
+        T(test_nested_list_pages),
+        T(test_as_of_reads_pick_the_version_in_effect),
+        T(test_history_lists_every_version_with_periods),
+        T(test_timed_changes_arrive_on_their_day),
+        T(test_haendelser_are_gapless_across_refusals),
+        T(test_latest_before_any_change_is_zero),
+        T(test_snapshot_is_consistent_with_its_sekvensnummer),
+        T(test_consumer_cursors),
+        T(test_every_change_is_audited_and_tampering_is_named),
+        T(test_a_refusal_in_a_batch_leaves_its_neighbours),
+        T(test_a_batch_that_cannot_commit_fails_whole),
+        T(test_close_answers_everything_queued),
+        T(test_commands_without_an_actor_are_refused),
+#undef T
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
