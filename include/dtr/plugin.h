@@ -29,6 +29,8 @@
  *        import_read / export_write / generate.
  *   1.1  the register: clients (req_authenticate, public_read), commands
  *        (command_submit), reads (reader, read_*, snapshots).
+ *   1.2  consumers (descriptor.consume, consume_done, feed_start_at) and
+ *        signing with the server's Ed25519 key (sign, signing_public_key).
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -43,7 +45,7 @@ extern "C" {
 #endif
 
 #define DTR_ABI_MAJOR 1
-#define DTR_ABI_MINOR 1
+#define DTR_ABI_MINOR 2
 
 /* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor. */
 #define DTR_PLUGIN_SYMBOL "dtr_plugin"
@@ -362,6 +364,34 @@ typedef struct dtr_host_api {
      * read on r sees exactly that state until snapshot_end. */
     int (*snapshot_begin)(dtr_reader *r, int64_t *sekvensnummer);
     void (*snapshot_end)(dtr_reader *r);
+
+    /* --- consumers (1.2) ------------------------------------------------------
+     * The feed hands a consumer plugin (DTR_KIND_CONSUMER) the hændelser in
+     * order through descriptor.consume, one batch at a time, and keeps its
+     * durable cursor in the store: the last sekvensnummer the plugin said it
+     * has durably handled. After a crash or restart delivery resumes after
+     * the cursor (at-least-once: handling must be idempotent). */
+
+    /* Ends the batch consume was given: status DTR_OK means every event up
+     * to and including handled_up_to is durably handled (the cursor moves
+     * there, and the next batch follows); DTR_RETRY or DTR_ERROR means "not
+     * now": the events after the cursor come again after a backoff (growing
+     * from 1 s to 60 s). A consumer may call it from consume itself or later
+     * (after work on the pool). Loop thread. */
+    void (*consume_done)(dtr_plugin *self, int64_t handled_up_to, dtr_status status);
+    /* During init: where a consumer without a cursor starts (its config's
+     * "fra": the first sekvensnummer to deliver). Without it a new consumer
+     * starts after the newest sekvensnummer. */
+    void (*feed_start_at)(dtr_plugin *self, int64_t fra);
+
+    /* --- signing (1.2) -------------------------------------------------------- */
+
+    /* Signs msg with the server's Ed25519 key (created on first start in the
+     * data directory, mode 0600; `dtr version --keys` prints its public key):
+     * a detached 64-byte signature into sig. Any thread. */
+    dtr_status (*sign)(dtr_plugin *self, const void *msg, size_t len, unsigned char sig[64]);
+    /* The 32-byte public key. */
+    void (*signing_public_key)(dtr_plugin *self, unsigned char pk[32]);
 } dtr_host_api;
 
 /* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------
@@ -455,6 +485,15 @@ typedef struct dtr_plugin_descriptor {
      * outdir in the plugin's layout, deterministic for a seed. */
     dtr_status (*generate)(void *state, uint64_t units, uint64_t seed, const char *outdir,
                            char *err, size_t errlen);
+
+    /* --- consumer plugins (DTR_KIND_CONSUMER); NULL otherwise (1.2) ----------- */
+
+    /* A batch of hændelser after the consumer's cursor, in order: events is a
+     * borrowed array of {"sekvensnummer", "tidspunkt", "operation", "entitet",
+     * "nummer", "version", "data"} (API.md's /v1/haendelser shape). The
+     * plugin answers with api->consume_done exactly once (now or later); no
+     * other batch comes before it. Loop thread. */
+    void (*consume)(void *state, const json_t *events);
 } dtr_plugin_descriptor;
 
 #ifdef __cplusplus
