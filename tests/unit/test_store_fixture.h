@@ -126,9 +126,9 @@ static inline void answer_cb(const store_result *res, void *udata)
     a->seq_first = res->seq_first;
     a->seq_last = res->seq_last;
     a->n_changes = res->n_changes < 32 ? res->n_changes : 32;
-    memcpy(a->changes, res->changes, a->n_changes * sizeof *res->changes);
+    if (a->n_changes) memcpy(a->changes, res->changes, a->n_changes * sizeof *res->changes);
     a->n_errors = res->n_errors < 8 ? res->n_errors : 8;
-    memcpy(a->errors, res->errors, a->n_errors * sizeof *res->errors);
+    if (a->n_errors) memcpy(a->errors, res->errors, a->n_errors * sizeof *res->errors);
     a->replayed = res->replayed;
     a->commit_id = res->commit_id;
 }
