@@ -188,7 +188,8 @@ static void check_header(reader *r)
             size_t used = strlen(list);
             bool printable = csvp_utf8_valid(name, len);
             snprintf(list + used, 512 - used, "%s'%.*s'", used ? ", " : "",
-                     printable ? (int)(len > 40 ? 40 : len) : 9, printable ? name : "(invalid)");
+                     printable ? (int)csvp_utf8_cut(name, len, 40) : 9,
+                     printable ? name : "(invalid)");
         } else {
             r->position_of[c] = (int)i;
         }

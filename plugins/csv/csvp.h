@@ -159,6 +159,10 @@ bool csvp_record_to_row(const csvp_layout *layout, const json_t *record,
 /* Is [p, p+len) valid UTF-8 without NUL bytes? */
 bool csvp_utf8_valid(const char *p, size_t len);
 
+/* How many of the first max bytes of the valid UTF-8 text p[0..len) to
+ * show without cutting a character. */
+size_t csvp_utf8_cut(const char *p, size_t len, size_t max);
+
 /* Writes a coordinate with exactly five decimals, independent of the
  * locale. Returns the length written (out holds at least 24 bytes). */
 size_t csvp_format_geo(double v, char *out);

@@ -131,6 +131,28 @@ bool csvp_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+size_t csvp_utf8_cut(const char *p, size_t len, size_t max)
+{
+    if (len <= max) return len;
+    size_t n = max;
+    while (n > 0 && ((unsigned char)p[n] & 0xC0) == 0x80)
+        n--;
+    return n;
+}
+
+/* Cuts a string that snprintf may have cut inside a character back to the
+ * last whole character. */
+static void utf8_trim_end(char *s)
+{
+    size_t len = strlen(s), lead = len;
+    while (lead > 0 && len - lead < 4 && ((unsigned char)s[lead - 1] & 0xC0) == 0x80)
+        lead--;
+    if (lead == 0) return;
+    unsigned char c = (unsigned char)s[lead - 1];
+    size_t need = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : 2;
+    if (lead - 1 + need > len) s[lead - 1] = '\0';
+}
+
 /* Appends one reason to the refusal text, "; " between reasons. */
 static void reason_add(char *reason, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -144,8 +166,9 @@ static void reason_add(char *reason, size_t len, const char *fmt, ...)
     }
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(reason + used, len - used, fmt, ap);
+    int w = vsnprintf(reason + used, len - used, fmt, ap);
     va_end(ap);
+    if (w >= 0 && (size_t)w >= len - used) utf8_trim_end(reason);
 }
 
 /* How much of a field a reason quotes: enough to find it, never so much that
@@ -265,7 +288,7 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
                 put_value(record, adresse, col, json_integer(codes[i]));
             } else {
                 reason_add(reason, reasonlen, "column %s: '%.*s' is not a number", col->name,
-                           (int)(f->len > QUOTE_MAX ? QUOTE_MAX : f->len), f->p);
+                           (int)csvp_utf8_cut(f->p, f->len, QUOTE_MAX), f->p);
             }
             break;
         case CSVP_GEO: {
@@ -276,7 +299,7 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
                 put_value(record, adresse, col, json_real(v));
             } else {
                 reason_add(reason, reasonlen, "column %s: '%.*s' is not a number", col->name,
-                           (int)(f->len > QUOTE_MAX ? QUOTE_MAX : f->len), f->p);
+                           (int)csvp_utf8_cut(f->p, f->len, QUOTE_MAX), f->p);
             }
             break;
         }
@@ -287,7 +310,7 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
                 put_value(record, adresse, col, json_stringn(f->p, f->len));
             } else {
                 reason_add(reason, reasonlen, "column %s: '%.*s' is not Aktiv, Nedlagt or Kommende",
-                           col->name, (int)(f->len > QUOTE_MAX ? QUOTE_MAX : f->len), f->p);
+                           col->name, (int)csvp_utf8_cut(f->p, f->len, QUOTE_MAX), f->p);
             }
             break;
         case CSVP_TEXT:
@@ -303,7 +326,7 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
         const char *expected = code_text(col->list, kode);
         if (expected != NULL && !field_is(f, expected))
             reason_add(reason, reasonlen, "column %s: '%.*s' is not the text of %s %d ('%s')",
-                       col->name, (int)(f->len > QUOTE_MAX ? QUOTE_MAX : f->len), f->p,
+                       col->name, (int)csvp_utf8_cut(f->p, f->len, QUOTE_MAX), f->p,
                        layout->columns[col->code_column].name, kode, expected);
     }
     if (reason[0] != '\0') {

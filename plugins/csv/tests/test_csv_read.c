@@ -387,6 +387,26 @@ static void test_non_numeric_code_and_coordinate(void **state)
     free(di), free(ae);
 }
 
+/* A refusal quotes at most 40 bytes of a field, never half a character. */
+static void test_reasons_stay_valid_utf8(void **state)
+{
+    (void)state;
+    assert_int_equal(csvp_utf8_cut("æææ", 6, 3), 2);
+    assert_int_equal(csvp_utf8_cut("æææ", 6, 4), 4);
+    assert_int_equal(csvp_utf8_cut("abc", 3, 40), 3);
+    char *di = fmt("G40001;Navn;a%s;Kommunal;1;Dagtilbudsloven § 19, stk. 2;101;%s;Aktiv\r\n",
+                   "øøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøøø", kbh());
+    write_register(dir, di, NULL, NULL);
+    collected c;
+    assert_int_equal(import(&c), DTR_OK);
+    assert_int_equal(json_array_size(c.refusals), 1);
+    const char *reason = reason_at(&c, 0);
+    assert_true(csvp_utf8_valid(reason, strlen(reason)));
+    assert_non_null(strstr(reason, "'aøøø"));
+    collected_clear(&c);
+    free(di);
+}
+
 static void test_mismatching_tekst(void **state)
 {
     (void)state;
@@ -563,6 +583,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_wrong_column_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_numeric_code_and_coordinate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reasons_stay_valid_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mismatching_tekst, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_aktivitetsstatus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overlong_field_is_refused_and_reading_resumes, setup,
