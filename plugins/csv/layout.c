@@ -131,6 +131,8 @@ bool csvp_utf8_valid(const char *s, size_t len)
     return true;
 }
 
+/* Backs off from max to the start of the character that max would cut (a
+ * continuation byte there means it is inside one). */
 size_t csvp_utf8_cut(const char *p, size_t len, size_t max)
 {
     if (len <= max) return len;
