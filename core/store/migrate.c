@@ -132,6 +132,26 @@ static const char migration_1[] =
     "  revoked TEXT\n"
     ") WITHOUT ROWID;\n";
 
+/* Migration 2 (for auth/): a counter that every change of the client table
+ * bumps by trigger, so a running server learns with one cheap read per
+ * request whether `dtr client` (another process) changed a client. Written
+ * to be harmless when run again. */
+static const char migration_2[] =
+    "CREATE TABLE IF NOT EXISTS client_generation (\n"
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+    "  generation INTEGER NOT NULL\n"
+    ");\n"
+    "INSERT OR IGNORE INTO client_generation (id, generation) VALUES (1, 0);\n"
+    "CREATE TRIGGER IF NOT EXISTS client_generation_insert AFTER INSERT ON client BEGIN\n"
+    "  UPDATE client_generation SET generation = generation + 1 WHERE id = 1;\n"
+    "END;\n"
+    "CREATE TRIGGER IF NOT EXISTS client_generation_update AFTER UPDATE ON client BEGIN\n"
+    "  UPDATE client_generation SET generation = generation + 1 WHERE id = 1;\n"
+    "END;\n"
+    "CREATE TRIGGER IF NOT EXISTS client_generation_delete AFTER DELETE ON client BEGIN\n"
+    "  UPDATE client_generation SET generation = generation + 1 WHERE id = 1;\n"
+    "END;\n";
+
 int store_schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -208,6 +228,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
     snprintf(first, len, "%s%s\n", migration_1, audit_sql);
     const store_migration list[] = {
         {1, first},
+        {2, migration_2},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

@@ -35,7 +35,9 @@
  *
  * The database, <data_dir>/dtr.sqlite, also holds tables other modules use
  * directly on their own connections: "client" (id, name, role, kommuner JSON
- * array, secret_hash BLOB, created, revoked) for auth, "audit" (audit.h).
+ * array, secret_hash BLOB, created, revoked) and "client_generation" (one
+ * counter that triggers bump on every change of "client") for auth, "audit"
+ * (audit.h).
  * Schema migrations are numbered and run by store_open; store_open refuses a
  * database whose schema is newer than the code.
  */
@@ -53,7 +55,7 @@
 #include "register/register.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 typedef struct store store;
 typedef struct store_reader store_reader;
