@@ -19,14 +19,14 @@
 
 /* The limits of API.md's config ("limits"). */
 typedef struct net_limits {
-    size_t max_header_bytes;        /* 431 past it */
-    size_t max_body_bytes;          /* 413 past it (per route override in the router) */
-    uint64_t header_timeout_ms;     /* 408 then close when headers do not finish */
-    uint64_t body_timeout_ms;       /* 408 then close when the body does not finish */
-    uint64_t send_timeout_ms;       /* close when a client stops reading an answer */
-    uint64_t idle_timeout_ms;       /* close an idle keep-alive connection */
-    uint64_t shutdown_timeout_ms;   /* SIGTERM: in-flight requests get this long */
-    uint32_t max_connections;       /* 503 + Retry-After past it */
+    size_t max_header_bytes;                 /* 431 past it */
+    size_t max_body_bytes;                   /* 413 past it (per route override in the router) */
+    uint64_t header_timeout_ms;              /* 408 then close when headers do not finish */
+    uint64_t body_timeout_ms;                /* 408 then close when the body does not finish */
+    uint64_t send_timeout_ms;                /* close when a client stops reading an answer */
+    uint64_t idle_timeout_ms;                /* close an idle keep-alive connection */
+    uint64_t shutdown_timeout_ms;            /* SIGTERM: in-flight requests get this long */
+    uint32_t max_connections;                /* 503 + Retry-After past it */
     uint32_t requests_per_second_per_client; /* 429 + Retry-After past it; 0 off */
 } net_limits;
 

@@ -1,0 +1,533 @@
+/*
+ * respond.c -- answering requests: the status line and headers, whole and
+ * streamed bodies, problem+json, the order of answers on a connection, and
+ * what becomes of a request when its connection goes away.
+ *
+ * Order: only the pipeline's head writes to the connection's output queue;
+ * a later request that answers first keeps its bytes in its own "held"
+ * queue. When the head is answered it leaves the pipeline (retire) and the
+ * next request's held bytes move to the connection's queue (no copy: chunks
+ * are spliced).
+ *
+ * Re-entrancy: a plugin calling respond may cause work that would call
+ * another plugin callback (an abort, a drain, the next pipelined request's
+ * handler). The server's api_depth is raised during every such call, and that
+ * work is deferred to the loop's idle phase (see net_conn_defer).
+ * Loop thread only.
+ */
+#include "net/net_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- small writers ------------------------------------------------------------ */
+
+static const char *net_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 307:
+        return "Temporary Redirect";
+    case 308:
+        return "Permanent Redirect";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 428:
+        return "Precondition Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 499:
+        return "Client Closed Request";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return status < 300   ? "OK"
+               : status < 400 ? "Redirect"
+               : status < 500 ? "Client Error"
+                              : "Server Error";
+    }
+}
+
+static char *net_put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define NET_PUT_LIT(p, lit) net_put((p), (lit), sizeof(lit) - 1)
+
+static char *net_put_uint(char *p, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
+static net_outq *net_req_queue(dtr_request *req)
+{
+    return req == req->conn->head ? &req->conn->outq : &req->held;
+}
+
+/* Writes the status line and headers. length: the Content-Length, -1 for
+ * chunked, -2 for none (no body, or a body delimited by closing). */
+static void net_write_head(dtr_request *req, int status, const char *ctype, int64_t length,
+                           const char *extra)
+{
+    net_conn *c = req->conn;
+    net_server *s = c->server;
+    size_t date_len;
+    const char *date = net_server_date(s, &date_len);
+    const char *reason = net_reason(status);
+    size_t ctlen = ctype ? strlen(ctype) : 0;
+    size_t idlen = strlen(req->id);
+    size_t extralen = extra ? strlen(extra) : 0;
+    size_t need = 16 + strlen(reason) + date_len + 18 + ctlen + 48 + 18 + idlen + 26 + extralen + 2;
+    for (const net_resp_hdr *h = req->resp_hdrs; h; h = h->next)
+        need += h->len;
+    net_outq *q = net_req_queue(req);
+    char *start = net_outq_reserve(s, q, need), *p = start;
+    p = NET_PUT_LIT(p, "HTTP/1.1 ");
+    p = net_put_uint(p, (uint64_t)status);
+    *p++ = ' ';
+    p = net_put(p, reason, strlen(reason));
+    p = NET_PUT_LIT(p, "\r\n");
+    p = net_put(p, date, date_len);
+    if (ctype) {
+        p = NET_PUT_LIT(p, "Content-Type: ");
+        p = net_put(p, ctype, ctlen);
+        p = NET_PUT_LIT(p, "\r\n");
+    }
+    if (length >= 0) {
+        p = NET_PUT_LIT(p, "Content-Length: ");
+        p = net_put_uint(p, (uint64_t)length);
+        p = NET_PUT_LIT(p, "\r\n");
+    } else if (length == -1) {
+        p = NET_PUT_LIT(p, "Transfer-Encoding: chunked\r\n");
+    }
+    p = NET_PUT_LIT(p, "X-Request-Id: ");
+    p = net_put(p, req->id, idlen);
+    p = NET_PUT_LIT(p, "\r\n");
+    if (req->last)
+        p = NET_PUT_LIT(p, "Connection: close\r\n");
+    else if (req->http_major == 1 && req->http_minor == 0)
+        p = NET_PUT_LIT(p, "Connection: keep-alive\r\n");
+    if (extralen) p = net_put(p, extra, extralen);
+    for (const net_resp_hdr *h = req->resp_hdrs; h; h = h->next)
+        p = net_put(p, h->line, h->len);
+    p = NET_PUT_LIT(p, "\r\n");
+    net_outq_commit(q, (size_t)(p - start));
+}
+
+/* ---- ending a request ------------------------------------------------------------ */
+
+static void net_req_uncount(dtr_request *req)
+{
+    if (!req->counted) return;
+    req->counted = false;
+    net_inflight_fn inflight = net_router_inflight(req->router);
+    if (inflight) inflight(req->owner, -1);
+}
+
+void net_req_release(dtr_request *req)
+{
+    net_server *s = req->conn ? req->conn->server : NULL;
+    net_req_uncount(req);
+    if (req->rbuf) net_rbuf_unref(s, req->rbuf);
+    if (req->router) net_router_unref(req->router);
+    net_req_put(s, req);
+}
+
+/* The answer is complete and queued. */
+static void net_req_finish(dtr_request *req, int status)
+{
+    req->status = status;
+    req->state = NET_REQ_DONE;
+    net_access_record(req->conn->server, req);
+    net_req_uncount(req);
+}
+
+void net_conn_retire(net_conn *c)
+{
+    while (c->head && c->head->state == NET_REQ_DONE) {
+        dtr_request *r = c->head;
+        c->head = r->next;
+        if (!c->head) c->tail = NULL;
+        c->npipe--;
+        r->next = NULL;
+        r->popped = true;
+        bool last = r->last;
+        if (r->pin == 0) net_req_release(r);
+        if (last) {
+            net_conn_end(c);
+            return;
+        }
+        if (c->head) net_outq_splice(&c->outq, &c->head->held);
+    }
+    if (!c->head) c->idle_since_ms = uv_now(c->server->loop);
+    if (c->rbuf && c->parsed < c->rlen) net_conn_resume(c);
+}
+
+/* A plugin answered a request whose connection is gone. An orphan (no abort
+ * callback was set) is released now; one of a connection being closed is
+ * released by the close. */
+static void net_req_answer_dead(dtr_request *req)
+{
+    if (req->conn)
+        req->answered_dead = true;
+    else
+        net_req_release(req);
+}
+
+void net_req_abandon(dtr_request *req)
+{
+    if (req->state != NET_REQ_DEAD) {
+        net_req_release(req);
+        return;
+    }
+    if (!req->answered_dead && req->on_abort) {
+        req->pin++;
+        req->on_abort(req, req->abort_udata);
+        req->pin--;
+        req->answered_dead = true;
+    }
+    if (req->answered_dead) {
+        net_req_release(req);
+        return;
+    }
+    /* no abort callback: the plugin will answer some day; until then the
+     * request owns itself (its buffer and arena stay valid) */
+    req->conn = NULL;
+}
+
+/* ---- answering ---------------------------------------------------------------- */
+
+static void net_misuse(dtr_request *req, const char *what)
+{
+    net_server *s = req->conn ? req->conn->server : NULL;
+    if (s && s->log)
+        ops_log_write(s->log, OPS_LOG_ERROR, "net", "%s on request %s that %s", what, req->id,
+                      req->state == NET_REQ_STREAMING ? "is streaming" : "was already answered");
+}
+
+static void net_respond(dtr_request *req, int status, const char *ctype, const void *body,
+                        size_t len, const char *extra)
+{
+    net_conn *c = req->conn;
+    if (status < 200 || status > 599) status = 500;
+    bool bodyless = status == 204 || status == 304;
+    net_write_head(req, status, bodyless ? NULL : ctype, bodyless ? -2 : (int64_t)len, extra);
+    if (!req->is_head && !bodyless && len)
+        net_outq_append(c->server, net_req_queue(req), body, len);
+    req->body_bytes_out = req->is_head || bodyless ? 0 : len;
+    net_req_finish(req, status);
+    net_conn_retire(c);
+    if (!c->in_process) net_conn_flush(c);
+}
+
+/* A growable string for problem bodies. */
+typedef struct net_sb {
+    char *p;
+    size_t len, cap;
+    char local[512];
+} net_sb;
+
+static void net_sb_add(net_sb *b, const char *s, size_t n)
+{
+    if (b->len + n > b->cap) {
+        size_t cap = (b->len + n) * 2;
+        char *grown = b->p == b->local ? malloc(cap) : realloc(b->p, cap);
+        if (!grown) abort();
+        if (b->p == b->local) memcpy(grown, b->local, b->len);
+        b->p = grown;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+}
+
+static void net_sb_lit(net_sb *b, const char *s)
+{
+    net_sb_add(b, s, strlen(s));
+}
+
+static void net_sb_json_string(net_sb *b, const char *s)
+{
+    if (!s) {
+        net_sb_lit(b, "null");
+        return;
+    }
+    net_sb_lit(b, "\"");
+    for (const unsigned char *u = (const unsigned char *)s; *u; u++) {
+        char esc[8];
+        if (*u == '"' || *u == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)*u;
+            net_sb_add(b, esc, 2);
+        } else if (*u < 0x20) {
+            snprintf(esc, sizeof esc, "\\u%04x", *u);
+            net_sb_add(b, esc, 6);
+        } else {
+            net_sb_add(b, (const char *)u, 1);
+        }
+    }
+    net_sb_lit(b, "\"");
+}
+
+static void net_problem_body(net_sb *b, int status, const char *kode, const char *felt,
+                             const char *tekst)
+{
+    char num[16];
+    b->p = b->local;
+    b->len = 0;
+    b->cap = sizeof b->local;
+    net_sb_lit(b, "{\"type\":\"about:blank\",\"title\":");
+    net_sb_json_string(b, net_reason(status));
+    snprintf(num, sizeof num, "%d", status);
+    net_sb_lit(b, ",\"status\":");
+    net_sb_lit(b, num);
+    net_sb_lit(b, ",\"detail\":");
+    net_sb_json_string(b, tekst ? tekst : "");
+    net_sb_lit(b, ",\"fejl\":[{\"kode\":");
+    net_sb_json_string(b, kode ? kode : "FEJL");
+    net_sb_lit(b, ",\"felt\":");
+    net_sb_json_string(b, felt);
+    net_sb_lit(b, ",\"tekst\":");
+    net_sb_json_string(b, tekst ? tekst : "");
+    net_sb_lit(b, "}]}");
+}
+
+void net_respond_problem(dtr_request *req, int status, const char *kode, const char *tekst,
+                         const char *extra_headers)
+{
+    net_sb b;
+    net_problem_body(&b, status, kode, NULL, tekst);
+    net_respond(req, status, "application/problem+json", b.p, b.len, extra_headers);
+    if (b.p != b.local) free(b.p);
+}
+
+/* ---- the request API: answering ----------------------------------------------------- */
+
+/* Entry checks of the answering functions. Returns the server (whose
+ * api_depth the caller raises) or NULL when the call must do nothing. */
+static net_server *net_api_enter(dtr_request *req, net_req_state want, const char *what)
+{
+    if (!req) return NULL;
+    if (req->state == NET_REQ_DEAD) return NULL;
+    if (req->state != want) {
+        net_misuse(req, what);
+        return NULL;
+    }
+    net_server *s = req->conn->server;
+    s->api_depth++;
+    return s;
+}
+
+static void net_api_respond(dtr_request *req, int status, const char *content_type,
+                            const void *body, size_t len)
+{
+    if (req && req->state == NET_REQ_DEAD) {
+        net_req_answer_dead(req);
+        return;
+    }
+    net_server *s = net_api_enter(req, NET_REQ_HANDLING, "respond");
+    if (!s) return;
+    net_respond(req, status, content_type, body, len, NULL);
+    s->api_depth--;
+}
+
+static void net_api_respond_problem(dtr_request *req, int status, const char *kode,
+                                    const char *felt, const char *tekst)
+{
+    if (req && req->state == NET_REQ_DEAD) {
+        net_req_answer_dead(req);
+        return;
+    }
+    net_server *s = net_api_enter(req, NET_REQ_HANDLING, "respond_problem");
+    if (!s) return;
+    net_sb b;
+    net_problem_body(&b, status, kode, felt, tekst);
+    net_respond(req, status, "application/problem+json", b.p, b.len, NULL);
+    if (b.p != b.local) free(b.p);
+    s->api_depth--;
+}
+
+static void net_api_respond_json(dtr_request *req, int status, const char *content_type,
+                                 json_t *json)
+{
+    char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    json_decref(json);
+    if (!text) {
+        net_api_respond_problem(req, 500, "INTERN_FEJL", NULL, "the answer could not be written");
+        return;
+    }
+    net_api_respond(req, status, content_type ? content_type : "application/json", text,
+                    strlen(text));
+    free(text);
+}
+
+static void net_api_stream_begin(dtr_request *req, int status, const char *content_type)
+{
+    net_server *s = net_api_enter(req, NET_REQ_HANDLING, "stream_begin");
+    if (!s) return;
+    if (status < 200 || status > 599) status = 500;
+    bool bodyless = status == 204 || status == 304;
+    bool http10 = req->http_major == 1 && req->http_minor == 0;
+    if (http10 && !bodyless && !req->is_head) req->last = true; /* ends by closing */
+    req->chunked_out = !http10 && !bodyless && !req->is_head;
+    req->status = status;
+    net_write_head(req, status, bodyless ? NULL : content_type, bodyless || http10 ? -2 : -1, NULL);
+    req->state = NET_REQ_STREAMING;
+    if (!req->conn->in_process) net_conn_flush(req->conn);
+    s->api_depth--;
+}
+
+static int net_api_stream_write(dtr_request *req, const void *data, size_t len)
+{
+    if (req && req->state == NET_REQ_DEAD) return 1; /* dropped: let the plugin reach its end */
+    net_server *s = net_api_enter(req, NET_REQ_STREAMING, "stream_write");
+    if (!s) return 0;
+    net_conn *c = req->conn;
+    bool bodyless = req->status == 204 || req->status == 304;
+    if (len && !req->is_head && !bodyless) {
+        net_outq *q = net_req_queue(req);
+        if (req->chunked_out) {
+            char line[24];
+            int n = snprintf(line, sizeof line, "%zx\r\n", len);
+            net_outq_append(s, q, line, (size_t)n);
+            net_outq_append(s, q, data, len);
+            net_outq_append(s, q, "\r\n", 2);
+        } else {
+            net_outq_append(s, q, data, len);
+        }
+        req->body_bytes_out += len;
+        if (req == c->head && !c->in_process) net_conn_flush(c);
+    }
+    size_t pending = req == c->head ? c->outq.bytes : req->held.bytes;
+    int ok = pending < NET_HIGH_WATER;
+    if (!ok) req->want_drain = true;
+    s->api_depth--;
+    return ok;
+}
+
+static void net_api_stream_end(dtr_request *req)
+{
+    if (req && req->state == NET_REQ_DEAD) {
+        net_req_answer_dead(req);
+        return;
+    }
+    net_server *s = net_api_enter(req, NET_REQ_STREAMING, "stream_end");
+    if (!s) return;
+    net_conn *c = req->conn;
+    if (req->chunked_out) net_outq_append(s, net_req_queue(req), "0\r\n\r\n", 5);
+    net_req_finish(req, req->status);
+    net_conn_retire(c);
+    if (!c->in_process) net_conn_flush(c);
+    s->api_depth--;
+}
+
+void net_conn_drained(net_conn *c)
+{
+    if (c->server->api_depth) {
+        net_conn_defer(c, NET_WORK_DRAIN);
+        return;
+    }
+    dtr_request *h = c->head;
+    if (!h || h->state != NET_REQ_STREAMING || !h->want_drain) return;
+    if (c->outq.bytes >= NET_LOW_WATER) return;
+    h->want_drain = false;
+    if (!h->on_drain) return;
+    h->pin++;
+    h->on_drain(h, h->drain_udata);
+    h->pin--;
+    if (h->popped && h->pin == 0) net_req_release(h);
+}
+
+static void net_api_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
+{
+    if (!req || req->state == NET_REQ_DEAD) return;
+    req->on_abort = fn;
+    req->abort_udata = udata;
+}
+
+static void net_api_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
+{
+    if (!req || req->state == NET_REQ_DEAD) return;
+    req->on_drain = fn;
+    req->drain_udata = udata;
+}
+
+void net_fill_request_api_answers(dtr_host_api *api)
+{
+    api->respond = net_api_respond;
+    api->respond_problem = net_api_respond_problem;
+    api->respond_json = net_api_respond_json;
+    api->stream_begin = net_api_stream_begin;
+    api->stream_write = net_api_stream_write;
+    api->stream_end = net_api_stream_end;
+    api->req_on_abort = net_api_on_abort;
+    api->req_on_drain = net_api_on_drain;
+}
