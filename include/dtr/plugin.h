@@ -47,8 +47,15 @@ extern "C" {
 #define DTR_ABI_MAJOR 1
 #define DTR_ABI_MINOR 2
 
-/* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor. */
-#define DTR_PLUGIN_SYMBOL "dtr_plugin"
+/* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor.
+ * A plugin defines it as
+ *
+ *     DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = { ... };
+ *
+ * (plugins are built with hidden visibility; DTR_PLUGIN_EXPORT makes this one
+ * symbol visible to the host's dlsym). */
+#define DTR_PLUGIN_SYMBOL "dtr_plugin_entry"
+#define DTR_PLUGIN_EXPORT __attribute__((visibility("default")))
 
 /* One status convention for every callback and host function that can fail.
  * A function returning DTR_ERROR or DTR_DECLINED fills the caller's error
@@ -435,7 +442,7 @@ typedef struct dtr_byte_sink {
     dtr_status (*write)(void *ctx, const void *data, size_t len);
 } dtr_byte_sink;
 
-/* The descriptor a plugin exports as `const dtr_plugin_descriptor dtr_plugin`.
+/* The descriptor a plugin exports as `dtr_plugin_entry` (DTR_PLUGIN_SYMBOL).
  * The first three fields never move. Append-only beyond them, like the host
  * table. */
 typedef struct dtr_plugin_descriptor {
