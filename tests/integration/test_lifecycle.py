@@ -97,48 +97,6 @@ class TestShutdown(unittest.TestCase):
             srv.signal(signal.SIGINT)
             self.assertEqual(srv.wait(), 0)
 
-    def test_readyz_during_drain(self):
-        with Server(good_config("ready")) as srv:
-            slow = SlowRequest(srv, 3000)
-            slow.start()
-            wait_slow_waiting(srv, 1)
-            # a connection in the middle of its request headers is not idle
-            busy = srv.raw_socket()
-            busy.sendall(b"GET /readyz HTTP/1.1\r\nHost: t\r\n")
-            srv.signal(signal.SIGTERM)
-            srv.wait_log("shutting down")
-            busy.sendall(b"\r\n")
-            answer = _read_answer(busy)
-            busy.close()
-            self.assertTrue(answer.startswith(b"HTTP/1.1 503 "), answer)
-            problem = json.loads(answer.split(b"\r\n\r\n", 1)[1])
-            self.assertEqual(problem["fejl"][0]["kode"], "IKKE_KLAR")
-            slow.join(EXIT_TIMEOUT)
-            self.assertEqual(slow.status, 200)
-            self.assertEqual(srv.wait(), 0)
-
-
-def _read_answer(sock):
-    """Reads one answer with a Content-Length body from a raw socket."""
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            return data
-        data += chunk
-    head, body = data.split(b"\r\n\r\n", 1)
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            break
-        body += chunk
-    return head + b"\r\n\r\n" + body
-
 
 def _refused(srv):
     try:
@@ -189,12 +147,12 @@ class TestReload(unittest.TestCase):
             self.assertIn("limits.max_connections", srv.stderr())
             # the plugin refuses its new config
             self.reload(srv, good_config(7), "reload refused")
-            self.assertIn('plugin "good" refused its config', srv.stderr())
+            self.assertIn("refused its config: greeting: expected a string", srv.stderr())
             # another plugin fails to start: the good instance built for it is freed
             failing = good_config("four")
             failing["plugins"].append({"name": "start_fails"})
             self.reload(srv, failing, "reload refused")
-            self.assertIn('plugin "start_fails" failed to start', srv.stderr())
+            self.assertIn("failed to start: cannot reach the vendor", srv.stderr())
             self.assertEqual(self.greeting(srv), ("two", 2))
             srv.wait_log("freed without being started")
 
