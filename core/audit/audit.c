@@ -101,17 +101,41 @@ static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+void audit_writer_init(audit_writer *w, sqlite3 *db)
+{
+    w->db = db;
+    w->head = NULL;
+    w->insert = NULL;
+}
+
+void audit_writer_close(audit_writer *w)
+{
+    sqlite3_finalize(w->head);
+    sqlite3_finalize(w->insert);
+    w->head = w->insert = NULL;
+}
+
+/* Prepares a statement of the writer on first use; resets it otherwise. */
+static int writer_stmt(audit_writer *w, sqlite3_stmt **st, const char *sql)
+{
+    if (*st) {
+        sqlite3_reset(*st);
+        sqlite3_clear_bindings(*st);
+        return SQLITE_OK;
+    }
+    return sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+}
+
 /* Reads the head of the chain (its id and hash) and inserts the next row.
  * Runs inside a transaction the caller opened. */
-static int append_in_txn(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *e,
+static int append_in_txn(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *e,
                          int64_t *id_out)
 {
-    sqlite3_stmt *st = NULL;
     int64_t id = 1;
     uint8_t prev[AUDIT_HASH_BYTES] = {0};
-    int rc = sqlite3_prepare_v2(db, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", -1, &st,
-                                NULL);
+    int rc = writer_stmt(w, &w->head, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
     if (rc != SQLITE_OK) return rc;
+    sqlite3_stmt *st = w->head;
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         id = sqlite3_column_int64(st, 0) + 1;
@@ -121,7 +145,7 @@ static int append_in_txn(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const 
     } else if (rc == SQLITE_DONE) {
         rc = SQLITE_OK;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_OK) return rc;
 
     audit_entry row = *e;
@@ -133,12 +157,12 @@ static int append_in_txn(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const 
     uint8_t hash[AUDIT_HASH_BYTES];
     audit_row_hash(key, id, &row, prev, hash);
 
-    rc = sqlite3_prepare_v2(db,
-                            "INSERT INTO audit (id, tidspunkt, actor, request_id, operation, "
-                            "level, nummer, before, after, prev_hash, hash) "
-                            "VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                            -1, &st, NULL);
+    rc = writer_stmt(w, &w->insert,
+                     "INSERT INTO audit (id, tidspunkt, actor, request_id, operation, "
+                     "level, nummer, before, after, prev_hash, hash) "
+                     "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     if (rc != SQLITE_OK) return rc;
+    st = w->insert;
     sqlite3_bind_int64(st, 1, id);
     bind_text_or_null(st, 2, row.tidspunkt);
     bind_text_or_null(st, 3, row.actor);
@@ -151,24 +175,35 @@ static int append_in_txn(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const 
     sqlite3_bind_blob(st, 10, prev, AUDIT_HASH_BYTES, SQLITE_STATIC);
     sqlite3_bind_blob(st, 11, hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
     rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE) return rc;
     if (id_out) *id_out = id;
     return SQLITE_OK;
 }
 
+int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
+                        const audit_entry *entry, int64_t *id_out)
+{
+    if (!entry || !entry->actor || !entry->operation) return SQLITE_MISUSE;
+    if (!sqlite3_get_autocommit(w->db)) return append_in_txn(w, key, entry, id_out);
+
+    int rc = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = append_in_txn(w, key, entry, id_out);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL);
+    if (rc != SQLITE_OK && !sqlite3_get_autocommit(w->db))
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
 int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
                  int64_t *id_out)
 {
-    if (!entry || !entry->actor || !entry->operation) return SQLITE_MISUSE;
-    if (!sqlite3_get_autocommit(db)) return append_in_txn(db, key, entry, id_out);
-
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) return rc;
-    rc = append_in_txn(db, key, entry, id_out);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK && !sqlite3_get_autocommit(db))
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    audit_writer w;
+    audit_writer_init(&w, db);
+    int rc = audit_writer_append(&w, key, entry, id_out);
+    audit_writer_close(&w);
     return rc;
 }
 

@@ -67,6 +67,19 @@ const char *audit_schema_sql(void);
 int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
                  int64_t *id_out);
 
+/* The two statements audit_append runs, prepared once, for a connection
+ * that appends often (the store's writer thread). Same rules as
+ * audit_append; init prepares nothing yet, close finalizes. */
+typedef struct audit_writer {
+    sqlite3 *db;
+    sqlite3_stmt *head;
+    sqlite3_stmt *insert;
+} audit_writer;
+void audit_writer_init(audit_writer *w, sqlite3 *db);
+int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
+                        const audit_entry *entry, int64_t *id_out);
+void audit_writer_close(audit_writer *w);
+
 /* Walks the whole chain in id order inside one read transaction and checks
  * every row: ids follow each other from 1, prev_hash equals the previous
  * row's hash (zeros for the first) and hash is the keyed hash of the row.

@@ -82,7 +82,7 @@ static const char *later_day(const char *a, const char *b)
 
 /* The current record row (insert or update) and a new history version,
  * closing the version it replaces. */
-static int write_version(apply_ctx *a, const reg_change *ch, const json_t *stored,
+static int write_version(apply_ctx *a, const reg_change *ch, const char *stored,
                          const rec_cols *cols)
 {
     store_conn *c = a->c;
@@ -101,7 +101,7 @@ static int write_version(apply_ctx *a, const reg_change *ch, const json_t *store
     bind_text(q, 11, cols->p_nummer);
     bind_text(q, 12, cols->cvr_nummer);
     bind_text(q, 13, cols->navn_fold);
-    bind_json(q, 14, stored);
+    sqlite3_bind_text(q, 14, stored, -1, SQLITE_STATIC);
     int rc = step_done(q);
     if (rc != SQLITE_OK) return rc;
 
@@ -143,7 +143,7 @@ static int write_version(apply_ctx *a, const reg_change *ch, const json_t *store
     bind_text(q, 11, cols->p_nummer);
     bind_text(q, 12, cols->cvr_nummer);
     bind_text(q, 13, cols->navn_fold);
-    bind_json(q, 14, stored);
+    sqlite3_bind_text(q, 14, stored, -1, SQLITE_STATIC);
     return step_done(q);
 }
 
@@ -204,10 +204,11 @@ static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *sto
     return rc;
 }
 
-static int write_audit(apply_ctx *a, const reg_change *ch)
+/* The audit row of a change: before as the register read it, after as it
+ * was stored (the text written to the record). */
+static int write_audit(apply_ctx *a, const reg_change *ch, const char *after)
 {
     char *before = ch->before ? json_dumps(ch->before, JSON_COMPACT) : NULL;
-    char *after = ch->after ? json_dumps(ch->after, JSON_COMPACT) : NULL;
     audit_entry e = {
         .tidspunkt = a->now,
         .actor = a->actor,
@@ -218,9 +219,8 @@ static int write_audit(apply_ctx *a, const reg_change *ch)
         .before = before,
         .after = after,
     };
-    int rc = audit_append(a->c->db, a->c->s->key, &e, NULL);
+    int rc = audit_writer_append(&a->c->audit, a->c->s->key, &e, NULL);
     free(before);
-    free(after);
     return rc;
 }
 
@@ -232,11 +232,15 @@ int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq)
     if (!stored) return SQLITE_MISUSE;
     rec_cols cols;
     rec_cols_of(stored, ch->level, &cols);
-    int rc = deletion ? write_delete(a, ch) : write_version(a, ch, stored, &cols);
+    char *text = deletion ? NULL : json_dumps(stored, JSON_COMPACT);
+    int rc = deletion ? write_delete(a, ch)
+             : text   ? write_version(a, ch, text, &cols)
+                      : SQLITE_NOMEM;
     if (rc == SQLITE_OK && strcmp(ch->operation, "oprettet") == 0)
         rc = alloc_note_number(a->c, ch->nummer);
     if (rc == SQLITE_OK) rc = write_haendelse(a, ch, stored, cols.version, seq);
-    if (rc == SQLITE_OK && !a->no_audit) rc = write_audit(a, ch);
+    if (rc == SQLITE_OK && !a->no_audit) rc = write_audit(a, ch, text);
+    free(text);
     rec_cols_free(&cols);
     json_decref(stored);
     return rc;

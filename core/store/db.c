@@ -76,6 +76,9 @@ static const char *const sq_text[SQ_COUNT] = {
                       "sekvensnummer = excluded.sekvensnummer, updated = excluded.updated",
     /* The first two terms repeat the partial index's WHERE, so the planner
      * uses it: only records with a date still ahead of their version. */
+    [SQ_SAVEPOINT] = "SAVEPOINT job",
+    [SQ_RELEASE] = "RELEASE job",
+    [SQ_ROLLBACK_TO] = "ROLLBACK TO job",
     [SQ_TIMED_DUE] = "SELECT nummer, level, json FROM record WHERE deleted = 0 AND "
                      "(virkning_fra > reg_day OR virkning_til > reg_day) AND "
                      "((virkning_fra > reg_day AND virkning_fra <= ?1) OR "
@@ -98,15 +101,18 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
-    const char *pragmas = readonly ? "PRAGMA foreign_keys = ON;"
-                                   : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
-                                     "PRAGMA foreign_keys = ON;";
+    const char *pragmas =
+        readonly
+            ? "PRAGMA foreign_keys = ON;"
+            : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
+              "PRAGMA foreign_keys = ON;";
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->db_path, sqlite3_errmsg(c->db));
         sqlite3_close(c->db);
         c->db = NULL;
         return -1;
     }
+    audit_writer_init(&c->audit, c->db);
     return 0;
 }
 
@@ -115,6 +121,7 @@ void conn_close(store_conn *c)
     for (int i = 0; i < SQ_COUNT; i++)
         sqlite3_finalize(c->st[i]);
     memset(c->st, 0, sizeof c->st);
+    audit_writer_close(&c->audit);
     if (c->db) sqlite3_close(c->db);
     c->db = NULL;
 }
@@ -161,6 +168,19 @@ void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(st, i);
+}
+
+int conn_run(store_conn *c, sq_id id)
+{
+    sqlite3_stmt *st = conn_stmt(c, id);
+    if (!st) return SQLITE_ERROR;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_log(c->s, 3, "%s: %s", sq_text[id], sqlite3_errmsg(c->db));
+        return rc;
+    }
+    return SQLITE_OK;
 }
 
 void bind_json(sqlite3_stmt *st, int i, const json_t *v)

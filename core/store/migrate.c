@@ -42,11 +42,14 @@ static const char migration_1[] =
     ");\n"
     "CREATE INDEX record_level ON record (level, nummer);\n"
     "CREATE INDEX record_parent ON record (parent, nummer);\n"
-    "CREATE INDEX record_adm_kommune ON record (adm_kommune, nummer);\n"
-    "CREATE INDEX record_kommune ON record (kommune, nummer);\n"
-    "CREATE INDEX record_inst_type3 ON record (inst_type3, nummer);\n"
-    "CREATE INDEX record_p_nummer ON record (p_nummer);\n"
-    "CREATE INDEX record_cvr_nummer ON record (cvr_nummer);\n"
+    /* partial: a level without the field adds no index entry (and writes no
+     * index page); "x = ?" in a query implies "x IS NOT NULL" to the planner */
+    "CREATE INDEX record_adm_kommune ON record (adm_kommune, nummer) "
+    "WHERE adm_kommune IS NOT NULL;\n"
+    "CREATE INDEX record_kommune ON record (kommune, nummer) WHERE kommune IS NOT NULL;\n"
+    "CREATE INDEX record_inst_type3 ON record (inst_type3, nummer) WHERE inst_type3 IS NOT NULL;\n"
+    "CREATE INDEX record_p_nummer ON record (p_nummer) WHERE p_nummer IS NOT NULL;\n"
+    "CREATE INDEX record_cvr_nummer ON record (cvr_nummer) WHERE cvr_nummer IS NOT NULL;\n"
     /* Records with a date still ahead of their current version: what
      * store_tick looks at. */
     "CREATE INDEX record_timed ON record (nummer) WHERE deleted = 0 AND "

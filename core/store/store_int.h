@@ -47,6 +47,9 @@ typedef enum sq_id {
     SQ_IDEM_PURGE,
     SQ_CURSOR_GET,
     SQ_CURSOR_SET,
+    SQ_SAVEPOINT,
+    SQ_RELEASE,
+    SQ_ROLLBACK_TO,
     SQ_TIMED_DUE,
     SQ_COUNT
 } sq_id;
@@ -57,6 +60,7 @@ typedef struct store_conn {
     store *s;
     sqlite3 *db;
     sqlite3_stmt *st[SQ_COUNT];
+    audit_writer audit; /* the audit statements, prepared on first use */
 } store_conn;
 
 /* Opens a connection to the store's database (read-only or read-write) with
@@ -68,6 +72,8 @@ void conn_close(store_conn *c);
 sqlite3_stmt *conn_stmt(store_conn *c, sq_id id);
 /* Runs SQL without results; SQLite's code. */
 int conn_exec(store_conn *c, const char *sql);
+/* Runs a cached statement without results (SAVEPOINT job ...); SQLite's code. */
+int conn_run(store_conn *c, sq_id id);
 
 /* Reads that take several statements run in one read transaction: begins one
  * when the connection is not inside a transaction. Returns whether it did

@@ -45,18 +45,22 @@ static void job_time_of(store *s, job_time *t)
     store_day(t->ms, t->today);
 }
 
-static bool savepoint(store_conn *c, const char *sql)
+static bool savepoint(store_conn *c, sq_id id)
 {
-    return conn_exec(c, sql) == SQLITE_OK;
+    return conn_run(c, id) == SQLITE_OK;
+}
+
+/* Undoes everything since SAVEPOINT job and ends the savepoint. */
+static void rollback_job(store_conn *c)
+{
+    conn_run(c, SQ_ROLLBACK_TO);
+    conn_run(c, SQ_RELEASE);
 }
 
 /* Undoes a job's writes (its savepoint) and answers it 503. */
 static void job_undo_503(store_conn *c, store_job *j, const char *why)
 {
-    if (!sqlite3_get_autocommit(c->db)) {
-        conn_exec(c, "ROLLBACK TO job");
-        conn_exec(c, "RELEASE job");
-    }
+    if (!sqlite3_get_autocommit(c->db)) rollback_job(c);
     store_log(c->s, 3, "write failed: %s: %s", why, sqlite3_errmsg(c->db));
     job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
     j->wrote = false;
@@ -162,7 +166,7 @@ static void run_command(store_conn *c, store_job *j)
     job_time t;
     job_time_of(c->s, &t);
     if (j->idem_client && idem_answered(c, j, t.ms)) return;
-    if (!savepoint(c, "SAVEPOINT job")) {
+    if (!savepoint(c, SQ_SAVEPOINT)) {
         job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
         return;
     }
@@ -184,8 +188,7 @@ static void run_command(store_conn *c, store_job *j)
     if (sx.failed) {
         job_undo_503(c, j, "reading the state");
     } else if (d.status != 0) {
-        conn_exec(c, "ROLLBACK TO job");
-        conn_exec(c, "RELEASE job");
+        rollback_job(c);
         job_reset_answer(j);
         j->res.status = d.status;
         job_set_errors(j, d.errors, d.n_errors);
@@ -193,7 +196,7 @@ static void run_command(store_conn *c, store_job *j)
         j->res.level = j->level;
     } else if (!write_decision(c, j, &d, &t)) {
         job_undo_503(c, j, "writing the changes");
-    } else if (!savepoint(c, "RELEASE job")) {
+    } else if (!savepoint(c, SQ_RELEASE)) {
         job_undo_503(c, j, "releasing the savepoint");
     }
     reg_decision_clear(&d);
@@ -205,7 +208,7 @@ static void run_tick(store_conn *c, store_job *j)
 {
     job_time t;
     job_time_of(c->s, &t);
-    if (!savepoint(c, "SAVEPOINT job")) {
+    if (!savepoint(c, SQ_SAVEPOINT)) {
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke begynde");
         return;
     }
@@ -250,7 +253,7 @@ static void run_tick(store_conn *c, store_job *j)
         sqlite3_reset(q);
         if (sqlite3_changes(c->db) > 0) j->wrote = true;
     }
-    if (!ok || !savepoint(c, "RELEASE job")) job_undo_503(c, j, "timed changes");
+    if (!ok || !savepoint(c, SQ_RELEASE)) job_undo_503(c, j, "timed changes");
 }
 
 static void run_cursor(store_conn *c, store_job *j)
@@ -276,7 +279,7 @@ static void run_cursor(store_conn *c, store_job *j)
 
 static void run_audit(store_conn *c, store_job *j)
 {
-    int rc = audit_append(c->db, c->s->key, &j->entry, NULL);
+    int rc = audit_writer_append(&c->audit, c->s->key, &j->entry, NULL);
     if (rc != SQLITE_OK) {
         store_log(c->s, 3, "cannot append audit entry: %s", sqlite3_errstr(rc));
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke skrive i revisionsloggen");
