@@ -86,6 +86,13 @@ static const char *host_code_text(const char *list, int kode)
     return reg_code_text(codes, n, kode);
 }
 
+/* dtr_host_api.public_read: the config in force. */
+static int host_public_read(dtr_plugin *self)
+{
+    const host *h = plug_host_udata(self);
+    return h->cfg->public_read ? 1 : 0;
+}
+
 /* ---- readiness and metrics ---------------------------------------------- */
 
 static bool host_plugins_ready(void *udata, char *why, size_t whylen)
@@ -341,7 +348,10 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
     h.log = ops_log_new(2, OPS_LOG_INFO);
     h.metrics = ops_metrics_new();
     h.reg = plug_registry_new(&h.loop, h.log, h.data_dir);
-    plug_registry_api_edit(h.reg)->code_text = host_code_text;
+    plug_registry_set_udata(h.reg, &h);
+    dtr_host_api *api = plug_registry_api_edit(h.reg);
+    api->code_text = host_code_text;
+    api->public_read = host_public_read;
     h.endpoints = ops_endpoints_new(plug_registry_api(h.reg), h.metrics);
     ops_endpoints_add_ready_check(h.endpoints, "plugins", host_plugins_ready, &h);
     ops_endpoints_add_metrics_hook(h.endpoints, host_metrics_hook, &h);

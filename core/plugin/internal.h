@@ -26,6 +26,9 @@ struct plug_registry {
     dtr_host_api api;
     plug_module *modules;
     size_t live_instances;
+    void *udata; /* the host's (plug_registry_set_udata) */
+    plug_release_fn on_release;
+    void *on_release_udata;
 };
 
 /* A timer lent to a plugin (dtr_timer in the ABI). Linked into its owner's

@@ -20,12 +20,17 @@
 #include <sys/stat.h>
 
 /* The smallest descriptor each minor version of this major may have: the
- * fields up to and including the last one that minor defined. When a minor
- * appends fields, the previous minor's entry becomes an offsetof() of the
- * first new field and the new minor gets sizeof. */
-static const size_t plug_descriptor_size_by_minor[DTR_ABI_MINOR + 1] = {
-    [DTR_ABI_MINOR] = sizeof(dtr_plugin_descriptor),
+ * fields up to and including the last one that minor defined. A minor that
+ * appends fields to the descriptor gets a new size here; one that appends
+ * only to the host table repeats the previous size. */
+static const size_t plug_descriptor_size_by_minor[] = {
+    [0] = offsetof(dtr_plugin_descriptor, consume), /* 1.0: through the format callbacks */
+    [1] = offsetof(dtr_plugin_descriptor, consume), /* 1.1: host table only */
+    [2] = sizeof(dtr_plugin_descriptor),            /* 1.2: consume */
 };
+_Static_assert(sizeof plug_descriptor_size_by_minor / sizeof plug_descriptor_size_by_minor[0] ==
+                   DTR_ABI_MINOR + 1,
+               "a new DTR_ABI_MINOR needs its descriptor size here");
 
 static char *plug_strdup(const char *s)
 {
@@ -84,6 +89,17 @@ const dtr_host_api *plug_registry_api(const plug_registry *reg)
 dtr_host_api *plug_registry_api_edit(plug_registry *reg)
 {
     return &reg->api;
+}
+
+void plug_registry_set_udata(plug_registry *reg, void *udata)
+{
+    reg->udata = udata;
+}
+
+void plug_registry_set_release_hook(plug_registry *reg, plug_release_fn fn, void *udata)
+{
+    reg->on_release = fn;
+    reg->on_release_udata = udata;
 }
 
 size_t plug_registry_live_instances(const plug_registry *reg)
@@ -350,7 +366,9 @@ static void plug_timer_closed(uv_handle_t *h)
  * which may still stop its own timers), then the timers it left running. */
 static void plug_instance_release(dtr_plugin *p)
 {
+    plug_registry *reg = p->set->reg;
     p->released = true;
+    if (reg->on_release) reg->on_release(p, reg->on_release_udata);
     if (p->initialized && p->module->desc.free) p->module->desc.free(p->state);
     p->state = NULL;
     while (p->timers) {
@@ -409,4 +427,34 @@ const char *plug_name(const dtr_plugin *p)
 size_t plug_inflight(const dtr_plugin *p)
 {
     return p->requests + p->work;
+}
+
+dtr_plugin *plug_set_instance(plug_set *set, size_t i)
+{
+    return i < set->ninstances ? set->instances[i] : NULL;
+}
+
+const dtr_plugin_descriptor *plug_descriptor(const dtr_plugin *p)
+{
+    return p->module ? &p->module->desc : NULL;
+}
+
+void *plug_state(const dtr_plugin *p)
+{
+    return p->state;
+}
+
+void *plug_host_udata(const dtr_plugin *p)
+{
+    return p->set->reg->udata;
+}
+
+void *plug_instance_udata(const dtr_plugin *p)
+{
+    return p->host_udata;
+}
+
+void plug_set_instance_udata(dtr_plugin *p, void *udata)
+{
+    p->host_udata = udata;
 }

@@ -49,6 +49,15 @@ const dtr_host_api *plug_registry_api(const plug_registry *reg);
  * loader does not link (code lists now; commands, reads and the feed
  * later). Only before the first plug_set_add. */
 dtr_host_api *plug_registry_api_edit(plug_registry *reg);
+/* A pointer of the host's, reachable from every instance
+ * (plug_host_udata): the services the host fills in find their context
+ * through it. */
+void plug_registry_set_udata(plug_registry *reg, void *udata);
+/* Called for each instance just before its free callback (on the loop, in
+ * the reaper): the host releases what it keeps per instance (a reader, a
+ * feed subscription). */
+typedef void (*plug_release_fn)(dtr_plugin *p, void *udata);
+void plug_registry_set_release_hook(plug_registry *reg, plug_release_fn fn, void *udata);
 /* Instances not yet freed, over all sets (0 once every retired set is gone). */
 size_t plug_registry_live_instances(const plug_registry *reg);
 
@@ -97,8 +106,21 @@ void plug_set_retire(plug_set *set, void (*done)(void *udata), void *udata);
 
 /* The instance's plugin name (the core's pseudo-instance: "core"). */
 const char *plug_name(const dtr_plugin *p);
-/* Requests, work items and timer callbacks of the instance in flight. */
+/* Requests and work items of the instance in flight. */
 size_t plug_inflight(const dtr_plugin *p);
+/* The i-th instance of a set in config order (NULL past the end), to find
+ * e.g. the consumers among them (plug_descriptor(p)->kinds). */
+dtr_plugin *plug_set_instance(plug_set *set, size_t i);
+/* The instance's descriptor (a copy; fields past the plugin's struct_size
+ * are NULL) and the state its init stored: for the host to call callbacks
+ * such as consume. NULL for the core's pseudo-instance. */
+const dtr_plugin_descriptor *plug_descriptor(const dtr_plugin *p);
+void *plug_state(const dtr_plugin *p);
+/* The registry's host pointer (plug_registry_set_udata). */
+void *plug_host_udata(const dtr_plugin *p);
+/* A per-instance pointer the host may set (NULL until then). */
+void *plug_instance_udata(const dtr_plugin *p);
+void plug_set_instance_udata(dtr_plugin *p, void *udata);
 
 /* ---- host API (host_api.c) ----------------------------------------------- */
 

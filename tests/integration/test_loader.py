@@ -54,7 +54,7 @@ class TestLoaderRefusals(unittest.TestCase):
 
     def test_no_symbol(self):
         self.refused([{"name": "no_symbol"}], 'plugin "no_symbol"',
-                     'exports no "dtr_plugin" symbol')
+                     'exports no "dtr_plugin_entry" symbol')
 
     def test_other_major(self):
         self.refused([{"name": "abi_major0"}], 'plugin "abi_major0"',

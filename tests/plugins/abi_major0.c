@@ -12,11 +12,7 @@ static dtr_status abi_major0_init(dtr_plugin *self, const dtr_host_api *api, con
     return DTR_OK;
 }
 
-/* The exported symbol must be called "dtr_plugin" (DTR_PLUGIN_SYMBOL), but in C
- * that name is taken by the handle type; the asm label gives the
- * descriptor its exported name. */
-__attribute__((visibility("default")))
-const dtr_plugin_descriptor abi_major0_descriptor __asm__(DTR_PLUGIN_SYMBOL) = {
+DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = {
     .abi_major = 0,
     .abi_minor = 9,
     .struct_size = sizeof(dtr_plugin_descriptor),

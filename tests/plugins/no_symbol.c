@@ -1,6 +1,6 @@
 /*
  * no_symbol.c -- a test plugin the host must refuse: a shared object that
- * exports no "dtr_plugin" descriptor (here it exports it under another name,
+ * exports no "dtr_plugin_entry" descriptor (here it exports it under another name,
  * a mistake a plugin author can make).
  */
 #include <dtr/plugin.h>
@@ -13,7 +13,8 @@ static dtr_status no_symbol_init(dtr_plugin *self, const dtr_host_api *api, cons
     return DTR_OK;
 }
 
-__attribute__((visibility("default"))) const dtr_plugin_descriptor dtr_plugin_v1 = {
+/* exported, but not as dtr_plugin_entry (DTR_PLUGIN_SYMBOL) */
+DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_v1 = {
     .abi_major = DTR_ABI_MAJOR,
     .abi_minor = DTR_ABI_MINOR,
     .struct_size = sizeof(dtr_plugin_descriptor),

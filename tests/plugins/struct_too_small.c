@@ -13,11 +13,7 @@ static dtr_status struct_too_small_init(dtr_plugin *self, const dtr_host_api *ap
     return DTR_OK;
 }
 
-/* The exported symbol must be called "dtr_plugin" (DTR_PLUGIN_SYMBOL), but in C
- * that name is taken by the handle type; the asm label gives the
- * descriptor its exported name. */
-__attribute__((visibility("default")))
-const dtr_plugin_descriptor struct_too_small_descriptor __asm__(DTR_PLUGIN_SYMBOL) = {
+DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = {
     .abi_major = DTR_ABI_MAJOR,
     .abi_minor = DTR_ABI_MINOR,
     .struct_size = offsetof(dtr_plugin_descriptor, init),

@@ -119,9 +119,9 @@ static void test_no_symbol(void **state)
     fixture *f = *state;
     char want[8400];
     snprintf(want, sizeof want,
-             "plugin \"no_symbol\": %s exports no \"dtr_plugin\" symbol (not a dtr plugin, or "
+             "plugin \"no_symbol\": %s exports no \"%s\" symbol (not a dtr plugin, or "
              "built with it hidden)",
-             plugin_path("no_symbol"));
+             plugin_path("no_symbol"), DTR_PLUGIN_SYMBOL);
     expect_refusal(f, "no_symbol", plugin_path("no_symbol"), NULL, want);
 }
 
@@ -162,6 +162,26 @@ static void test_struct_too_small(void **state)
              offsetof(dtr_plugin_descriptor, init), sizeof(dtr_plugin_descriptor), DTR_ABI_MAJOR,
              DTR_ABI_MINOR);
     expect_refusal(f, "struct_too_small", plugin_path("struct_too_small"), NULL, want);
+}
+
+/* A plugin built for an older minor, with the smaller descriptor of its
+ * time, runs; what lies past its struct_size is not read. */
+static void test_old_minor_runs(void **state)
+{
+    fixture *f = *state;
+    plug_set *set = plug_set_new(f->reg);
+    char err[1024];
+    assert_int_equal(
+        plug_set_add(set, "abi_old_minor", plugin_path("abi_old_minor"), NULL, err, sizeof err),
+        DTR_OK);
+    assert_int_equal(plug_set_start(set, err, sizeof err), DTR_OK);
+    const dtr_plugin_descriptor *d = plug_descriptor(plug_set_instance(set, 0));
+    assert_non_null(d);
+    assert_int_equal(d->abi_minor, 0);
+    assert_non_null(d->init);
+    assert_null(d->consume);
+    assert_null(plug_set_instance(set, 1));
+    retire_and_wait(f, set);
 }
 
 static void test_wrong_name(void **state)
@@ -297,6 +317,35 @@ static void test_good_lifecycle(void **state)
     assert_int_equal(modules, 1);
 }
 
+static void count_release(dtr_plugin *p, void *udata)
+{
+    int *released = udata;
+    assert_non_null(plug_state(p)); /* called before the plugin's free */
+    assert_int_equal(*(int *)plug_instance_udata(p), 7);
+    (*released)++;
+}
+
+/* The host's pointers: one per registry, one per instance, and the hook
+ * that runs before an instance is freed. */
+static void test_host_pointers_and_release_hook(void **state)
+{
+    fixture *f = *state;
+    int released = 0, seven = 7, host_thing = 0;
+    plug_registry_set_udata(f->reg, &host_thing);
+    plug_registry_set_release_hook(f->reg, count_release, &released);
+    plug_set *set = plug_set_new(f->reg);
+    char err[1024];
+    assert_int_equal(plug_set_add(set, "good", plugin_path("good"), NULL, err, sizeof err), DTR_OK);
+    dtr_plugin *p = plug_set_instance(set, 0);
+    assert_ptr_equal(plug_host_udata(p), &host_thing);
+    assert_null(plug_instance_udata(p));
+    plug_set_instance_udata(p, &seven);
+    assert_int_equal(plug_set_start(set, err, sizeof err), DTR_OK);
+    assert_string_equal(plug_descriptor(p)->name, "good");
+    retire_and_wait(f, set);
+    assert_int_equal(released, 1);
+}
+
 /* A retired instance with a request in flight is freed only when the
  * request ends (the router's in-flight callback brings the count down). */
 static void test_release_waits_for_requests(void **state)
@@ -330,6 +379,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abi_major, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abi_minor_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_struct_too_small, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_old_minor_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_clash, setup, teardown),
@@ -337,6 +387,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_start_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_good_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_release_waits_for_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_pointers_and_release_hook, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
