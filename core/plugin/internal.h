@@ -47,9 +47,10 @@ struct dtr_plugin {
     plug_set *set;
     plug_module *module; /* NULL for the core's pseudo-instance */
     char *name;
-    void *state;     /* what init stored */
-    size_t requests; /* requests in flight (the router's callback) */
-    size_t work;     /* work items queued or running */
+    void *state;      /* what init stored */
+    void *host_udata; /* the host's per-instance pointer (plug_set_instance_udata) */
+    size_t requests;  /* requests in flight (the router's callback) */
+    size_t work;      /* work items queued or running */
     struct dtr_timer *timers;
     char *route_error;  /* the first route refused during init/start */
     bool accept_routes; /* during init and start only */
