@@ -218,7 +218,7 @@ struct dtr_request {
     /* arena */
     net_arena_block *arena_more;
     uint32_t arena_used;
-    char arena[NET_ARENA_INLINE];
+    _Alignas(8) char arena[NET_ARENA_INLINE];
     net_hdr hdr_inline[NET_INLINE_HEADERS];
 };
 

@@ -431,7 +431,9 @@ static void net_dispatch(net_conn *c)
                           "handler of %s %s failed without answering (request %s)",
                           llhttp_method_name(req->method), route->pattern, req->id);
         net_respond_problem(req, 500, "INTERN_FEJL", "the server failed to answer", "");
+        return; /* answered unpinned: released as it left the pipeline */
     }
+    /* answered inside the handler: it left the pipeline pinned */
     if (req->popped && req->pin == 0) net_req_release(req);
 }
 
