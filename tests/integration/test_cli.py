@@ -198,6 +198,31 @@ class TestCli(unittest.TestCase):
                 proc.wait()
             proc.stdout.close()
 
+    def test_repo_config_runs_as_it_is(self):
+        """config/dtr.json, with only plugin_dir pointed at this build's plugins
+        (the repo's "build/plugins" is relative to a checkout built in build/)."""
+        src = os.environ.get("DTR_SOURCE_DIR", ".")
+        with open(os.path.join(src, "config", "dtr.json")) as f:
+            cfg = json.load(f)
+        cfg["plugin_dir"] = os.environ.get("DTR_PLUGIN_DIR", cfg.get("plugin_dir"))
+        path = self.write_config(cfg)
+        proc = subprocess.Popen(
+            [DTR_BIN, "serve", "--config", path, "--listen", "127.0.0.1:0", "--data",
+             os.path.join(self.tmp, "var")],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            self.assertRegex(line, r"^listening on http://127\.0\.0\.1:\d+\n$")
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(timeout=60), 0)
+            self.assertTrue(sanitizer_clean(proc.stderr.read()))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            proc.stdout.close()
+            proc.stderr.close()
+
     def test_data_dir_that_is_a_file(self):
         blocker = os.path.join(self.tmp, "file")
         open(blocker, "w").close()
