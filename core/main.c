@@ -12,13 +12,18 @@
  * Exit codes (API.md): 0 success, 1 refused operation, 2 bad usage; a
  * refusal or a usage error prints one line on stderr.
  */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
+#include "auth/auth.h"
 #include "dtr/plugin.h"
+#include "feed/feed.h"
 #include "host.h"
 
 enum { CLI_OK = 0, CLI_REFUSED = 1, CLI_USAGE = 2 };
@@ -85,15 +90,87 @@ static int cli_serve(const cli_invocation *inv)
     return code;
 }
 
+/* The data directory of a command that works on one: the config (with
+ * --config and --data applied) names it; it is created when missing.
+ * Returns 0, or the exit code after printing the reason. */
+static int cli_data_dir(const cli_invocation *inv, char *abs, size_t abslen)
+{
+    host_options opts = {.config_path = inv->config_path, .data_dir = inv->data_dir};
+    char err[1024];
+    cfg_config *cfg = host_load_config(&opts, err, sizeof err);
+    if (!cfg) {
+        fprintf(stderr, "dtr %s: %s\n", inv->cmd->name, err);
+        return CLI_REFUSED;
+    }
+    int rc = host_prepare_data_dir(cfg->data_dir, abs, abslen, err, sizeof err);
+    cfg_free(cfg);
+    if (rc != 0) {
+        fprintf(stderr, "dtr %s: %s\n", inv->cmd->name, err);
+        return CLI_REFUSED;
+    }
+    return CLI_OK;
+}
+
+/* `dtr version [--keys]`: --keys also prints the server's signing key (the
+ * data directory's; created on first use). */
 static int cli_version(const cli_invocation *inv)
 {
-    (void)inv;
     printf("dtr %s (plugin ABI %d.%d)\n", DTR_VERSION, DTR_ABI_MAJOR, DTR_ABI_MINOR);
+    if (!cli_flag_value(inv, "--keys")) return CLI_OK;
+    char dir[PATH_MAX], err[512];
+    int code = cli_data_dir(inv, dir, sizeof dir);
+    if (code != CLI_OK) return code;
+    unsigned char sk[64], pk[32];
+    if (signkey_load_or_create(dir, sk, pk, err, sizeof err) != 0) {
+        fprintf(stderr, "dtr version: %s\n", err);
+        return CLI_REFUSED;
+    }
+    sodium_memzero(sk, sizeof sk);
+    char b64[SIGNKEY_PK_B64_LEN];
+    signkey_public_base64(pk, b64);
+    printf("signing-key: %s\n", b64);
     return CLI_OK;
+}
+
+/* `dtr client add|list|revoke|rotate` (core/auth does the work). */
+static int cli_client(const cli_invocation *inv)
+{
+    char dir[PATH_MAX];
+    auth_client_args args = {
+        .action = inv->args[0],
+        .id = inv->nargs > 1 ? inv->args[1] : NULL,
+        .name = cli_flag_value(inv, "--name"),
+        .role = cli_flag_value(inv, "--role"),
+        .kommune = cli_flag_value(inv, "--kommune"),
+    };
+    int code = cli_data_dir(inv, dir, sizeof dir);
+    return code != CLI_OK ? code : auth_cli_client_run(dir, &args);
+}
+
+/* `dtr audit verify` (core/auth walks the chain). */
+static int cli_audit(const cli_invocation *inv)
+{
+    if (strcmp(inv->args[0], "verify") != 0) {
+        fprintf(stderr, "dtr audit: unknown action \"%s\" (see dtr audit --help)\n", inv->args[0]);
+        return CLI_USAGE;
+    }
+    char dir[PATH_MAX];
+    int code = cli_data_dir(inv, dir, sizeof dir);
+    return code != CLI_OK ? code : auth_cli_audit_verify(dir, inv->nargs, (char **)inv->args);
 }
 
 static const cli_flag cli_serve_flags[] = {
     {"--listen", "HOST:PORT", "listen here instead of the config's \"listen\" (port 0: any)"},
+    {NULL, NULL, NULL},
+};
+static const cli_flag cli_version_flags[] = {
+    {"--keys", NULL, "also print the server's signing key (signing-key: <base64>)"},
+    {NULL, NULL, NULL},
+};
+static const cli_flag cli_client_flags[] = {
+    {"--name", "NAME", "add: the client's name"},
+    {"--role", "ROLE", "add: kommune, support, laeser or admin"},
+    {"--kommune", "101[,147...]", "add: the kommune role's kommunekoder"},
     {NULL, NULL, NULL},
 };
 static const cli_flag cli_no_flags[] = {{NULL, NULL, NULL}};
@@ -101,7 +178,11 @@ static const cli_flag cli_no_flags[] = {{NULL, NULL, NULL}};
 static const cli_command cli_commands[] = {
     {"serve", "[--listen HOST:PORT]", "serve the register over HTTP until SIGTERM", cli_serve_flags,
      0, 0, cli_serve},
-    {"version", "", "print the version and the plugin ABI", cli_no_flags, 0, 0, cli_version},
+    {"client", "add|list|revoke ID|rotate ID", "manage the client systems and their secrets",
+     cli_client_flags, 1, 2, cli_client},
+    {"audit", "verify", "verify the hash chain of the audit log", cli_no_flags, 1, 1, cli_audit},
+    {"version", "[--keys]", "print the version and the plugin ABI", cli_version_flags, 0, 0,
+     cli_version},
 };
 #define CLI_NCOMMANDS (sizeof cli_commands / sizeof cli_commands[0])
 
@@ -111,7 +192,7 @@ static void cli_print_help(FILE *out)
 {
     fprintf(out, "usage: dtr <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < CLI_NCOMMANDS; i++)
-        fprintf(out, "  %-8s %-22s %s\n", cli_commands[i].name, cli_commands[i].synopsis,
+        fprintf(out, "  %-8s %-30s %s\n", cli_commands[i].name, cli_commands[i].synopsis,
                 cli_commands[i].summary);
     fprintf(out,
             "\noptions of every command (anywhere after its name):\n"

@@ -62,6 +62,34 @@ class TestCli(unittest.TestCase):
                 code, _, _ = run_cli([missing, "--help"])
                 self.assertEqual(code, 0, "%s is listed but does not run" % missing)
 
+    def test_version_keys(self):
+        data = os.path.join(self.tmp, "keys")
+        path = self.write_config(base_config())
+        code, out, err = run_cli(["version", "--keys", "--config", path, "--data", data])
+        self.assertEqual(code, 0, err)
+        lines = out.splitlines()
+        self.assertRegex(lines[0], r"^dtr \d+\.\d+\.\d+ ")
+        self.assertRegex(lines[1], r"^signing-key: [A-Za-z0-9+/]{43}=$")
+        # the same key next time: it lives in the data directory
+        code, out2, err = run_cli(["version", "--data", data, "--config", path, "--keys"])
+        self.assertEqual(out2, out)
+
+    def test_client_and_audit_commands_are_wired(self):
+        data = os.path.join(self.tmp, "clients")
+        path = self.write_config(base_config())
+        common = ["--config", path, "--data", data]
+        code, out, err = run_cli(["client", "add", "--name", "Tester", "--role", "laeser"] + common)
+        self.assertEqual(code, 0, err)
+        added = json.loads(out)
+        code, out, err = run_cli(["client"] + common + ["list"])
+        self.assertEqual(code, 0, err)
+        self.assertEqual([c["clientId"] for c in json.loads(out)], [added["clientId"]])
+        code, out, err = run_cli(["audit", "verify"] + common)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(json.loads(out)["ok"])
+        self.check_usage(["client"], "missing argument")
+        self.check_usage(["audit", "check"] + common, 'unknown action "check"')
+
     def test_command_help(self):
         code, out, _ = run_cli(["serve", "--help"])
         self.assertEqual(code, 0)
