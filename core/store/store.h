@@ -75,6 +75,9 @@ typedef struct store_options {
     uv_loop_t *loop;      /* the loop results are delivered on; NULL: the store runs a
                              private loop, driven by store_wait (CLI tools, tests) */
     bool no_group_commit; /* one transaction per command: the benchmark's baseline */
+    bool dry_run;         /* commit nothing (dtr import --dry-run): every batch runs in one
+                             transaction that stays open and is rolled back at store_close, so
+                             answers are those of a real run and no reader ever sees them */
     size_t max_batch;     /* commands per transaction at most; 0: 1000 */
     int busy_timeout_ms;  /* how long to wait for another process's write lock; 0: 5000 */
     const char *vfs;      /* SQLite VFS name for every connection; NULL: the default */

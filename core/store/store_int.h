@@ -201,6 +201,7 @@ struct store {
     uint8_t key[AUDIT_KEY_BYTES];
     int busy_timeout_ms;
     bool no_group_commit;
+    bool dry_run;
     size_t max_batch;
     store_clock_fn clock;
     void *clock_udata;

@@ -191,6 +191,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     memcpy(s->key, opt->audit_key, AUDIT_KEY_BYTES);
     s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
     s->no_group_commit = opt->no_group_commit;
+    s->dry_run = opt->dry_run;
     s->max_batch = opt->max_batch ? opt->max_batch : 1000;
     s->clock = opt->clock;
     s->clock_udata = opt->clock_udata;

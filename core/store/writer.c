@@ -20,6 +20,11 @@
  * cannot know what reached the disk, so it logs and aborts the process (no
  * answer is sent for that batch; SQLite recovers the database from the WAL
  * on the next start).
+ *
+ * Dry run (store_options.dry_run): the first batch begins the transaction
+ * and no batch commits it; every batch is answered as if committed (its
+ * reads see the batches before it) and the writer rolls it all back when the
+ * store closes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -303,7 +308,10 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
 {
     store_conn *c = &s->wconn;
     *commit_id = 0;
-    int rc = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+    /* a dry run keeps one transaction open across its batches */
+    int rc = s->dry_run && !sqlite3_get_autocommit(c->db)
+                 ? SQLITE_OK
+                 : sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         store_log(s, 3, "cannot begin a write transaction: %s", sqlite3_errmsg(c->db));
         fail_batch(batch, "registeret kan ikke skrive lige nu; prøv igen");
@@ -336,6 +344,7 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
         fail_batch(batch, "registeret kunne ikke gemme ændringen; prøv igen");
         return false;
     }
+    if (s->dry_run) return true; /* answered as if committed; rolled back at close */
     rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
     if (rc != SQLITE_OK) {
         if ((rc & 0xff) == SQLITE_IOERR) {
@@ -371,7 +380,10 @@ void *writer_main(void *arg)
             pthread_cond_wait(&s->cond, &s->mu);
         if (!s->queue_head) {
             pthread_mutex_unlock(&s->mu);
-            break; /* closing and drained */
+            /* closing and drained; a dry run's changes go */
+            if (s->dry_run && !sqlite3_get_autocommit(s->wconn.db))
+                sqlite3_exec(s->wconn.db, "ROLLBACK", NULL, NULL, NULL);
+            break;
         }
         store_job *batch = s->queue_head, *last = batch;
         size_t n = 1;
