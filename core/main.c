@@ -18,10 +18,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "bulk/bulk.h"
 #include "dtr/plugin.h"
 #include "feed/feed.h"
 #include "host.h"
@@ -159,6 +161,108 @@ static int cli_audit(const cli_invocation *inv)
     return code != CLI_OK ? code : auth_cli_audit_verify(dir, inv->nargs, (char **)inv->args);
 }
 
+/* ---- import, export, generate (core/bulk does the work) ------------------ */
+
+/* Loads the format plugin "csv" as the config names it (its plugins entry's
+ * path and config, else <plugin_dir>/csv.so) and, when data_dir is given,
+ * prepares the config's data directory. NULL after printing the reason. */
+static bulk_format *cli_open_format(const cli_invocation *inv, char *data_dir, size_t len)
+{
+    host_options opts = {.config_path = inv->config_path, .data_dir = inv->data_dir};
+    char err[1024], path[PATH_MAX];
+    cfg_config *cfg = host_load_config(&opts, err, sizeof err);
+    bulk_format *f = NULL;
+    if (cfg && data_dir &&
+        host_prepare_data_dir(cfg->data_dir, data_dir, len, err, sizeof err) != 0) {
+        cfg_free(cfg);
+        cfg = NULL;
+    }
+    if (cfg) {
+        cfg_plugin fallback = {.name = BULK_DEFAULT_FORMAT};
+        const cfg_plugin *entry = &fallback;
+        for (size_t i = 0; i < cfg->nplugins; i++)
+            if (strcmp(cfg->plugins[i].name, BULK_DEFAULT_FORMAT) == 0) entry = &cfg->plugins[i];
+        if (!cfg_plugin_path(cfg, entry, path, sizeof path))
+            snprintf(err, sizeof err, "plugin \"%s\": path too long", entry->name);
+        else
+            f = bulk_format_open(entry->name, path, entry->config, data_dir, err, sizeof err);
+        cfg_free(cfg);
+    }
+    if (!f) fprintf(stderr, "dtr %s: %s\n", inv->cmd->name, err);
+    return f;
+}
+
+/* `dtr import [--dry-run] DIR`: exit 0 when nothing was refused, 1 when a
+ * row was (the report says which) or the import could not run. */
+static int cli_import(const cli_invocation *inv)
+{
+    char dir[PATH_MAX], err[1024] = "";
+    bulk_format *f = cli_open_format(inv, dir, sizeof dir);
+    if (!f) return CLI_REFUSED;
+    bulk_import_options opt = {.data_dir = dir,
+                               .dir = inv->args[0],
+                               .dry_run = cli_flag_value(inv, "--dry-run") != NULL,
+                               .progress = isatty(STDOUT_FILENO) && isatty(STDERR_FILENO),
+                               .out = stdout};
+    int rc = bulk_import(f, &opt, NULL, err, sizeof err);
+    bulk_format_close(f);
+    if (rc < 0) fprintf(stderr, "dtr import: %s\n", err);
+    return rc == 0 ? CLI_OK : CLI_REFUSED;
+}
+
+/* `dtr export OUTDIR`: from a read snapshot; may run beside a server. */
+static int cli_export(const cli_invocation *inv)
+{
+    char dir[PATH_MAX], err[1024] = "";
+    bulk_format *f = cli_open_format(inv, dir, sizeof dir);
+    if (!f) return CLI_REFUSED;
+    int rc = bulk_export(f, dir, inv->args[0], err, sizeof err);
+    bulk_format_close(f);
+    if (rc != 0) fprintf(stderr, "dtr export: %s\n", err);
+    return rc == 0 ? CLI_OK : CLI_REFUSED;
+}
+
+/* Reads a whole decimal number of at most 18 digits; false otherwise. */
+static bool cli_parse_count(const char *s, uint64_t *out)
+{
+    size_t n = s ? strlen(s) : 0;
+    if (n == 0 || n > 18 || strspn(s, "0123456789") != n) return false;
+    *out = strtoull(s, NULL, 10);
+    return true;
+}
+
+/* `dtr generate --units N [--seed S] OUTDIR`. */
+static int cli_generate(const cli_invocation *inv)
+{
+    uint64_t units, seed = 1;
+    const char *seed_text = cli_flag_value(inv, "--seed");
+    if (!cli_parse_count(cli_flag_value(inv, "--units"), &units) || units == 0) {
+        fprintf(stderr, "dtr generate: --units N is required (a positive whole number)\n");
+        return CLI_USAGE;
+    }
+    if (seed_text && !cli_parse_count(seed_text, &seed)) {
+        fprintf(stderr, "dtr generate: --seed: expected a whole number, got \"%s\"\n", seed_text);
+        return CLI_USAGE;
+    }
+    char err[1024] = "";
+    bulk_format *f = cli_open_format(inv, NULL, 0);
+    if (!f) return CLI_REFUSED;
+    int rc = bulk_generate(f, units, seed, inv->args[0], err, sizeof err);
+    bulk_format_close(f);
+    if (rc != 0) fprintf(stderr, "dtr generate: %s\n", err);
+    return rc == 0 ? CLI_OK : CLI_REFUSED;
+}
+
+static const cli_flag cli_import_flags[] = {
+    {"--dry-run", NULL, "decide and report every row, write nothing"},
+    {NULL, NULL, NULL},
+};
+static const cli_flag cli_generate_flags[] = {
+    {"--units", "N", "how many anvisningsenheder (required)"},
+    {"--seed", "S", "the random seed (default 1): the same seed gives the same files"},
+    {NULL, NULL, NULL},
+};
+
 static const cli_flag cli_serve_flags[] = {
     {"--listen", "HOST:PORT", "listen here instead of the config's \"listen\" (port 0: any)"},
     {NULL, NULL, NULL},
@@ -181,6 +285,14 @@ static const cli_command cli_commands[] = {
     {"client", "add|list|revoke ID|rotate ID", "manage the client systems and their secrets",
      cli_client_flags, 1, 2, cli_client},
     {"audit", "verify", "verify the hash chain of the audit log", cli_no_flags, 1, 1, cli_audit},
+    {"import", "[--dry-run] DIR",
+     "import daginstitution.csv, anvisningsenhed.csv, "
+     "alternativadresse.csv from DIR",
+     cli_import_flags, 1, 1, cli_import},
+    {"export", "OUTDIR", "write the register's three CSV files into OUTDIR", cli_no_flags, 1, 1,
+     cli_export},
+    {"generate", "--units N [--seed S] OUTDIR", "write a synthetic register in the CSV layout",
+     cli_generate_flags, 1, 1, cli_generate},
     {"version", "[--keys]", "print the version and the plugin ABI", cli_version_flags, 0, 0,
      cli_version},
 };
