@@ -1,0 +1,154 @@
+/*
+ * plugin.c -- the REST plugin's descriptor: API v1 of the register over
+ * HTTP+JSON (API.md). A protocol plugin: it registers the routes of
+ * routes.c and turns each request into a read or a register command through
+ * the host table (ABI 1.1); it keeps no state of its own but the fixed
+ * answers it makes at init (code lists, the OpenAPI document).
+ *
+ * Config (dtr.json, plugins[].config), every key optional:
+ *   "udtraek_page_size": 1..1000   daginstitutioner per page an udtræk reads
+ *                                  (default 100)
+ * Unknown keys and wrong types are refused with the key's name.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rest.h"
+
+/* The descriptor; exported as DTR_PLUGIN_SYMBOL through the asm label (the
+ * C name dtr_plugin is the ABI's instance handle type). */
+extern const dtr_plugin_descriptor rest_descriptor __asm__(DTR_PLUGIN_SYMBOL);
+
+static dtr_route_fn rest_handler_of(rest_kind kind)
+{
+    switch (kind) {
+    case REST_OPENAPI:
+        return rest_handle_openapi;
+    case REST_CODES:
+        return rest_handle_codes;
+    case REST_LIST:
+        return rest_handle_list;
+    case REST_GET:
+        return rest_handle_get;
+    case REST_HISTORY:
+        return rest_handle_history;
+    case REST_DAGTILBUD:
+        return rest_handle_dagtilbud;
+    case REST_LATEST:
+        return rest_handle_latest;
+    case REST_EVENTS:
+        return rest_handle_events;
+    case REST_UDTRAEK:
+        return rest_handle_udtraek;
+    case REST_CREATE:
+    case REST_UPDATE:
+    case REST_CLOSE:
+    case REST_DELETE:
+    case REST_MOVE:
+        return rest_handle_write;
+    }
+    return NULL;
+}
+
+static int rest_read_config(rest *r, const json_t *config, char *err, size_t errlen)
+{
+    r->udtraek_page = REST_UDTRAEK_PAGE_DEFAULT;
+    if (!config) return 0;
+    if (!json_is_object(config)) {
+        snprintf(err, errlen, "config: expected an object");
+        return -1;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)config, key, v)
+    {
+        if (strcmp(key, "udtraek_page_size") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 1000) {
+                snprintf(err, errlen, "udtraek_page_size: expected an integer 1-1000");
+                return -1;
+            }
+            r->udtraek_page = (size_t)json_integer_value(v);
+        } else {
+            snprintf(err, errlen, "%s: unknown key", key);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void rest_free(void *state)
+{
+    rest *r = state;
+    if (!r) return;
+    free(r->bindings);
+    free(r->openapi.data);
+    for (size_t i = 0; i < 4; i++)
+        free(r->codes[i].data);
+    free(r);
+}
+
+/* Whether the host table has every function the plugin calls: ABI 1.1's
+ * reads and commands at the end of the table. */
+static bool rest_host_ok(const dtr_host_api *api)
+{
+    return api && api->abi_major == DTR_ABI_MAJOR &&
+           api->struct_size >= offsetof(dtr_host_api, snapshot_end) + sizeof api->snapshot_end &&
+           api->req_authenticate && api->public_read && api->command_submit && api->reader &&
+           api->reader_open && api->reader_close && api->read_get && api->read_list &&
+           api->read_history && api->read_haendelser && api->read_latest && api->snapshot_begin &&
+           api->snapshot_end;
+}
+
+/* Creates an instance: checks the config and the host, makes the fixed
+ * answers, and registers every route of the table. */
+static dtr_status rest_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
+                            void **state, char *err, size_t errlen)
+{
+    if (!rest_host_ok(api)) {
+        snprintf(err, errlen, "the host lacks the register functions of ABI 1.1");
+        return DTR_DECLINED;
+    }
+    rest *r = calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return DTR_ERROR;
+    }
+    r->self = self;
+    r->api = api;
+    if (rest_read_config(r, config, err, errlen) != 0) {
+        rest_free(r);
+        return DTR_DECLINED;
+    }
+    r->bindings = calloc(rest_route_count, sizeof *r->bindings);
+    if (!r->bindings || rest_codes_build(r) != 0 || rest_openapi_build(r) != 0) {
+        snprintf(err, errlen, "out of memory");
+        rest_free(r);
+        return DTR_ERROR;
+    }
+    for (size_t i = 0; i < rest_route_count; i++) {
+        const rest_route *route = &rest_routes[i];
+        r->bindings[i].r = r;
+        r->bindings[i].route = route;
+        if (api->route_add(self, route->method, route->pattern, 0, rest_handler_of(route->kind),
+                           &r->bindings[i], err, errlen) != DTR_OK) {
+            rest_free(r);
+            return DTR_ERROR;
+        }
+    }
+    *state = r;
+    return DTR_OK;
+}
+
+__attribute__((visibility("default"))) const dtr_plugin_descriptor rest_descriptor = {
+    .abi_major = DTR_ABI_MAJOR,
+    .abi_minor = DTR_ABI_MINOR,
+    .struct_size = sizeof(dtr_plugin_descriptor),
+    .name = "rest",
+    .version = "1.0.0",
+    .kinds = DTR_KIND_PROTOCOL,
+    .init = rest_init,
+    .start = NULL,
+    .stop = NULL,
+    .free = rest_free,
+};

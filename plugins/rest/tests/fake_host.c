@@ -1,0 +1,819 @@
+/*
+ * fake_host.c -- the in-memory host of the REST plugin's unit tests (see
+ * fake_host.h). Single-threaded: the "pool" runs when the test says so.
+ */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fake_host.h"
+
+extern const dtr_plugin_descriptor rest_descriptor __asm__(DTR_PLUGIN_SYMBOL);
+
+fake_state fake;
+
+struct dtr_plugin {
+    int unused;
+};
+struct dtr_reader {
+    bool snapshot;
+    bool own;
+};
+
+static struct dtr_plugin fake_plugin_handle;
+static struct dtr_reader fake_loop_reader;
+
+typedef struct fake_route {
+    char method[8];
+    char pattern[128];
+    dtr_route_fn fn;
+    void *udata;
+} fake_route;
+
+static fake_route routes[128];
+static size_t nroutes;
+
+typedef struct fake_clientrec {
+    char authorization[128];
+    dtr_client client;
+    char id[64];
+    char role[16];
+} fake_clientrec;
+
+static fake_clientrec clients[16];
+static size_t nclients;
+
+static json_t *records; /* nummer -> {"level", "deleted", "record"} */
+
+typedef struct fake_pending {
+    dtr_command_fn done;
+    void *udata;
+} fake_pending;
+static fake_pending pending[64];
+
+typedef struct fake_work {
+    dtr_work_fn work;
+    dtr_work_done_fn done;
+    void *udata;
+} fake_work;
+static fake_work works[64];
+
+/* ---- the host table: logging, routes ------------------------------------------ */
+
+static void fake_log(dtr_plugin *self, dtr_log_level level, const char *fmt, ...)
+{
+    (void)self;
+    (void)level;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fake.last_log, sizeof fake.last_log, fmt, ap);
+    va_end(ap);
+}
+
+static dtr_status fake_route_add(dtr_plugin *self, const char *method, const char *pattern,
+                                 size_t max_body_bytes, dtr_route_fn fn, void *udata, char *err,
+                                 size_t errlen)
+{
+    (void)self;
+    (void)max_body_bytes;
+    for (size_t i = 0; i < nroutes; i++) {
+        if (strcmp(routes[i].method, method) == 0 && strcmp(routes[i].pattern, pattern) == 0) {
+            snprintf(err, errlen, "duplicate route %s %s", method, pattern);
+            return DTR_ERROR;
+        }
+    }
+    if (nroutes == sizeof routes / sizeof routes[0]) return DTR_ERROR;
+    fake_route *r = &routes[nroutes++];
+    snprintf(r->method, sizeof r->method, "%s", method);
+    snprintf(r->pattern, sizeof r->pattern, "%s", pattern);
+    r->fn = fn;
+    r->udata = udata;
+    return DTR_OK;
+}
+
+size_t fake_route_count(void)
+{
+    return nroutes;
+}
+const char *fake_route_method(size_t i)
+{
+    return routes[i].method;
+}
+const char *fake_route_pattern(size_t i)
+{
+    return routes[i].pattern;
+}
+
+/* ---- reading a request ---------------------------------------------------------- */
+
+static const char *fake_req_method(dtr_request *req)
+{
+    return req->method;
+}
+static const char *fake_req_path(dtr_request *req)
+{
+    return req->path;
+}
+static const char *fake_req_param(dtr_request *req, const char *name)
+{
+    return json_string_value(json_object_get(req->params, name));
+}
+
+static int fake_hex(int c)
+{
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static char *fake_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            out[o++] = ' ';
+        } else if (s[i] == '%' && i + 2 < n && fake_hex(s[i + 1]) >= 0 && fake_hex(s[i + 2]) >= 0) {
+            out[o++] = (char)(fake_hex(s[i + 1]) * 16 + fake_hex(s[i + 2]));
+            i += 2;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* The first value of name in the raw query, decoded; kept in req->params
+ * under "?name" so that it lives as long as the request. */
+static const char *fake_req_query(dtr_request *req, const char *name)
+{
+    if (!req->query) return NULL;
+    const char *p = req->query;
+    while (*p) {
+        size_t n = strcspn(p, "&");
+        const char *eq = memchr(p, '=', n);
+        size_t namelen = eq ? (size_t)(eq - p) : n;
+        char *key = fake_decode(p, namelen);
+        bool same = strcmp(key, name) == 0;
+        free(key);
+        if (same) {
+            char *v = eq ? fake_decode(eq + 1, n - namelen - 1) : strdup("");
+            char slot[160];
+            snprintf(slot, sizeof slot, "?%s", name);
+            json_object_set_new(req->params, slot, json_stringn(v, strlen(v)));
+            free(v);
+            return json_string_value(json_object_get(req->params, slot));
+        }
+        p += n;
+        if (*p == '&') p++;
+    }
+    return NULL;
+}
+
+static const char *fake_req_header(dtr_request *req, const char *name)
+{
+    char lower[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    lower[i] = '\0';
+    return json_string_value(json_object_get(req->headers, lower));
+}
+
+static const unsigned char *fake_req_body(dtr_request *req, size_t *len)
+{
+    *len = req->body_len;
+    return req->body_len ? req->body : NULL;
+}
+
+static const char *fake_req_id(dtr_request *req)
+{
+    (void)req;
+    return "req-1";
+}
+
+static void fake_req_set_client(dtr_request *req, const char *id)
+{
+    snprintf(req->client_id, sizeof req->client_id, "%s", id);
+}
+
+/* ---- answering ------------------------------------------------------------------- */
+
+static void fake_resp_header_set(dtr_request *req, const char *name, const char *value)
+{
+    char lower[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    lower[i] = '\0';
+    json_object_set_new(req->resp_headers, lower, json_string(value));
+}
+
+static void fake_answer_check(dtr_request *req)
+{
+    if (req->ended || req->streaming) {
+        fprintf(stderr, "fake host: request answered twice\n");
+        abort();
+    }
+    if (req->aborted) {
+        fprintf(stderr, "fake host: answer to an aborted request\n");
+        abort();
+    }
+}
+
+static void fake_respond(dtr_request *req, int status, const char *content_type, const void *body,
+                         size_t len)
+{
+    fake_answer_check(req);
+    req->status = status;
+    free(req->content_type);
+    req->content_type = content_type ? strdup(content_type) : NULL;
+    req->out = malloc(len + 1);
+    if (len) memcpy(req->out, body, len);
+    req->out[len] = '\0';
+    req->out_len = len;
+    req->ended = true;
+}
+
+static void fake_respond_problem(dtr_request *req, int status, const char *kode, const char *felt,
+                                 const char *tekst)
+{
+    json_t *doc =
+        json_pack("{s:s, s:s, s:i, s:s, s:[{s:s, s:o, s:s}]}", "type", "about:blank", "title", "x",
+                  "status", status, "detail", tekst ? tekst : "", "fejl", "kode", kode, "felt",
+                  felt ? json_string(felt) : json_null(), "tekst", tekst ? tekst : "");
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    fake_respond(req, status, "application/problem+json", text, strlen(text));
+    free(text);
+}
+
+static void fake_respond_json(dtr_request *req, int status, const char *content_type, json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT | JSON_ENCODE_ANY);
+    json_decref(json);
+    fake_respond(req, status, content_type ? content_type : "application/json", text, strlen(text));
+    free(text);
+}
+
+static void fake_stream_begin(dtr_request *req, int status, const char *content_type)
+{
+    fake_answer_check(req);
+    req->status = status;
+    req->content_type = content_type ? strdup(content_type) : NULL;
+    req->streaming = true;
+    req->out = calloc(1, 1);
+}
+
+static int fake_stream_write(dtr_request *req, const void *data, size_t len)
+{
+    if (!req->streaming || req->ended) abort();
+    if (req->aborted) return 1;
+    req->out = realloc(req->out, req->out_len + len + 1);
+    memcpy(req->out + req->out_len, data, len);
+    req->out_len += len;
+    req->out[req->out_len] = '\0';
+    return fake.stream_room;
+}
+
+static void fake_stream_end(dtr_request *req)
+{
+    if (!req->streaming || req->ended) abort();
+    req->ended = true;
+}
+
+static void fake_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
+{
+    req->on_abort = fn;
+    req->abort_udata = udata;
+}
+
+static void fake_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
+{
+    req->on_drain = fn;
+    req->drain_udata = udata;
+}
+
+/* ---- work queue, code lists, clients -------------------------------------------- */
+
+static dtr_status fake_work_submit(dtr_plugin *self, dtr_work_fn work, dtr_work_done_fn done,
+                                   void *udata)
+{
+    (void)self;
+    if (fake.work_queued == sizeof works / sizeof works[0]) return DTR_ERROR;
+    works[fake.work_queued++] = (fake_work){work, done, udata};
+    return DTR_OK;
+}
+
+size_t fake_run_work(void)
+{
+    size_t n = fake.work_queued;
+    fake_work batch[64];
+    memcpy(batch, works, n * sizeof works[0]);
+    fake.work_queued = 0;
+    for (size_t i = 0; i < n; i++) {
+        batch[i].work(batch[i].udata);
+        if (batch[i].done) batch[i].done(batch[i].udata, 0);
+    }
+    return n;
+}
+
+static const char *fake_code_text(const char *list, int kode)
+{
+    static const struct {
+        const char *list;
+        int kode;
+        const char *tekst;
+    } codes[] = {
+        {"kommune", 101, "København"},
+        {"kommune", 147, "Frederiksberg"},
+        {"kommune", 860, "Hjørring"},
+        {"ejerform", 1, "Kommunal"},
+        {"ejerform", 2, "Selvejende"},
+        {"ejerform", 3, "Privat"},
+        {"ejerform", 4, "Udliciteret"},
+        {"lovgrundlag", 1, "Dagtilbudsloven § 19, stk. 2"},
+        {"lovgrundlag", 10, "Serviceloven § 36"},
+        {"institutionstype", 6010, "Vuggestue (0-2 år)"},
+        {"institutionstype", 6022, "Særligt dagtilbud"},
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+        if (strcmp(codes[i].list, list) == 0 && codes[i].kode == kode) return codes[i].tekst;
+    return NULL;
+}
+
+void fake_client_add(const char *authorization, const char *id, const char *role)
+{
+    fake_clientrec *c = &clients[nclients++];
+    snprintf(c->authorization, sizeof c->authorization, "%s", authorization);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->role, sizeof c->role, "%s", role);
+    c->client.id = c->id;
+    c->client.name = c->id;
+    c->client.role = c->role;
+}
+
+static dtr_status fake_authenticate(dtr_request *req, const dtr_client **client)
+{
+    fake.authenticate_calls++;
+    *client = NULL;
+    const char *auth = fake_req_header(req, "Authorization");
+    if (!auth) return DTR_OK;
+    for (size_t i = 0; i < nclients; i++) {
+        if (strcmp(clients[i].authorization, auth) == 0) {
+            *client = &clients[i].client;
+            fake_req_set_client(req, clients[i].id);
+            return DTR_OK;
+        }
+    }
+    return DTR_DECLINED;
+}
+
+static int fake_public_read(dtr_plugin *self)
+{
+    (void)self;
+    return fake.public_read;
+}
+
+/* ---- commands ---------------------------------------------------------------------- */
+
+static dtr_status fake_command_submit(dtr_plugin *self, const dtr_client *client,
+                                      const dtr_command *cmd, dtr_command_fn done, void *udata,
+                                      char *err, size_t errlen)
+{
+    (void)self;
+    if (fake.fail_submit) {
+        snprintf(err, errlen, "the store is closing");
+        return DTR_ERROR;
+    }
+    fake_command *c = &fake.cmd;
+    json_decref(c->body);
+    free(c->body_bytes);
+    memset(c, 0, sizeof *c);
+    c->present = true;
+    c->op = cmd->op;
+    c->level = cmd->level;
+    c->has_nummer = cmd->nummer != NULL;
+    snprintf(c->nummer, sizeof c->nummer, "%s", cmd->nummer ? cmd->nummer : "");
+    c->body = cmd->body ? json_deep_copy(cmd->body) : NULL;
+    c->if_match = cmd->if_match;
+    snprintf(c->request_id, sizeof c->request_id, "%s", cmd->request_id ? cmd->request_id : "");
+    c->has_key = cmd->idempotency_key != NULL;
+    snprintf(c->idempotency_key, sizeof c->idempotency_key, "%s",
+             cmd->idempotency_key ? cmd->idempotency_key : "");
+    if (cmd->body_bytes) {
+        c->body_bytes = malloc(cmd->body_len + 1);
+        memcpy(c->body_bytes, cmd->body_bytes, cmd->body_len);
+        c->body_bytes[cmd->body_len] = '\0';
+        c->body_len = cmd->body_len;
+    }
+    c->has_client = client != NULL;
+    snprintf(c->client_id, sizeof c->client_id, "%s", client ? client->id : "");
+    pending[fake.commands_pending++] = (fake_pending){done, udata};
+    return DTR_OK;
+}
+
+void fake_command_finish(const dtr_command_result *res)
+{
+    if (fake.commands_pending == 0) abort();
+    fake_pending p = pending[0];
+    memmove(pending, pending + 1, (fake.commands_pending - 1) * sizeof pending[0]);
+    fake.commands_pending--;
+    p.done(res, p.udata);
+}
+
+/* ---- the register in memory ------------------------------------------------------------ */
+
+void fake_put(const char *nummer, dtr_level level, const char *json, bool deleted)
+{
+    json_error_t e;
+    json_t *rec = json_loads(json, 0, &e);
+    if (!rec) {
+        fprintf(stderr, "fake_put: %s\n", e.text);
+        abort();
+    }
+    json_object_set_new(
+        records, nummer,
+        json_pack("{s:i, s:b, s:o}", "level", (int)level, "deleted", deleted, "record", rec));
+}
+
+static dtr_reader *fake_reader(dtr_plugin *self)
+{
+    (void)self;
+    return &fake_loop_reader;
+}
+
+static dtr_reader *fake_reader_open(dtr_plugin *self)
+{
+    (void)self;
+    if (fake.fail_reads) return NULL;
+    dtr_reader *r = calloc(1, sizeof *r);
+    r->own = true;
+    fake.readers_open++;
+    return r;
+}
+
+static void fake_reader_close(dtr_reader *r)
+{
+    if (!r || !r->own) abort();
+    if (r->snapshot) abort(); /* the plugin must end its snapshot first */
+    fake.readers_open--;
+    free(r);
+}
+
+static int fake_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
+                         dtr_level *level, json_t **out)
+{
+    (void)r;
+    (void)virkningsdato;
+    (void)nested;
+    *out = NULL;
+    if (fake.fail_reads) return 503;
+    json_t *e = json_object_get(records, nummer);
+    if (!e) return 404;
+    *level = (dtr_level)json_integer_value(json_object_get(e, "level"));
+    if (json_is_true(json_object_get(e, "deleted"))) return 410;
+    *out = json_deep_copy(json_object_get(e, "record"));
+    return 0;
+}
+
+static int fake_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void fake_keep(size_t slot, const char **field, const char *value)
+{
+    if (!value) {
+        *field = NULL;
+        return;
+    }
+    snprintf(fake.last_query_text[slot], sizeof fake.last_query_text[slot], "%s", value);
+    *field = fake.last_query_text[slot];
+}
+
+static int fake_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+{
+    (void)r;
+    *items = NULL;
+    next[0] = '\0';
+    fake.list_calls++;
+    fake.last_query = *q;
+    fake_keep(0, &fake.last_query.virkningsdato, q->virkningsdato);
+    fake_keep(1, &fake.last_query.status, q->status);
+    fake_keep(2, &fake.last_query.parent, q->parent);
+    fake_keep(3, &fake.last_query.p_nummer, q->p_nummer);
+    fake_keep(4, &fake.last_query.cvr_nummer, q->cvr_nummer);
+    fake_keep(5, &fake.last_query.navn, q->navn);
+    fake_keep(6, &fake.last_query.after, q->after);
+    if (fake.fail_reads) return 503;
+    size_t limit = q->limit ? q->limit : 100;
+    size_t n = json_object_size(records), k = 0;
+    const char **keys = calloc(n + 1, sizeof *keys);
+    const char *key;
+    json_t *e;
+    json_object_foreach(records, key, e) keys[k++] = key;
+    qsort(keys, n, sizeof *keys, fake_cmp);
+    json_t *list = json_array();
+    for (size_t i = 0; i < n; i++) {
+        e = json_object_get(records, keys[i]);
+        if (json_integer_value(json_object_get(e, "level")) != (json_int_t)q->level) continue;
+        if (json_is_true(json_object_get(e, "deleted"))) continue;
+        if (q->after && strcmp(keys[i], q->after) <= 0) continue;
+        if (json_array_size(list) == limit) {
+            /* one more exists: the page ends at the last one taken */
+            json_t *last = json_array_get(list, limit - 1);
+            snprintf(next, 7, "%s", json_string_value(json_object_get(last, "nummer")));
+            break;
+        }
+        json_array_append_new(list, json_deep_copy(json_object_get(e, "record")));
+    }
+    free(keys);
+    *items = list;
+    return 0;
+}
+
+static int fake_read_history(dtr_reader *r, const char *nummer, json_t **out)
+{
+    (void)r;
+    *out = NULL;
+    if (fake.fail_reads) return 503;
+    json_t *e = json_object_get(records, nummer);
+    if (!e) return 404;
+    json_t *rec = json_object_get(e, "record");
+    *out = json_pack("[{s:O, s:O}]", "version", json_object_get(rec, "version"), "data", rec);
+    return 0;
+}
+
+static int fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+{
+    (void)r;
+    *out = NULL;
+    if (fake.fail_reads) return 503;
+    json_t *list = json_array();
+    for (int64_t s = fra < 1 ? 1 : fra; s <= fake.seq && json_array_size(list) < max; s++)
+        json_array_append_new(list, json_pack("{s:I}", "sekvensnummer", (json_int_t)s));
+    *out = list;
+    return 0;
+}
+
+static int fake_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
+{
+    (void)r;
+    if (fake.fail_reads) return 503;
+    *seq = fake.seq;
+    snprintf(tidspunkt, 40, "%s", fake.seq ? "2026-01-02T03:04:05Z" : "");
+    return 0;
+}
+
+static int fake_snapshot_begin(dtr_reader *r, int64_t *seq)
+{
+    if (fake.fail_reads) return 503;
+    if (r->snapshot) abort();
+    r->snapshot = true;
+    fake.snapshots_open++;
+    *seq = fake.seq;
+    return 0;
+}
+
+static void fake_snapshot_end(dtr_reader *r)
+{
+    if (!r->snapshot) return;
+    r->snapshot = false;
+    fake.snapshots_open--;
+}
+
+/* ---- the table and the plugin ------------------------------------------------------------ */
+
+static dtr_host_api api;
+
+const dtr_host_api *fake_host(void)
+{
+    api.abi_major = DTR_ABI_MAJOR;
+    api.abi_minor = DTR_ABI_MINOR;
+    api.struct_size = sizeof api;
+    api.log = fake_log;
+    api.route_add = fake_route_add;
+    api.req_method = fake_req_method;
+    api.req_path = fake_req_path;
+    api.req_param = fake_req_param;
+    api.req_query = fake_req_query;
+    api.req_header = fake_req_header;
+    api.req_body = fake_req_body;
+    api.req_id = fake_req_id;
+    api.req_set_client = fake_req_set_client;
+    api.resp_header = fake_resp_header_set;
+    api.respond = fake_respond;
+    api.respond_problem = fake_respond_problem;
+    api.respond_json = fake_respond_json;
+    api.stream_begin = fake_stream_begin;
+    api.stream_write = fake_stream_write;
+    api.stream_end = fake_stream_end;
+    api.req_on_abort = fake_on_abort;
+    api.req_on_drain = fake_on_drain;
+    api.work_submit = fake_work_submit;
+    api.code_text = fake_code_text;
+    api.req_authenticate = fake_authenticate;
+    api.public_read = fake_public_read;
+    api.command_submit = fake_command_submit;
+    api.reader = fake_reader;
+    api.reader_open = fake_reader_open;
+    api.reader_close = fake_reader_close;
+    api.read_get = fake_read_get;
+    api.read_list = fake_read_list;
+    api.read_history = fake_read_history;
+    api.read_haendelser = fake_read_haendelser;
+    api.read_latest = fake_read_latest;
+    api.snapshot_begin = fake_snapshot_begin;
+    api.snapshot_end = fake_snapshot_end;
+    return &api;
+}
+
+dtr_plugin *fake_self(void)
+{
+    return &fake_plugin_handle;
+}
+
+void fake_reset(void)
+{
+    json_decref(fake.cmd.body);
+    free(fake.cmd.body_bytes);
+    memset(&fake, 0, sizeof fake);
+    fake.public_read = 1;
+    fake.stream_room = 1;
+    nroutes = 0;
+    nclients = 0;
+    json_decref(records);
+    records = json_object();
+}
+
+void *fake_plugin_new(const char *config_json)
+{
+    json_t *config = config_json ? json_loads(config_json, 0, NULL) : json_object();
+    void *state = NULL;
+    nroutes = 0; /* the routes of the newest instance only */
+    char err[256] = "";
+    dtr_status st = rest_descriptor.init(fake_self(), fake_host(), config, &state, err, sizeof err);
+    json_decref(config);
+    if (st != DTR_OK) {
+        snprintf(fake.last_log, sizeof fake.last_log, "%s", err);
+        return NULL;
+    }
+    return state;
+}
+
+void fake_plugin_free(void *state)
+{
+    if (rest_descriptor.free) rest_descriptor.free(state);
+}
+
+/* ---- requests ------------------------------------------------------------------------------- */
+
+fake_req *fake_req_new(const char *method, const char *target, const char *body,
+                       const char *const *headers)
+{
+    fake_req *req = calloc(1, sizeof *req);
+    snprintf(req->method, sizeof req->method, "%s", method);
+    const char *q = strchr(target, '?');
+    req->path = q ? strndup(target, (size_t)(q - target)) : strdup(target);
+    req->query = q ? strdup(q + 1) : NULL;
+    req->params = json_object();
+    req->headers = json_object();
+    req->resp_headers = json_object();
+    if (body) {
+        req->body_len = strlen(body);
+        req->body = (unsigned char *)strdup(body);
+    }
+    for (size_t i = 0; headers && headers[i]; i++) {
+        const char *colon = strchr(headers[i], ':');
+        char name[128];
+        size_t n = (size_t)(colon - headers[i]);
+        for (size_t k = 0; k < n && k + 1 < sizeof name; k++)
+            name[k] = (char)tolower((unsigned char)headers[i][k]);
+        name[n < sizeof name ? n : sizeof name - 1] = '\0';
+        const char *v = colon + 1;
+        while (*v == ' ')
+            v++;
+        json_object_set_new(req->headers, name, json_string(v));
+    }
+    return req;
+}
+
+/* Matches path against pattern, filling params; returns the number of
+ * literal segments matched (for "most specific wins"), or -1. */
+static int fake_match(const char *pattern, const char *path, json_t *params)
+{
+    int literals = 0;
+    const char *p = pattern, *s = path;
+    json_t *found = json_object();
+    while (*p && *s) {
+        if (*p != '/' || *s != '/') break;
+        p++;
+        s++;
+        size_t pn = strcspn(p, "/"), sn = strcspn(s, "/");
+        if (p[0] == '{') {
+            if (sn == 0) break;
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(pn - 2), p + 1);
+            json_object_set_new(found, name, json_stringn(s, sn));
+        } else {
+            if (pn != sn || strncmp(p, s, pn) != 0) break;
+            literals++;
+        }
+        p += pn;
+        s += sn;
+    }
+    int result = *p == '\0' && *s == '\0' ? literals : -1;
+    if (result >= 0) json_object_update(params, found);
+    json_decref(found);
+    return result;
+}
+
+dtr_status fake_dispatch(fake_req *req)
+{
+    const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
+    int best = -1;
+    size_t at = 0;
+    for (size_t i = 0; i < nroutes; i++) {
+        if (strcmp(routes[i].method, method) != 0) continue;
+        json_t *scratch = json_object();
+        int m = fake_match(routes[i].pattern, req->path, scratch);
+        json_decref(scratch);
+        if (m > best) {
+            best = m;
+            at = i;
+        }
+    }
+    if (best < 0) {
+        fake_respond(req, 404, "text/plain", "no route", 8);
+        return DTR_OK;
+    }
+    fake_match(routes[at].pattern, req->path, req->params);
+    return routes[at].fn(req, routes[at].udata);
+}
+
+fake_req *fake_call(const char *method, const char *target, const char *body,
+                    const char *const *headers)
+{
+    fake_req *req = fake_req_new(method, target, body, headers);
+    fake_dispatch(req);
+    return req;
+}
+
+void fake_req_free(fake_req *req)
+{
+    if (!req) return;
+    free(req->path);
+    free(req->query);
+    json_decref(req->params);
+    json_decref(req->headers);
+    json_decref(req->resp_headers);
+    free(req->body);
+    free(req->content_type);
+    free(req->out);
+    free(req);
+}
+
+const char *fake_resp_header(const fake_req *req, const char *name)
+{
+    char lower[128];
+    size_t i = 0;
+    for (; name[i] && i + 1 < sizeof lower; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    lower[i] = '\0';
+    return json_string_value(json_object_get(req->resp_headers, lower));
+}
+
+json_t *fake_resp_json(const fake_req *req)
+{
+    if (!req->out) return NULL;
+    return json_loadb(req->out, req->out_len, JSON_DECODE_ANY, NULL);
+}
+
+const char *fake_problem_code(const fake_req *req)
+{
+    static char code[64];
+    code[0] = '\0';
+    json_t *doc = fake_resp_json(req);
+    const char *k =
+        json_string_value(json_object_get(json_array_get(json_object_get(doc, "fejl"), 0), "kode"));
+    snprintf(code, sizeof code, "%s", k ? k : "");
+    json_decref(doc);
+    return code;
+}
+
+void fake_abort(fake_req *req)
+{
+    req->aborted = true;
+    if (req->on_abort) req->on_abort(req, req->abort_udata);
+}
+
+void fake_drain(fake_req *req)
+{
+    if (req->on_drain) req->on_drain(req, req->drain_udata);
+}
