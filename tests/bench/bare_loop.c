@@ -4,7 +4,7 @@
  * JSON body. One loop, one thread; answers to the requests of one read go
  * out with one write. Built and run by http_vs_nginx.sh (not by CMake):
  *
- *   cc -O2 -I/usr/share/include/llhttp bare_loop.c /usr/share/llhttp/*.c -luv -o bare_loop
+ *   cc -O2 -I/usr/share/include/llhttp bare_loop.c /usr/share/llhttp/{llhttp,api,http}.c -luv -o bare_loop
  *   ./bare_loop PORT
  *
  * It sends the same body and the same kind of headers as the gateway
