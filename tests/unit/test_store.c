@@ -49,7 +49,10 @@ static void test_newer_schema_is_refused(void **state)
     assert_null(s);
     assert_non_null(strstr(err, "newer"));
     assert_non_null(strstr(err, "99"));
-    exec_sql(f, "UPDATE schema_version SET version = 1");
+    char restore[64];
+    snprintf(restore, sizeof restore, "UPDATE schema_version SET version = %d",
+             STORE_SCHEMA_VERSION);
+    exec_sql(f, restore);
     fix_open(f);
 }
 
@@ -836,6 +839,45 @@ static void test_close_answers_everything_queued(void **state)
     assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 20);
 }
 
+static void test_dry_run_answers_but_keeps_nothing(void **state)
+{
+    tfix *f = *state;
+    char n[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Findes", 101, 1, 1), n);
+    fix_close(f);
+    char err[256];
+    store_options opt = {.data_dir = f->dir,
+                         .audit_key = f->key,
+                         .clock = fix_clock,
+                         .clock_udata = f,
+                         .dry_run = true,
+                         .log = fix_quiet_log};
+    assert_int_equal(store_open(&opt, &f->s, err, sizeof err), 0);
+    f->r = store_reader_open(f->s, err, sizeof err);
+    char di[7], ae[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Prøve", 101, 1, 1), di);
+    assert_string_equal(di, "G00002");
+    /* later batches see the earlier ones (the unit's parent exists) */
+    create_ok(f, REG_ANVISNINGSENHED, ae_body(di, "Prøvestue", 6011, 101), ae);
+    assert_string_equal(ae, "G00003");
+    answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, n, json_pack("{s:s}", "navn", "Ny"),
+                       actor_support());
+    assert_int_equal(a.status, 0);
+    assert_int_equal(a.commit_id, 0); /* nothing was committed */
+    answer_clear(&a);
+    /* no reader sees any of it */
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 1);
+    fix_close(f);
+    fix_open(f);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_ANVISNINGSENHED}), 0);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM haendelse"), 1);
+    assert_int_equal(count_rows(f, "SELECT highest FROM allocator"), 1);
+    audit_report rep;
+    assert_int_equal(store_audit_verify(f->r, &rep), 0);
+    assert_int_equal(rep.entries, 1);
+}
+
 static void test_commands_without_an_actor_are_refused(void **state)
 {
     tfix *f = *state;
@@ -876,6 +918,7 @@ int main(void)
         T(test_a_refusal_in_a_batch_leaves_its_neighbours),
         T(test_a_batch_that_cannot_commit_fails_whole),
         T(test_close_answers_everything_queued),
+        T(test_dry_run_answers_but_keeps_nothing),
         T(test_commands_without_an_actor_are_refused),
 #undef T
     };
