@@ -130,8 +130,8 @@ static int read_replay_body(portal *p, dtr_request *req, int64_t **seqs, size_t 
     json_object_foreach(root, key, v)
     {
         if (strcmp(key, "ids") != 0) {
-            json_decref(root);
             p->api->respond_problem(req, 422, "UKENDT_FELT", key, "ukendt felt");
+            json_decref(root); /* key lives in root */
             return -1;
         }
     }
