@@ -145,7 +145,7 @@ int auth_client_revoke(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const cha
 int auth_client_rotate(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
                        const char *id, json_t **out, char *err, size_t errlen);
 
-/* Every client, ordered by creation: [{"clientId", "name", "role",
+/* Every client, ordered by creation time, then id: [{"clientId", "name", "role",
  * "kommuner", "created", "revoked"}] (revoked: null or the time), never a
  * secret or a hash. 0 or -1. */
 int auth_client_list(sqlite3 *db, json_t **out, char *err, size_t errlen);

@@ -77,8 +77,10 @@ class TestClientCommands(ClientCliCase):
         self.assertNotEqual(support["clientId"], added["clientId"])
 
         listed = self.ok_json("client", "list")
-        self.assertEqual([c["clientId"] for c in listed],
-                         [added["clientId"], support["clientId"]])
+        self.assertEqual({c["clientId"] for c in listed},
+                         {added["clientId"], support["clientId"]})
+        # ordered by creation time, then id
+        self.assertEqual(listed, sorted(listed, key=lambda c: (c["created"], c["clientId"])))
         for c in listed:
             self.assertEqual(set(c), {"clientId", "name", "role", "kommuner", "created",
                                       "revoked"})
