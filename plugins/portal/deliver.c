@@ -339,7 +339,7 @@ static void fetch_page(portal_sub *s, int64_t fra)
 void portal_sub_pump(portal_sub *s)
 {
     portal *p = s->p;
-    if (s->busy || p->stopping || !p->http) return;
+    if (s->busy || p->stopping || !p->http || !portal_is_newest(p)) return;
     for (size_t i = 0; i < s->n_parked; i++) {
         if (s->parked[i].replay) {
             portal_event ev = s->parked[i].ev;

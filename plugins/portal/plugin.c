@@ -20,6 +20,31 @@
 /* The newest host function the plugin calls. */
 #define NEEDS_API_UP_TO signing_public_key
 
+/* The live instances of this process, newest first. Loop thread. */
+static portal *live_instances;
+static uint64_t last_generation;
+
+bool portal_is_newest(const portal *p)
+{
+    return live_instances == p;
+}
+
+/* Takes p out of the live list; when an older instance becomes the newest
+ * again (a reload that did not start), it goes on delivering. */
+static void portal_unlink_live(portal *p)
+{
+    for (portal **at = &live_instances; *at; at = &(*at)->next_live) {
+        if (*at == p) {
+            *at = p->next_live;
+            break;
+        }
+    }
+    if (live_instances && live_instances->started && !live_instances->stopping) {
+        portal_state_changed(live_instances);
+        portal_pump_all(live_instances);
+    }
+}
+
 static char *join_path(const char *a, const char *b)
 {
     size_t n = strlen(a) + strlen(b) + 2;
@@ -94,6 +119,9 @@ static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const j
         portal_destroy(p);
         return DTR_ERROR;
     }
+    p->generation = ++last_generation;
+    p->next_live = live_instances;
+    live_instances = p;
     *state = p;
     return DTR_OK;
 }
@@ -182,6 +210,7 @@ static void portal_stop(void *state)
 
 static void portal_free(void *state)
 {
+    portal_unlink_live(state);
     portal_destroy(state);
 }
 

@@ -196,7 +196,15 @@ struct portal {
     portal_http *http;
     portal_geo *geo;
     bool started, stopping;
+    uint64_t generation; /* the order of instances in this process (plugin.c) */
+    portal *next_live;
 };
+
+/* Whether p is the newest live instance. During a reload the old and the
+ * new instance live side by side for a moment; only the newest writes the
+ * state file and starts deliveries, so an old instance's late write can
+ * never put the file back behind what the new one told the feed (plugin.c). */
+bool portal_is_newest(const portal *p);
 
 /* ---- state (state.c) --------------------------------------------------------- */
 

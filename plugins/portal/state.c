@@ -264,6 +264,15 @@ static void state_write_done(void *udata, int status)
 static void state_kick(portal *p)
 {
     if (p->writing || !p->dirty || p->write_retry) return;
+    if (!portal_is_newest(p)) {
+        /* a newer instance owns the file now; this one's batch goes to it */
+        p->dirty = false;
+        if (p->consume.waiting) {
+            p->consume.waiting = false;
+            p->api->consume_done(p->self, p->durable_queued_up_to, DTR_RETRY);
+        }
+        return;
+    }
     state_write *w = calloc(1, sizeof *w);
     json_t *j = portal_state_json(p);
     if (w && j) {
@@ -295,6 +304,10 @@ static void state_kick(portal *p)
         free(w->data);
         free(w);
         p->api->log(p->self, DTR_LOG_ERROR, "could not queue the write of %s", p->state_path);
+        if (p->consume.waiting) {
+            p->consume.waiting = false;
+            p->api->consume_done(p->self, p->durable_queued_up_to, DTR_RETRY);
+        }
     }
 }
 
