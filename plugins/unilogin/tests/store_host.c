@@ -1,0 +1,863 @@
+/*
+ * store_host.c -- a test host backed by the real store and feed (see
+ * store_host.h).
+ */
+#include "store_host.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <sodium.h>
+
+struct dtr_plugin {
+    store_host *h;
+};
+
+struct dtr_request {
+    sh_response *resp;
+    char path[512];
+    char query[512];
+    const char *accept;
+    const char *authorization;
+    char params[8][2][128]; /* decoded query parameters (name, value) */
+    size_t nparams;
+    bool answered;
+    dtr_abort_fn on_abort;
+    void *abort_udata;
+    char www_authenticate[64];
+    char *stream; /* a streamed body so far */
+    size_t stream_len;
+};
+
+struct dtr_timer {
+    uv_timer_t handle;
+    dtr_timer_fn fn;
+    void *udata;
+};
+
+struct store_host {
+    char dir[64];
+    uv_loop_t loop;
+    uv_timer_t watchdog;
+    bool timed_out;
+    int64_t now_ms;
+    uint8_t audit_key[AUDIT_KEY_BYTES];
+    store *s;
+    store_reader *loop_reader;
+    feed *feed;
+    unsigned char sk[64], pk[32];
+    bool public_read;
+    dtr_host_api api;
+    /* the plugin */
+    struct dtr_plugin self;
+    const dtr_plugin_descriptor *desc;
+    void *state;
+    bool loaded;
+    int64_t start_at;
+    feed_consumer *consumer;
+    size_t work; /* work items in flight */
+};
+
+static store_host *sh_of(dtr_plugin *self)
+{
+    return self->h;
+}
+
+static void sh_die(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "store_host: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+/* ---- the host API: logging, work, timers ----------------------------------- */
+
+__attribute__((format(printf, 3, 4))) static void sh_api_log(dtr_plugin *self, dtr_log_level level,
+                                                             const char *fmt, ...)
+{
+    (void)self;
+    if (!getenv("SH_LOG") && level < DTR_LOG_ERROR) return;
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "plugin[%d]: ", (int)level);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+}
+
+typedef struct sh_work {
+    uv_work_t req;
+    store_host *h;
+    dtr_work_fn work;
+    dtr_work_done_fn done;
+    void *udata;
+} sh_work;
+
+static void sh_work_run(uv_work_t *w)
+{
+    sh_work *x = w->data;
+    x->work(x->udata);
+}
+
+static void sh_work_after(uv_work_t *w, int status)
+{
+    sh_work *x = w->data;
+    x->h->work--;
+    if (x->done) x->done(x->udata, status);
+    free(x);
+}
+
+static dtr_status sh_api_work_submit(dtr_plugin *self, dtr_work_fn work, dtr_work_done_fn done,
+                                     void *udata)
+{
+    store_host *h = sh_of(self);
+    sh_work *x = calloc(1, sizeof *x);
+    x->req.data = x;
+    x->h = h;
+    x->work = work;
+    x->done = done;
+    x->udata = udata;
+    if (uv_queue_work(&h->loop, &x->req, sh_work_run, sh_work_after) != 0) {
+        free(x);
+        return DTR_ERROR;
+    }
+    h->work++;
+    return DTR_OK;
+}
+
+static void sh_timer_fire(uv_timer_t *t)
+{
+    struct dtr_timer *x = t->data;
+    x->fn(x, x->udata);
+}
+
+static dtr_timer *sh_api_timer_start(dtr_plugin *self, uint64_t timeout_ms, uint64_t repeat_ms,
+                                     dtr_timer_fn fn, void *udata)
+{
+    struct dtr_timer *t = calloc(1, sizeof *t);
+    uv_timer_init(&sh_of(self)->loop, &t->handle);
+    t->handle.data = t;
+    t->fn = fn;
+    t->udata = udata;
+    uv_timer_start(&t->handle, sh_timer_fire, timeout_ms, repeat_ms);
+    return t;
+}
+
+static void sh_timer_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void sh_api_timer_stop(dtr_timer *t)
+{
+    if (!t || uv_is_closing((uv_handle_t *)&t->handle)) return;
+    uv_timer_stop(&t->handle);
+    uv_close((uv_handle_t *)&t->handle, sh_timer_closed);
+}
+
+static void *sh_api_loop(dtr_plugin *self)
+{
+    return &sh_of(self)->loop;
+}
+
+static const char *sh_api_data_dir(dtr_plugin *self)
+{
+    return sh_of(self)->dir;
+}
+
+/* ---- the host API: routes and requests ------------------------------------------ */
+
+typedef struct sh_route {
+    char pattern[128];
+    dtr_route_fn fn;
+    void *udata;
+} sh_route;
+
+static sh_route sh_routes[16];
+static size_t sh_nroutes;
+
+static dtr_status sh_api_route_add(dtr_plugin *self, const char *method, const char *pattern,
+                                   size_t max_body_bytes, dtr_route_fn fn, void *udata, char *err,
+                                   size_t errlen)
+{
+    (void)self;
+    (void)max_body_bytes;
+    if (strcmp(method, "GET") != 0 || sh_nroutes == 16) {
+        snprintf(err, errlen, "store_host: only up to 16 GET routes");
+        return DTR_ERROR;
+    }
+    for (size_t i = 0; i < sh_nroutes; i++) {
+        if (strcmp(sh_routes[i].pattern, pattern) == 0) {
+            snprintf(err, errlen, "route %s registered twice", pattern);
+            return DTR_ERROR;
+        }
+    }
+    sh_route *r = &sh_routes[sh_nroutes++];
+    snprintf(r->pattern, sizeof r->pattern, "%s", pattern);
+    r->fn = fn;
+    r->udata = udata;
+    return DTR_OK;
+}
+
+static const char *sh_req_method(dtr_request *req)
+{
+    (void)req;
+    return "GET";
+}
+
+static const char *sh_req_path(dtr_request *req)
+{
+    return req->path;
+}
+
+static const char *sh_req_param(dtr_request *req, const char *name)
+{
+    (void)req;
+    (void)name;
+    return NULL;
+}
+
+static const char *sh_req_query(dtr_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->nparams; i++)
+        if (strcmp(req->params[i][0], name) == 0) return req->params[i][1];
+    return NULL;
+}
+
+static const char *sh_req_header(dtr_request *req, const char *name)
+{
+    if (strcasecmp(name, "Accept") == 0) return req->accept;
+    if (strcasecmp(name, "Authorization") == 0) return req->authorization;
+    return NULL;
+}
+
+static const unsigned char *sh_req_body(dtr_request *req, size_t *len)
+{
+    (void)req;
+    *len = 0;
+    return NULL;
+}
+
+static const char *sh_req_id(dtr_request *req)
+{
+    (void)req;
+    return "test-request";
+}
+
+static void sh_req_set_client(dtr_request *req, const char *id)
+{
+    (void)req;
+    (void)id;
+}
+
+static void sh_resp_header(dtr_request *req, const char *name, const char *value)
+{
+    if (strcasecmp(name, "WWW-Authenticate") == 0)
+        snprintf(req->www_authenticate, sizeof req->www_authenticate, "%s", value);
+}
+
+static void sh_finish(dtr_request *req, int status, const char *content_type, const void *body,
+                      size_t len)
+{
+    if (req->answered) sh_die("the plugin answered a request twice");
+    req->answered = true;
+    sh_response *r = req->resp;
+    r->status = status;
+    snprintf(r->content_type, sizeof r->content_type, "%s", content_type ? content_type : "");
+    snprintf(r->www_authenticate, sizeof r->www_authenticate, "%s", req->www_authenticate);
+    r->body = malloc(len + 1);
+    if (len) memcpy(r->body, body, len);
+    r->body[len] = '\0';
+    r->len = len;
+    if (strstr(r->content_type, "json")) r->json = json_loadb(r->body, len, 0, NULL);
+}
+
+static void sh_respond(dtr_request *req, int status, const char *content_type, const void *body,
+                       size_t len)
+{
+    sh_finish(req, status, content_type, body, len);
+}
+
+static void sh_respond_json(dtr_request *req, int status, const char *content_type, json_t *json)
+{
+    char *text = json_dumps(json, JSON_COMPACT);
+    json_decref(json);
+    sh_finish(req, status, content_type ? content_type : "application/json", text, strlen(text));
+    free(text);
+}
+
+static void sh_respond_problem(dtr_request *req, int status, const char *kode, const char *felt,
+                               const char *tekst)
+{
+    json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:[{s:s, s:s?, s:s}]}", "type", "about:blank",
+                          "title", "problem", "status", status, "detail", tekst, "fejl", "kode",
+                          kode, "felt", felt, "tekst", tekst);
+    sh_respond_json(req, status, "application/problem+json", p);
+}
+
+static void sh_stream_begin(dtr_request *req, int status, const char *content_type)
+{
+    req->resp->status = status;
+    snprintf(req->resp->content_type, sizeof req->resp->content_type, "%s",
+             content_type ? content_type : "");
+}
+
+static int sh_stream_write(dtr_request *req, const void *data, size_t len)
+{
+    req->stream = realloc(req->stream, req->stream_len + len + 1);
+    memcpy(req->stream + req->stream_len, data, len);
+    req->stream_len += len;
+    return 1;
+}
+
+static void sh_stream_end(dtr_request *req)
+{
+    char ctype[128];
+    snprintf(ctype, sizeof ctype, "%s", req->resp->content_type);
+    sh_finish(req, req->resp->status, ctype, req->stream, req->stream_len);
+    free(req->stream);
+    req->stream = NULL;
+}
+
+static void sh_req_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
+{
+    req->on_abort = fn;
+    req->abort_udata = udata;
+}
+
+static void sh_req_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
+{
+    (void)req;
+    (void)fn;
+    (void)udata;
+}
+
+static dtr_status sh_req_authenticate(dtr_request *req, const dtr_client **client)
+{
+    static const dtr_client good = {.id = "c1", .name = "test", .role = "laeser"};
+    *client = NULL;
+    if (!req->authorization) return DTR_OK;
+    if (strcmp(req->authorization, "Basic good") != 0) return DTR_DECLINED;
+    *client = &good;
+    return DTR_OK;
+}
+
+static int sh_public_read(dtr_plugin *self)
+{
+    return sh_of(self)->public_read;
+}
+
+/* ---- the host API: reads, the feed, signing --------------------------------------- */
+
+static dtr_reader *sh_reader(dtr_plugin *self)
+{
+    return (dtr_reader *)sh_of(self)->loop_reader;
+}
+
+static dtr_reader *sh_reader_open(dtr_plugin *self)
+{
+    char err[256];
+    return (dtr_reader *)store_reader_open(sh_of(self)->s, err, sizeof err);
+}
+
+static void sh_reader_close(dtr_reader *r)
+{
+    store_reader_close((store_reader *)r);
+}
+
+static int sh_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
+                       dtr_level *level, json_t **out)
+{
+    reg_level l = REG_DAGINSTITUTION;
+    int rc =
+        store_get((store_reader *)r, nummer, virkningsdato, nested ? STORE_NESTED : 0, &l, out);
+    *level = (dtr_level)l;
+    return rc;
+}
+
+static int sh_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+{
+    store_query sq = {.level = (reg_level)q->level,
+                      .virkningsdato = q->virkningsdato,
+                      .status = q->status,
+                      .adm_kommune = q->adm_kommune,
+                      .kommune = q->kommune,
+                      .inst_type3 = q->inst_type3,
+                      .parent = q->parent,
+                      .p_nummer = q->p_nummer,
+                      .cvr_nummer = q->cvr_nummer,
+                      .navn = q->navn,
+                      .after = q->after,
+                      .limit = q->limit,
+                      .flags = q->nested ? STORE_NESTED : 0};
+    return store_list((store_reader *)r, &sq, items, next);
+}
+
+static int sh_read_history(dtr_reader *r, const char *nummer, json_t **out)
+{
+    return store_history((store_reader *)r, nummer, out);
+}
+
+static int sh_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+{
+    return store_haendelser((store_reader *)r, fra, max, out);
+}
+
+static int sh_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
+{
+    return store_latest((store_reader *)r, seq, tidspunkt);
+}
+
+static int sh_snapshot_begin(dtr_reader *r, int64_t *seq)
+{
+    return store_snapshot_begin((store_reader *)r, seq);
+}
+
+static void sh_snapshot_end(dtr_reader *r)
+{
+    store_snapshot_end((store_reader *)r);
+}
+
+static void sh_consume_done(dtr_plugin *self, int64_t up_to, dtr_status status)
+{
+    store_host *h = sh_of(self);
+    if (h->consumer) feed_consumer_done(h->consumer, up_to, status);
+}
+
+static void sh_feed_start_at(dtr_plugin *self, int64_t fra)
+{
+    sh_of(self)->start_at = fra;
+}
+
+static dtr_status sh_sign(dtr_plugin *self, const void *msg, size_t len, unsigned char sig[64])
+{
+    crypto_sign_detached(sig, NULL, msg, len, sh_of(self)->sk);
+    return DTR_OK;
+}
+
+static void sh_signing_public_key(dtr_plugin *self, unsigned char pk[32])
+{
+    memcpy(pk, sh_of(self)->pk, 32);
+}
+
+static void sh_fill_api(dtr_host_api *a)
+{
+    memset(a, 0, sizeof *a);
+    a->abi_major = DTR_ABI_MAJOR;
+    a->abi_minor = DTR_ABI_MINOR;
+    a->struct_size = sizeof *a;
+    a->log = sh_api_log;
+    a->route_add = sh_api_route_add;
+    a->req_method = sh_req_method;
+    a->req_path = sh_req_path;
+    a->req_param = sh_req_param;
+    a->req_query = sh_req_query;
+    a->req_header = sh_req_header;
+    a->req_body = sh_req_body;
+    a->req_id = sh_req_id;
+    a->req_set_client = sh_req_set_client;
+    a->resp_header = sh_resp_header;
+    a->respond = sh_respond;
+    a->respond_problem = sh_respond_problem;
+    a->respond_json = sh_respond_json;
+    a->stream_begin = sh_stream_begin;
+    a->stream_write = sh_stream_write;
+    a->stream_end = sh_stream_end;
+    a->req_on_abort = sh_req_on_abort;
+    a->req_on_drain = sh_req_on_drain;
+    a->work_submit = sh_api_work_submit;
+    a->timer_start = sh_api_timer_start;
+    a->timer_stop = sh_api_timer_stop;
+    a->loop = sh_api_loop;
+    a->data_dir = sh_api_data_dir;
+    a->req_authenticate = sh_req_authenticate;
+    a->public_read = sh_public_read;
+    a->reader = sh_reader;
+    a->reader_open = sh_reader_open;
+    a->reader_close = sh_reader_close;
+    a->read_get = sh_read_get;
+    a->read_list = sh_read_list;
+    a->read_history = sh_read_history;
+    a->read_haendelser = sh_read_haendelser;
+    a->read_latest = sh_read_latest;
+    a->snapshot_begin = sh_snapshot_begin;
+    a->snapshot_end = sh_snapshot_end;
+    a->consume_done = sh_consume_done;
+    a->feed_start_at = sh_feed_start_at;
+    a->sign = sh_sign;
+    a->signing_public_key = sh_signing_public_key;
+}
+
+/* ---- the host itself ------------------------------------------------------------------ */
+
+static int64_t sh_day_ms(const char *day)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    tm.tm_year = atoi(day) - 1900;
+    tm.tm_mon = atoi(day + 5) - 1;
+    tm.tm_mday = atoi(day + 8);
+    tm.tm_hour = 12;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+static int64_t sh_clock(void *udata)
+{
+    return ((store_host *)udata)->now_ms;
+}
+
+static void sh_store_log(void *udata, int level, const char *msg)
+{
+    (void)udata;
+    if (getenv("SH_LOG") || level >= 3) fprintf(stderr, "store[%d]: %s\n", level, msg);
+}
+
+static void sh_feed_log(void *udata, int level, const char *msg)
+{
+    (void)udata;
+    if (getenv("SH_LOG") || level >= 3) fprintf(stderr, "feed[%d]: %s\n", level, msg);
+}
+
+static void sh_watchdog_fired(uv_timer_t *t)
+{
+    ((store_host *)t->data)->timed_out = true;
+}
+
+store_host *sh_new(const char *name, const char *today_day)
+{
+    store_host *h = calloc(1, sizeof *h);
+    snprintf(h->dir, sizeof h->dir, "/tmp/%s_XXXXXX", name);
+    if (!mkdtemp(h->dir)) sh_die("mkdtemp");
+    uv_loop_init(&h->loop);
+    uv_timer_init(&h->loop, &h->watchdog);
+    h->watchdog.data = h;
+    uv_unref((uv_handle_t *)&h->watchdog);
+    h->now_ms = sh_day_ms(today_day);
+    h->public_read = true;
+    h->start_at = -1;
+    h->self.h = h;
+    for (int i = 0; i < AUDIT_KEY_BYTES; i++)
+        h->audit_key[i] = (uint8_t)(i * 5 + 3);
+    char err[256];
+    store_options so = {.data_dir = h->dir,
+                        .audit_key = h->audit_key,
+                        .loop = &h->loop,
+                        .clock = sh_clock,
+                        .clock_udata = h,
+                        .log = sh_store_log};
+    if (store_open(&so, &h->s, err, sizeof err) != 0) sh_die("store_open: %s", err);
+    h->loop_reader = store_reader_open(h->s, err, sizeof err);
+    if (!h->loop_reader) sh_die("store_reader_open: %s", err);
+    feed_options fo = {.loop = &h->loop,
+                       .store = h->s,
+                       .retry_min_ms = 20,
+                       .retry_max_ms = 100,
+                       .log = sh_feed_log};
+    h->feed = feed_new(&fo, err, sizeof err);
+    if (!h->feed) sh_die("feed_new: %s", err);
+    if (signkey_load_or_create(h->dir, h->sk, h->pk, err, sizeof err) != 0)
+        sh_die("signkey: %s", err);
+    sh_fill_api(&h->api);
+    return h;
+}
+
+static void sh_feed_closed(void *udata)
+{
+    *(bool *)udata = true;
+}
+
+static bool sh_flag(void *udata)
+{
+    return *(bool *)udata;
+}
+
+void sh_free(store_host *h)
+{
+    if (!h) return;
+    if (h->loaded) sh_unload(h);
+    bool closed = false;
+    feed_close(h->feed, sh_feed_closed, &closed);
+    sh_run_until(h, sh_flag, &closed);
+    store_reader_close(h->loop_reader);
+    store_close(h->s);
+    uv_close((uv_handle_t *)&h->watchdog, NULL);
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    if (uv_loop_close(&h->loop) != 0) sh_die("handles left open on the loop");
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", h->dir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", h->dir);
+    sodium_memzero(h->sk, sizeof h->sk);
+    free(h);
+}
+
+const char *sh_data_dir(const store_host *h)
+{
+    return h->dir;
+}
+
+uv_loop_t *sh_loop(store_host *h)
+{
+    return &h->loop;
+}
+
+store *sh_store(store_host *h)
+{
+    return h->s;
+}
+
+feed *sh_feed(store_host *h)
+{
+    return h->feed;
+}
+
+const unsigned char *sh_public_key(const store_host *h)
+{
+    return h->pk;
+}
+
+void sh_set_public_read(store_host *h, bool on)
+{
+    h->public_read = on;
+}
+
+void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata)
+{
+    h->timed_out = false;
+    uv_timer_start(&h->watchdog, sh_watchdog_fired, 10000, 0);
+    while (!cond(udata) && !h->timed_out)
+        uv_run(&h->loop, UV_RUN_ONCE);
+    uv_timer_stop(&h->watchdog);
+    if (!cond(udata)) sh_die("timed out waiting on the loop");
+}
+
+void sh_settle(store_host *h)
+{
+    for (int i = 0; i < 25; i++) {
+        uv_run(&h->loop, UV_RUN_NOWAIT);
+        uv_sleep(2);
+    }
+}
+
+static void sh_consume(void *udata, const json_t *events)
+{
+    store_host *h = udata;
+    h->desc->consume(h->state, events);
+}
+
+int sh_load(store_host *h, const dtr_plugin_descriptor *d, const char *config, char *err,
+            size_t errlen)
+{
+    json_t *cfg = config ? json_loads(config, 0, NULL) : json_object();
+    if (!cfg) sh_die("bad config JSON in the test");
+    sh_nroutes = 0;
+    h->desc = d;
+    h->start_at = -1;
+    dtr_status st = d->init(&h->self, &h->api, cfg, &h->state, err, errlen);
+    json_decref(cfg);
+    if (st != DTR_OK) return -1;
+    if (d->start && d->start(h->state, err, errlen) != DTR_OK) {
+        if (d->free) d->free(h->state);
+        return -1;
+    }
+    h->loaded = true;
+    if ((d->kinds & DTR_KIND_CONSUMER) && d->consume) {
+        h->consumer = feed_subscribe(h->feed, d->name, h->start_at, sh_consume, h, err, errlen);
+        if (!h->consumer) sh_die("feed_subscribe: %s", err);
+    }
+    return 0;
+}
+
+static bool sh_no_work(void *udata)
+{
+    return ((store_host *)udata)->work == 0;
+}
+
+void sh_unload(store_host *h)
+{
+    if (!h->loaded) return;
+    if (h->desc->stop) h->desc->stop(h->state);
+    if (h->consumer) feed_unsubscribe(h->consumer);
+    h->consumer = NULL;
+    sh_run_until(h, sh_no_work, h);
+    if (h->desc->free) h->desc->free(h->state);
+    h->state = NULL;
+    h->loaded = false;
+    uv_run(&h->loop, UV_RUN_NOWAIT); /* timers the plugin closed */
+}
+
+int64_t sh_consumer_durable(store_host *h, const char *name)
+{
+    int64_t seq = -1;
+    return store_cursor_get(h->loop_reader, name, &seq) == 0 ? seq : -1;
+}
+
+/* ---- requests ---------------------------------------------------------------------------- */
+
+static bool sh_answered(void *udata)
+{
+    return ((dtr_request *)udata)->answered;
+}
+
+sh_response sh_get(store_host *h, const char *target, const char *accept, const char *authorization)
+{
+    sh_response resp;
+    memset(&resp, 0, sizeof resp);
+    dtr_request *req = calloc(1, sizeof *req);
+    req->resp = &resp;
+    req->accept = accept;
+    req->authorization = authorization;
+    const char *q = strchr(target, '?');
+    size_t plen = q ? (size_t)(q - target) : strlen(target);
+    snprintf(req->path, sizeof req->path, "%.*s", (int)plen, target);
+    if (q) {
+        snprintf(req->query, sizeof req->query, "%s", q + 1);
+        char *save = NULL;
+        for (char *kv = strtok_r(req->query, "&", &save); kv && req->nparams < 8;
+             kv = strtok_r(NULL, "&", &save)) {
+            char *eq = strchr(kv, '=');
+            snprintf(req->params[req->nparams][0], 128, "%.*s",
+                     (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);
+            snprintf(req->params[req->nparams][1], 128, "%s", eq ? eq + 1 : "");
+            req->nparams++;
+        }
+    }
+    sh_route *route = NULL;
+    for (size_t i = 0; i < sh_nroutes; i++)
+        if (strcmp(sh_routes[i].pattern, req->path) == 0) route = &sh_routes[i];
+    if (!route) {
+        resp.status = 404;
+        resp.body = strdup("");
+    } else {
+        dtr_status st = route->fn(req, route->udata);
+        if (st != DTR_OK && !req->answered) sh_finish(req, 500, "text/plain", "", 0);
+        sh_run_until(h, sh_answered, req);
+    }
+    free(req);
+    return resp;
+}
+
+void sh_response_clear(sh_response *r)
+{
+    free(r->body);
+    json_decref(r->json);
+    memset(r, 0, sizeof *r);
+}
+
+const char *sh_problem_kode(const sh_response *r)
+{
+    const char *k = json_string_value(
+        json_object_get(json_array_get(json_object_get(r->json, "fejl"), 0), "kode"));
+    return k ? k : "";
+}
+
+/* ---- register changes -------------------------------------------------------------------- */
+
+typedef struct sh_wait {
+    bool called;
+    sh_result res;
+} sh_wait;
+
+static void sh_cmd_done(const store_result *res, void *udata)
+{
+    sh_wait *w = udata;
+    w->called = true;
+    w->res.status = res->status;
+    memcpy(w->res.nummer, res->primary, 7);
+    w->res.seq_last = res->seq_last;
+    if (res->status != 0 && getenv("SH_LOG"))
+        for (size_t i = 0; i < res->n_errors; i++)
+            fprintf(stderr, "refused: %s %s %s\n", res->errors[i].kode, res->errors[i].felt,
+                    res->errors[i].tekst);
+}
+
+static bool sh_called(void *udata)
+{
+    return ((sh_wait *)udata)->called;
+}
+
+sh_result sh_run(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body)
+{
+    sh_wait w;
+    memset(&w, 0, sizeof w);
+    store_command cmd = {.op = op,
+                         .level = level,
+                         .nummer = nummer,
+                         .body = body,
+                         .actor = {.id = "support-1", .role = REG_ROLE_SUPPORT},
+                         .request_id = "test"};
+    if (store_submit(h->s, &cmd, sh_cmd_done, &w) != 0) sh_die("store_submit refused");
+    sh_run_until(h, sh_called, &w);
+    json_decref(body);
+    return w.res;
+}
+
+const char *sh_must(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body,
+                    char out[7])
+{
+    sh_result r = sh_run(h, op, level, nummer, body);
+    if (r.status != 0)
+        sh_die("command %d on %s refused with %d", (int)op, nummer ? nummer : "-", r.status);
+    memcpy(out, r.nummer, 7);
+    return out;
+}
+
+static void sh_tick_done(const store_result *res, void *udata)
+{
+    (void)res;
+    *(bool *)udata = true;
+}
+
+void sh_set_day_and_tick(store_host *h, const char *day)
+{
+    h->now_ms = sh_day_ms(day);
+    bool done = false;
+    if (store_tick(h->s, sh_tick_done, &done) != 0) sh_die("store_tick refused");
+    sh_run_until(h, sh_flag, &done);
+}
+
+/* ---- bodies -------------------------------------------------------------------------------- */
+
+json_t *sh_di_body(const char *navn, int kommune, int ejerform, int lovgrundlag)
+{
+    return json_pack("{s:s, s:i, s:i, s:i}", "navn", navn, "ejerformKode", ejerform,
+                     "lovgrundlagKode", lovgrundlag, "admKommuneKode", kommune);
+}
+
+static json_t *sh_adresse(int kommune)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:i}", "vejNavn", "Gammeltoftsgade", "husNummer", "13",
+                     "postNummer", "1355", "byNavn", "København K", "kommuneKode", kommune);
+}
+
+static void sh_set_numbers(json_t *b, const char *cvr, const char *p)
+{
+    if (cvr) json_object_set_new(b, "cvrNummer", json_string(cvr));
+    if (p) json_object_set_new(b, "pNummer", json_string(p));
+}
+
+json_t *sh_ae_body(const char *parent, const char *navn, int inst_type3, int kommune,
+                   const char *cvr, const char *p)
+{
+    json_t *b = json_pack("{s:s, s:i, s:o}", "navn", navn, "instType3", inst_type3, "adresse",
+                          sh_adresse(kommune));
+    if (parent) json_object_set_new(b, "daginstitutionsNummer", json_string(parent));
+    sh_set_numbers(b, cvr, p);
+    return b;
+}
+
+json_t *sh_aa_body(const char *parent, const char *navn, int kommune, const char *cvr,
+                   const char *p)
+{
+    json_t *b = json_pack("{s:s, s:o}", "navn", navn, "adresse", sh_adresse(kommune));
+    if (parent) json_object_set_new(b, "anvisningsenhedsNummer", json_string(parent));
+    sh_set_numbers(b, cvr, p);
+    return b;
+}

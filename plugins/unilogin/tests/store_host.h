@@ -1,0 +1,115 @@
+/*
+ * store_host.h -- a host for testing a plugin against the real store and
+ * feed, without the server: the plugin's sources are compiled into the test
+ * program, and this host hands it a dtr_host_api whose reads, feed and
+ * signing are the core's own (store_*, feed_*, the signing key) on a libuv
+ * loop of the test's, while requests are made in memory (sh_get) and
+ * answers captured. Register changes are made straight through the store
+ * (sh_run), as the writer would make them for the REST API.
+ *
+ * Used by the unilogin and statistik plugin tests. One plugin instance per
+ * host. Loop thread only (the test's thread), like the real host.
+ */
+#ifndef STORE_HOST_H
+#define STORE_HOST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtr/plugin.h>
+#include <jansson.h>
+#include <uv.h>
+
+#include "feed/feed.h"
+#include "store/store.h"
+
+typedef struct store_host store_host;
+
+/* A fresh data directory under /tmp, a store and a feed on a new loop, a
+ * signing key, and the store's clock at noon UTC of today_day. */
+store_host *sh_new(const char *name, const char *today_day);
+/* Unloads the plugin if loaded, closes everything, removes the directory. */
+void sh_free(store_host *h);
+
+const char *sh_data_dir(const store_host *h);
+uv_loop_t *sh_loop(store_host *h);
+store *sh_store(store_host *h);
+feed *sh_feed(store_host *h);
+/* The public half of the host's signing key. */
+const unsigned char *sh_public_key(const store_host *h);
+
+/* public_read as the plugin sees it (default on). Credentials: an
+ * Authorization header "Basic good" is a known client, any other value is
+ * wrong ones (DTR_DECLINED). */
+void sh_set_public_read(store_host *h, bool on);
+
+/* Initialises (config: JSON text, NULL for {}) and starts the plugin, and
+ * subscribes it to the feed when it is a consumer. 0, or -1 with the
+ * plugin's reason in err. */
+int sh_load(store_host *h, const dtr_plugin_descriptor *d, const char *config, char *err,
+            size_t errlen);
+/* Stops the plugin, ends its subscription, waits for its work and frees
+ * it. */
+void sh_unload(store_host *h);
+
+/* An answer captured from the plugin. */
+typedef struct sh_response {
+    int status;
+    char content_type[128];
+    char www_authenticate[64];
+    char *body; /* NUL-terminated */
+    size_t len;
+    json_t *json; /* the body parsed when it is JSON, else NULL */
+} sh_response;
+
+/* Makes a GET request (target: path with an optional ?query) with the
+ * given Accept and Authorization headers (NULL: none) and runs the loop
+ * until the plugin answered. */
+sh_response sh_get(store_host *h, const char *target, const char *accept,
+                   const char *authorization);
+void sh_response_clear(sh_response *r);
+
+/* The first problem+json fejl kode of an answer ("" when none). */
+const char *sh_problem_kode(const sh_response *r);
+
+/* ---- changing the register ------------------------------------------------ */
+
+/* What a command did. */
+typedef struct sh_result {
+    int status;
+    char nummer[7];
+    int64_t seq_last;
+} sh_result;
+
+/* Runs a command as support through the store's writer and waits for it.
+ * Steals body. */
+sh_result sh_run(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body);
+/* Like sh_run, failing the test (abort with a message) unless accepted;
+ * returns the number. */
+const char *sh_must(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body,
+                    char out[7]);
+/* Moves the store's clock to noon UTC of day, then runs the timed changes
+ * (store_tick) and waits for them. */
+void sh_set_day_and_tick(store_host *h, const char *day);
+
+/* Runs the loop until cond(udata) holds; aborts the test program after 10
+ * s (a hang is a failure). */
+void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata);
+/* Lets ready work and reads run for a short while without waiting for
+ * anything in particular. */
+void sh_settle(store_host *h);
+
+/* The feed's view of a consumer: its durable cursor (-1 when unknown). */
+int64_t sh_consumer_durable(store_host *h, const char *name);
+
+/* ---- record bodies the register accepts --------------------------------------- */
+
+json_t *sh_di_body(const char *navn, int kommune, int ejerform, int lovgrundlag);
+/* An anvisningsenhed; cvr and p may be NULL. */
+json_t *sh_ae_body(const char *parent, const char *navn, int inst_type3, int kommune,
+                   const char *cvr, const char *p);
+json_t *sh_aa_body(const char *parent, const char *navn, int kommune, const char *cvr,
+                   const char *p);
+
+#endif /* STORE_HOST_H */

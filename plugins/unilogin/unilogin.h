@@ -1,0 +1,96 @@
+/*
+ * unilogin.h -- the unilogin plugin's parts: the list of numbers users can
+ * be attached to and its change sets (rows.c), the files it writes for
+ * every batch of the feed (export.c), and the instance (plugin.c).
+ *
+ * The list (API.md, Consumer plugins): anvisningsenheder and alternative
+ * adresser in effect today that have both a cvrNummer and a pNummer, one
+ * row each:
+ *   {"institutionsnummer", "navn", "niveau", "daginstitutionsNummer",
+ *    "anvisningsenhedsNummer", "kommuneKode", "instType3", "cvrNummer",
+ *    "pNummer", "adresse"}
+ * An anvisningsenhed's anvisningsenhedsNummer is its own number; an
+ * alternativ adresse carries its anvisningsenhed's number, that unit's
+ * daginstitutionsNummer and that unit's instType3.
+ *
+ * A change set from the hændelser after S up to T names every number whose
+ * row may have changed: the numbers of the anvisningsenheder and
+ * alternative adresser the hændelser touched, and the alternative adresser
+ * of every anvisningsenhed touched (they carry its type and daginstitution,
+ * and follow it when it moves, without hændelser of their own). Each is
+ * then read as the register holds it now: a number on the list goes to
+ * "aendret" with its row; one that is not goes to "fjernet" when it was on
+ * the list before its first change after S (closed, deleted, lost its CVR-
+ * or P-nummer), and is left out when it never was.
+ *
+ * Everything in rows.c runs on a pool thread with a reader of its own.
+ */
+#ifndef UNILOGIN_H
+#define UNILOGIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <dtr/plugin.h>
+
+/* What went wrong in a read: the HTTP status to answer with and why. */
+typedef struct uni_error {
+    int status; /* 400 or 503 */
+    const char *kode;
+    char tekst[200];
+} uni_error;
+
+/* The numbers a range of hændelser touched (rows.c). */
+typedef struct uni_touch {
+    char nummer[7];
+    dtr_level level;
+    int64_t seq;          /* the first hændelse of the range that touched it (0: none, it
+                             is here as a touched unit's alternativ adresse) */
+    int64_t prev_version; /* the version it had before that hændelse (0: none, it was
+                             created in the range or is not touched itself) */
+} uni_touch;
+
+typedef struct uni_touched {
+    uni_touch *v;
+    size_t n, cap;
+} uni_touched;
+
+void uni_touched_free(uni_touched *t);
+
+/* Adds the anvisningsenheder and alternative adresser of a /v1/haendelser
+ * array to t (daginstitutioner do not appear on the list). */
+void uni_touched_add_events(uni_touched *t, const json_t *events);
+
+/* The whole list as of a snapshot: {"sekvensnummer": S, "institutioner":
+ * [...]} ordered by institutionsnummer, into *out. 0, or -1 with e filled. */
+int uni_list(const dtr_host_api *api, dtr_reader *r, json_t **out, uni_error *e);
+
+/* The change set of the hændelser after `efter` up to the newest
+ * sekvensnummer T of a snapshot: {"fra": efter + 1, "til": T, "aendret":
+ * [...], "fjernet": [...]}. efter after T is a 400. 0, or -1 with e. */
+int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, json_t **out,
+                      uni_error *e);
+
+/* The change set of the touched numbers of one batch of the feed,
+ * {"fra", "til", "aendret", "fjernet"}, rows as the register holds them
+ * now. 0, or -1 with e. */
+int uni_changes_of(const dtr_host_api *api, dtr_reader *r, uni_touched *t, int64_t fra, int64_t til,
+                   json_t **out, uni_error *e);
+
+/* True when a change set has nothing to add and nothing to remove. */
+bool uni_changes_empty(const json_t *changes);
+
+/* ---- export.c --------------------------------------------------------------- */
+
+/* Writes changes as dir/unilogin-<fra>-<til>.json and its detached
+ * signature dir/unilogin-<fra>-<til>.json.sig (base64 of the Ed25519
+ * signature of the file's bytes, by api->sign) atomically: each through a
+ * temporary file that is fsynced and renamed, the directory fsynced after
+ * each rename, the .sig in place before the .json. Creates dir (and its
+ * parents) when missing. Pool thread (blocking I/O). 0, or -1 with the
+ * reason in err. */
+int uni_export_write(const dtr_host_api *api, dtr_plugin *self, const char *dir,
+                     const json_t *changes, int64_t fra, int64_t til, char *err, size_t errlen);
+
+#endif /* UNILOGIN_H */
