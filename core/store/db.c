@@ -76,6 +76,8 @@ static const char *const sq_text[SQ_COUNT] = {
                       "sekvensnummer = excluded.sekvensnummer, updated = excluded.updated",
     /* The first two terms repeat the partial index's WHERE, so the planner
      * uses it: only records with a date still ahead of their version. */
+    [SQ_BEGIN] = "BEGIN",
+    [SQ_COMMIT] = "COMMIT",
     [SQ_SAVEPOINT] = "SAVEPOINT job",
     [SQ_RELEASE] = "RELEASE job",
     [SQ_ROLLBACK_TO] = "ROLLBACK TO job",
@@ -154,12 +156,12 @@ int conn_exec(store_conn *c, const char *sql)
 bool conn_read_begin(store_conn *c)
 {
     if (!sqlite3_get_autocommit(c->db)) return false;
-    return sqlite3_exec(c->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    return conn_run(c, SQ_BEGIN) == SQLITE_OK;
 }
 
 void conn_read_end(store_conn *c, bool began)
 {
-    if (began) sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+    if (began) conn_run(c, SQ_COMMIT);
 }
 
 void bind_text(sqlite3_stmt *st, int i, const char *s)

@@ -47,6 +47,8 @@ typedef enum sq_id {
     SQ_IDEM_PURGE,
     SQ_CURSOR_GET,
     SQ_CURSOR_SET,
+    SQ_BEGIN,
+    SQ_COMMIT,
     SQ_SAVEPOINT,
     SQ_RELEASE,
     SQ_ROLLBACK_TO,
