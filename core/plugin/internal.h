@@ -11,7 +11,7 @@
 
 #include "loader.h"
 
-/* One loaded shared object. Never dlclosed before plug_registry_free. */
+/* One loaded shared object. Never dlclosed: see plug_registry_free. */
 typedef struct plug_module {
     struct plug_module *next;
     char *path;                 /* canonical (realpath) */

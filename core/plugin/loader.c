@@ -64,15 +64,16 @@ plug_registry *plug_registry_new(uv_loop_t *loop, ops_log *log, const char *data
     return reg;
 }
 
-/* Unloads the code. Only after every instance is gone: nothing can call
- * into a plugin any more. */
+/* Frees the registry. The plugins' code stays mapped until the process
+ * exits (no dlclose): a plugin's library may have registered thread-local
+ * destructors or atexit handlers that must still find their code, and the
+ * sanitizers can still name a plugin's functions in a leak report. */
 void plug_registry_free(plug_registry *reg)
 {
     if (!reg) return;
     plug_module *m = reg->modules;
     while (m) {
         plug_module *next = m->next;
-        dlclose(m->handle);
         free(m->path);
         free(m);
         m = next;

@@ -5,9 +5,9 @@
  * Three things, from the longest-lived to the shortest:
  *
  *   plug_registry  one per process. Owns the host API table handed to every
- *                  plugin, and every dlopen handle: code is loaded once and
- *                  never unloaded while the process serves (dlclose happens
- *                  only in plug_registry_free, after every instance is gone).
+ *                  plugin, and knows every loaded shared object: code is
+ *                  loaded once (per path) and never unloaded (no dlclose,
+ *                  not even in plug_registry_free).
  *   plug_set       one generation of plugin instances and the router their
  *                  routes went into. The host builds one at start and one more
  *                  on every SIGHUP; the old one is stopped and retired.
@@ -40,8 +40,8 @@ typedef struct plug_set plug_set;
 /* Creates the registry. loop and log are borrowed and must outlive it;
  * data_dir (copied) is what the data_dir() host function answers. */
 plug_registry *plug_registry_new(uv_loop_t *loop, ops_log *log, const char *data_dir);
-/* Frees the registry and unloads the plugins' code. Every set must have been
- * freed before (see plug_set_retire). */
+/* Frees the registry (the plugins' code stays loaded until the process
+ * exits). Every set must have been freed before (see plug_set_retire). */
 void plug_registry_free(plug_registry *reg);
 /* The host API table every plugin instance receives (lives as long as reg). */
 const dtr_host_api *plug_registry_api(const plug_registry *reg);
