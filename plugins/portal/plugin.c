@@ -74,6 +74,26 @@ static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const j
         snprintf(err, errlen, "portal: the host's ABI is older than 1.2 (consumers, signing)");
         return DTR_DECLINED;
     }
+    const char *missing = !api->loop               ? "loop"
+                          : !api->work_submit      ? "work_submit"
+                          : !api->timer_start      ? "timer_start"
+                          : !api->req_authenticate ? "req_authenticate"
+                          : !api->public_read      ? "public_read"
+                          : !api->reader           ? "reader"
+                          : !api->reader_open      ? "reader_open"
+                          : !api->read_list        ? "read_list"
+                          : !api->read_haendelser  ? "read_haendelser"
+                          : !api->read_latest      ? "read_latest"
+                          : !api->snapshot_begin   ? "snapshot_begin"
+                          : !api->consume_done     ? "consume_done"
+                          : !api->feed_start_at    ? "feed_start_at"
+                          : !api->sign             ? "sign"
+                          : !api->code_text        ? "code_text"
+                                                   : NULL;
+    if (missing) {
+        snprintf(err, errlen, "portal: the host does not provide %s", missing);
+        return DTR_DECLINED;
+    }
     portal *p = calloc(1, sizeof *p);
     if (!p) {
         snprintf(err, errlen, "portal: out of memory");
