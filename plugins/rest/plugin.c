@@ -16,10 +16,6 @@
 
 #include "rest.h"
 
-/* The descriptor; exported as DTR_PLUGIN_SYMBOL through the asm label (the
- * C name dtr_plugin is the ABI's instance handle type). */
-extern const dtr_plugin_descriptor rest_descriptor __asm__(DTR_PLUGIN_SYMBOL);
-
 static dtr_route_fn rest_handler_of(rest_kind kind)
 {
     switch (kind) {
@@ -140,7 +136,8 @@ static dtr_status rest_init(dtr_plugin *self, const dtr_host_api *api, const jso
     return DTR_OK;
 }
 
-__attribute__((visibility("default"))) const dtr_plugin_descriptor rest_descriptor = {
+/* The one exported symbol (DTR_PLUGIN_SYMBOL). */
+DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = {
     .abi_major = DTR_ABI_MAJOR,
     .abi_minor = DTR_ABI_MINOR,
     .struct_size = sizeof(dtr_plugin_descriptor),

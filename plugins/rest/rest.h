@@ -42,6 +42,9 @@
  * config says otherwise. */
 #define REST_UDTRAEK_PAGE_DEFAULT 100
 
+/* The plugin's descriptor (plugin.c), the .so's one exported symbol. */
+extern const dtr_plugin_descriptor dtr_plugin_entry;
+
 /* ---- the route table ----------------------------------------------------- */
 
 /* What a route does: each kind has one handler. */

@@ -10,8 +10,7 @@
 #include <strings.h>
 
 #include "fake_host.h"
-
-extern const dtr_plugin_descriptor rest_descriptor __asm__(DTR_PLUGIN_SYMBOL);
+#include "rest.h"
 
 fake_state fake;
 
@@ -658,7 +657,8 @@ void *fake_plugin_new(const char *config_json)
     void *state = NULL;
     nroutes = 0; /* the routes of the newest instance only */
     char err[256] = "";
-    dtr_status st = rest_descriptor.init(fake_self(), fake_host(), config, &state, err, sizeof err);
+    dtr_status st =
+        dtr_plugin_entry.init(fake_self(), fake_host(), config, &state, err, sizeof err);
     json_decref(config);
     if (st != DTR_OK) {
         snprintf(fake.last_log, sizeof fake.last_log, "%s", err);
@@ -669,7 +669,7 @@ void *fake_plugin_new(const char *config_json)
 
 void fake_plugin_free(void *state)
 {
-    if (rest_descriptor.free) rest_descriptor.free(state);
+    if (dtr_plugin_entry.free) dtr_plugin_entry.free(state);
 }
 
 /* ---- requests ------------------------------------------------------------------------------- */
