@@ -7,8 +7,9 @@
  * command and queues it to its one writer thread. The writer takes every
  * command waiting, opens one transaction (BEGIN IMMEDIATE), runs each command
  * in a SAVEPOINT of its own -- it reads the current state, asks the register
- * to decide (reg_decide), and on acceptance writes record, history,
- * hændelse(r) and audit row(s); a refusal rolls its savepoint back, so it
+ * to decide (reg_decide), and on acceptance writes, per changed record, the
+ * current row, a history version, a hændelse and an audit row (unless
+ * no_audit); a refusal rolls its savepoint back, so it
  * never touches its neighbours -- and commits once: one fsync for the whole
  * batch (synchronous=FULL). Only then are the results handed back to the loop
  * thread (uv_async) and the callbacks run: an accepted result means the
@@ -100,7 +101,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen);
  * the loop while the queue drains. Close every reader first. With a host
  * loop the store's last memory is released when that loop next runs (its
  * uv_async handle closes asynchronously); with a private loop at once.
- * Loop thread. */
+ * Loop thread; never from inside one of the store's callbacks. */
 void store_close(store *s);
 
 /* ---- writing --------------------------------------------------------------- */
@@ -149,8 +150,8 @@ typedef struct store_result {
     const reg_error *errors;
     char primary[7];   /* the target or the created top record; "" when none */
     reg_level level;   /* the primary's level */
-    json_t *record;    /* the primary record after the change as store_get shows it
-                          (nested for a daginstitution); NULL on refusal and delete */
+    json_t *record;    /* the primary record after the change as store_get shows it with
+                          STORE_NESTED; NULL on refusal and delete */
     int64_t version;   /* the primary's version after (its ETag); 0 when none */
     int64_t seq_first; /* the sekvensnumre of this command's hændelser; 0 when none */
     int64_t seq_last;
@@ -167,9 +168,10 @@ typedef struct store_result {
 typedef void (*store_done_fn)(const store_result *res, void *udata);
 
 /* Queues a command for the writer. Loop thread. The callback runs later,
- * never inside this call. Returns 0, or -1 after store_close began or when
- * the command lacks what it needs (actor id; idem_key without idem_client);
- * then cb is not called. */
+ * never inside this call; cb may be NULL. Returns 0, or -1 after
+ * store_close began (from a callback store_close runs) or when the command
+ * lacks what it needs (actor id; idem_key without idem_client, or the
+ * reverse); then cb is not called. */
 int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata);
 
 /* Submits and waits: store_submit, then store_wait until this command's
@@ -222,9 +224,10 @@ store_reader *store_reader_open(store *s, char *err, size_t errlen);
 /* Closes it (ending a snapshot left open). */
 void store_reader_close(store_reader *r);
 
-#define STORE_NESTED                                                                               \
-    1u /* nest the children: a daginstitution's anvisningsenheder, each with                       \
-          its alternativeAdresser; an anvisningsenhed's alternativeAdresser */
+/* Flag of store_get and store_query: nest the children (a daginstitution's
+ * "anvisningsenheder", each with its "alternativeAdresser"; an
+ * anvisningsenhed's "alternativeAdresser"). */
+#define STORE_NESTED 1u
 
 /* Return values of the reads: 0 found, 404 unknown, 410 deleted (store_get
  * only), 503 when the database could not be read. */
