@@ -92,10 +92,13 @@ typedef struct geo_build {
     int rc; /* 0 or the read's status */
 } geo_build;
 
+/* The text of a code, or null (an unknown code, or a host without code
+ * lists). */
 static json_t *text_or_null(const dtr_host_api *api, const char *list, json_t *kode)
 {
-    const char *t =
-        json_is_integer(kode) ? api->code_text(list, (int)json_integer_value(kode)) : NULL;
+    const char *t = json_is_integer(kode) && api->code_text
+                        ? api->code_text(list, (int)json_integer_value(kode))
+                        : NULL;
     return t ? json_string(t) : json_null();
 }
 

@@ -88,7 +88,6 @@ static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const j
                           : !api->consume_done     ? "consume_done"
                           : !api->feed_start_at    ? "feed_start_at"
                           : !api->sign             ? "sign"
-                          : !api->code_text        ? "code_text"
                                                    : NULL;
     if (missing) {
         snprintf(err, errlen, "portal: the host does not provide %s", missing);
