@@ -352,6 +352,9 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
                       "FATAL: commit failed with an I/O error (%s): what reached the disk is "
                       "unknown; stopping so that the database is recovered on restart",
                       sqlite3_errmsg(c->db));
+            /* also straight to stderr: a buffered logger may not get to write it */
+            fprintf(stderr, "dtr store: FATAL: commit failed with an I/O error (%s); aborting\n",
+                    sqlite3_errmsg(c->db));
             abort();
         }
         store_log(s, 3, "commit failed: %s", sqlite3_errmsg(c->db));
