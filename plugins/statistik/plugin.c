@@ -252,6 +252,11 @@ static dtr_status stat_init(dtr_plugin *self, const dtr_host_api *api, const jso
         snprintf(err, errlen, "statistik needs a host with ABI 1.1 (reads)");
         return DTR_ERROR;
     }
+    if (!api->reader_open || !api->reader_close || !api->read_list || !api->snapshot_begin ||
+        !api->snapshot_end) {
+        snprintf(err, errlen, "statistik: the host lacks the register functions (reads)");
+        return DTR_ERROR;
+    }
     if (config && !json_is_object(config)) {
         snprintf(err, errlen, "statistik: the config must be an object");
         return DTR_DECLINED;

@@ -362,6 +362,14 @@ static dtr_status uni_init(dtr_plugin *self, const dtr_host_api *api, const json
         snprintf(err, errlen, "unilogin needs a host with ABI 1.2 (consumers and signing)");
         return DTR_ERROR;
     }
+    if (!api->reader_open || !api->reader_close || !api->read_get || !api->read_list ||
+        !api->read_history || !api->read_haendelser || !api->snapshot_begin || !api->snapshot_end ||
+        !api->consume_done || !api->feed_start_at || !api->sign) {
+        snprintf(err, errlen,
+                 "unilogin: the host lacks the register functions (reads, the "
+                 "feed, signing)");
+        return DTR_ERROR;
+    }
     if (config && !json_is_object(config)) {
         snprintf(err, errlen, "unilogin: the config must be an object");
         return DTR_DECLINED;
