@@ -121,6 +121,8 @@ typedef struct store_command {
     bool keep_numbers;      /* import: keep given numbers (reg_command.keep_numbers) */
     bool no_audit;          /* import: no audit row per record (one store_audit entry for the
                                whole import instead) */
+    bool no_record;         /* import: the answer carries no record (result.record NULL,
+                               version 0), which spares reading it back after the change */
     /* Idempotency (API.md Idempotency-Key): with client and key set, the
      * first answer for (client, key) is stored with the change, in the same
      * transaction, for 24 hours. The same key with the same body bytes gets

@@ -157,6 +157,7 @@ typedef struct store_job {
     char *request_id;
     bool keep_numbers;
     bool no_audit;
+    bool no_record;
     char *idem_client;
     char *idem_key;
     uint8_t body_hash[32];

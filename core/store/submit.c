@@ -292,6 +292,7 @@ static store_job *job_of_command(const store_command *cmd, store_done_fn cb, voi
     j->request_id = dup_or_null(cmd->request_id);
     j->keep_numbers = cmd->keep_numbers;
     j->no_audit = cmd->no_audit;
+    j->no_record = cmd->no_record;
     if (cmd->idem_key) {
         j->idem_client = dup_or_null(cmd->idem_client);
         j->idem_key = dup_or_null(cmd->idem_key);

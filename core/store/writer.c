@@ -156,7 +156,7 @@ static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, j
     if (d->n_changes > 0) j->wrote = true;
     snprintf(j->res.primary, sizeof j->res.primary, "%s", primary ? primary : "");
     bool deleted = j->op == REG_OP_DELETE;
-    if (primary && !deleted) {
+    if (primary && !deleted && !j->no_record) {
         reg_level level;
         int st = show_record(c, primary, NULL, STORE_NESTED, &level, &j->res.record);
         if (st != 0) return false;
