@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,6 +237,7 @@ static void submit(importer *im, row *w, reg_op op, const char *nummer, const js
     cmd.actor.role = REG_ROLE_SYSTEM;
     cmd.keep_numbers = true;
     cmd.no_audit = true;
+    cmd.no_record = true;
     w->pending++;
     if (store_submit(im->s, &cmd, on_result, w) != 0) {
         w->pending--;
@@ -460,11 +462,12 @@ static void audit_done(const store_result *res, void *udata)
  * and the counts. files is the array built before reading. */
 static int write_audit_entry(importer *im, json_t *files)
 {
-    json_t *after =
-        json_pack("{s:s, s:O, s:I, s:I, s:I, s:I, s:I}", "dir", im->opt->dir, "files", files,
-                  "rows", (json_int_t)im->n.read, "created", (json_int_t)im->n.created, "updated",
-                  (json_int_t)im->n.updated, "unchanged", (json_int_t)im->n.unchanged, "refused",
-                  (json_int_t)im->n.refused);
+    char dir[PATH_MAX];
+    if (!realpath(im->opt->dir, dir)) snprintf(dir, sizeof dir, "%s", im->opt->dir);
+    json_t *after = json_pack("{s:s, s:O, s:I, s:I, s:I, s:I, s:I}", "dir", dir, "files", files,
+                              "rows", (json_int_t)im->n.read, "created", (json_int_t)im->n.created,
+                              "updated", (json_int_t)im->n.updated, "unchanged",
+                              (json_int_t)im->n.unchanged, "refused", (json_int_t)im->n.refused);
     char *text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(after);
     audit_entry e = {.actor = BULK_IMPORT_ACTOR, .operation = "import", .after = text};
