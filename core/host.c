@@ -21,6 +21,7 @@
 
 #include <uv.h>
 
+#include "bulk/bulk.h"
 #include "net/net.h"
 #include "ops/endpoints.h"
 #include "ops/log.h"
@@ -37,6 +38,7 @@ typedef struct host {
     host_options opts;
     cfg_config *cfg; /* the config in force */
     char data_dir[PATH_MAX];
+    int lock_fd; /* the data directory's lock (bulk_lock_data_dir), held while serving */
     ops_log *log;
     ops_metrics *metrics;
     ops_endpoints *endpoints;
@@ -343,6 +345,15 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         cfg_free(h.cfg);
         return 1;
     }
+    /* one server per data directory, and never beside a running import */
+    int locked = bulk_lock_data_dir(h.data_dir, &h.lock_fd, err, errlen);
+    if (locked != 0) {
+        if (locked == 1)
+            host_fail(err, errlen, "data directory %s is in use by another dtr (serve or import)",
+                      h.data_dir);
+        cfg_free(h.cfg);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&h.loop);
     h.log = ops_log_new(2, OPS_LOG_INFO);
@@ -407,5 +418,6 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         uv_loop_close(&h.loop);
     }
     cfg_free(h.cfg);
+    close(h.lock_fd);
     return code;
 }
