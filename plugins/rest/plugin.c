@@ -8,6 +8,8 @@
  * Config (dtr.json, plugins[].config), every key optional:
  *   "udtraek_page_size": 1..1000   daginstitutioner per page an udtræk reads
  *                                  (default 100)
+ *   "cache_bytes": >= 0            bytes of GET answers kept (cache.c; default
+ *                                  64 MiB, 0: no cache)
  * Unknown keys and wrong types are refused with the key's name.
  */
 #include <stdio.h>
@@ -50,6 +52,7 @@ static dtr_route_fn rest_handler_of(rest_kind kind)
 static int rest_read_config(rest *r, const json_t *config, char *err, size_t errlen)
 {
     r->udtraek_page = REST_UDTRAEK_PAGE_DEFAULT;
+    r->cache_bytes = REST_CACHE_BYTES_DEFAULT;
     if (!config) return 0;
     if (!json_is_object(config)) {
         snprintf(err, errlen, "config: expected an object");
@@ -65,6 +68,12 @@ static int rest_read_config(rest *r, const json_t *config, char *err, size_t err
                 return -1;
             }
             r->udtraek_page = (size_t)json_integer_value(v);
+        } else if (strcmp(key, "cache_bytes") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 0) {
+                snprintf(err, errlen, "cache_bytes: expected an integer >= 0");
+                return -1;
+            }
+            r->cache_bytes = (size_t)json_integer_value(v);
         } else {
             snprintf(err, errlen, "%s: unknown key", key);
             return -1;
@@ -77,6 +86,7 @@ static void rest_free(void *state)
 {
     rest *r = state;
     if (!r) return;
+    rest_cache_free(r->cache);
     free(r->bindings);
     free(r->openapi.data);
     for (size_t i = 0; i < 4; i++)
@@ -117,7 +127,9 @@ static dtr_status rest_init(dtr_plugin *self, const dtr_host_api *api, const jso
         return DTR_DECLINED;
     }
     r->bindings = calloc(rest_route_count, sizeof *r->bindings);
-    if (!r->bindings || rest_codes_build(r) != 0 || rest_openapi_build(r) != 0) {
+    if (r->cache_bytes) r->cache = rest_cache_new(r->cache_bytes);
+    if (!r->bindings || rest_codes_build(r) != 0 || rest_openapi_build(r) != 0 ||
+        (r->cache_bytes && !r->cache)) {
         snprintf(err, errlen, "out of memory");
         rest_free(r);
         return DTR_ERROR;

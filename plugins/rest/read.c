@@ -83,23 +83,70 @@ static int rest_get_record(rest *r, const char *nummer, const char *virkningsdat
     return st;
 }
 
+/* Answers a record's cached (or just dumped) bytes with its ETag, or 304
+ * when the client has that version. */
+static void rest_answer_bytes(rest *r, dtr_request *req, const char *bytes, size_t len,
+                              int64_t version)
+{
+    const dtr_host_api *api = r->api;
+    rest_set_etag(api, req, version);
+    if (rest_none_match(api->req_header(req, "If-None-Match"), version))
+        api->respond(req, 304, NULL, NULL, 0);
+    else
+        api->respond(req, 200, "application/json", bytes, len);
+}
+
+/* GET /v1/<collection>/{nummer}. The current record (no virkningsdato)
+ * comes from the answer cache when it has it; otherwise from one read_get
+ * and one dump, which the cache then keeps. */
 dtr_status rest_handle_get(dtr_request *req, void *udata)
 {
     const rest_binding *b = udata;
     rest *r = b->r;
+    const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
     const char *nummer = rest_read_nummer(r, req);
     if (!nummer) return DTR_OK;
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;
     dtr_level level;
+    bool cached =
+        !a.virkningsdato && r->cache && rest_cache_sync(r->cache, api, api->reader(r->self));
+    if (cached) {
+        int64_t version;
+        size_t len;
+        const char *bytes = rest_cache_get(r->cache, nummer, &level, &version, &len);
+        if (bytes && level != b->route->level) {
+            rest_problem_read(api, req, 404);
+            return DTR_OK;
+        }
+        if (bytes) {
+            rest_answer_bytes(r, req, bytes, len, version);
+            return DTR_OK;
+        }
+    }
     json_t *rec;
     int st = rest_get_record(r, nummer, a.virkningsdato, 1, (int)b->route->level, &level, &rec);
     if (st != 0) {
-        rest_problem_read(r->api, req, st);
+        rest_problem_read(api, req, st);
         return DTR_OK;
     }
-    rest_answer_record(r, req, rec, rec);
+    if (!cached) {
+        rest_answer_record(r, req, rec, rec);
+        return DTR_OK;
+    }
+    int64_t version = json_integer_value(json_object_get(rec, "version"));
+    char *text = json_dumps(rec, JSON_COMPACT);
+    if (!text) {
+        json_decref(rec);
+        rest_problem_read(api, req, 503);
+        return DTR_OK;
+    }
+    size_t len = strlen(text);
+    rest_cache_put(r->cache, nummer, level, rec, text, len, version);
+    json_decref(rec);
+    rest_answer_bytes(r, req, text, len, version);
+    free(text);
     return DTR_OK;
 }
 

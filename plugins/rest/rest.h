@@ -20,6 +20,8 @@
  *   udtraek.c   GET /v1/udtraek: the whole register streamed from a
  *               snapshot, page by page, with backpressure
  *   openapi.c   GET /v1/openapi.json, built from the route table
+ *   cache.c     GET answers of records kept as JSON bytes, kept correct by
+ *               replaying the change feed
  *
  * Threads: everything runs on the loop thread, except the page reads of an
  * udtræk (udtraek.c), which run on a pool thread with a reader of their own.
@@ -106,6 +108,41 @@ const char *rest_collection(dtr_level level);
 const char *rest_schema_name(dtr_level level);
 const char *rest_niveau(dtr_level level);
 
+/* ---- the answer cache (cache.c) ------------------------------------------------ */
+
+/* The GET answers of records as JSON bytes, kept up to date by the change
+ * feed. Loop thread only. */
+typedef struct rest_cache rest_cache;
+
+typedef struct rest_cache_stats {
+    uint64_t hits, misses;
+    uint64_t dropped; /* entries dropped because their record (or a nested one) changed */
+    uint64_t clears;  /* times the whole cache was emptied */
+    uint64_t events;  /* hændelser replayed */
+    size_t entries, bytes;
+} rest_cache_stats;
+
+/* A cache of at most max_bytes of answers; NULL when out of memory. */
+rest_cache *rest_cache_new(size_t max_bytes);
+void rest_cache_free(rest_cache *c);
+/* Brings the cache up to the newest sekvensnummer on r, dropping what
+ * changed since (a replay of the hændelser in between). false when the
+ * store could not be read: then the caller reads without the cache. */
+bool rest_cache_sync(rest_cache *c, const dtr_host_api *api, dtr_reader *r);
+/* The cached answer of nummer (borrowed until the next call on the cache)
+ * with its level, version and length; NULL when there is none. */
+const char *rest_cache_get(rest_cache *c, const char *nummer, dtr_level *level, int64_t *version,
+                           size_t *len);
+/* Keeps the answer bytes of nummer (copied); doc is the record as GET shows
+ * it, whose nested numbers the cache indexes. Call only right after a sync. */
+void rest_cache_put(rest_cache *c, const char *nummer, dtr_level level, const json_t *doc,
+                    const char *bytes, size_t len, int64_t version);
+void rest_cache_stats_get(const rest_cache *c, rest_cache_stats *out);
+
+/* The cache's size unless the config says otherwise ("cache_bytes"; 0: no
+ * cache). */
+#define REST_CACHE_BYTES_DEFAULT (64u << 20)
+
 /* ---- the instance ---------------------------------------------------------- */
 
 typedef struct rest rest;
@@ -129,6 +166,8 @@ struct rest {
     rest_bytes openapi;     /* the OpenAPI document */
     rest_bytes codes[4];    /* kommuner, ejerformer, lovgrundlag, institutionstyper */
     size_t udtraek_page;    /* daginstitutioner per page of an udtræk */
+    size_t cache_bytes;     /* the config's cache_bytes */
+    rest_cache *cache;      /* GET answers of records; NULL when turned off */
 };
 
 /* ---- handlers (read.c, write.c, udtraek.c) ----------------------------------- */

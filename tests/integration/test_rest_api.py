@@ -381,6 +381,39 @@ class RestApiTest(unittest.TestCase):
         st, _, got = self.call("GET", "/v1/daginstitutioner/" + made[0])
         self.assertEqual(one, got)
 
+    def test_reads_follow_every_write(self):
+        """GETs answered from the plugin's cache show every change at once:
+        the record's own, a nested child's, a new child's and a move's."""
+        a = self.hierarchy(units=1)
+        b = self.hierarchy(units=0, navn="Anden")
+        di, di2 = "/v1/daginstitutioner/" + a["nummer"], "/v1/daginstitutioner/" + b["nummer"]
+        ae = a["anvisningsenheder"][0]["nummer"]
+        for _ in range(2):  # the second read comes from the cache
+            for path in (di, di2, "/v1/anvisningsenheder/" + ae):
+                self.assertEqual(self.call("GET", path)[0], 200)
+        _, aa = self.create("/v1/alternative-adresser", alternativ_adresse(ae))
+        st, _, doc = self.call("GET", di)
+        self.assertEqual(doc["anvisningsenheder"][0]["alternativeAdresser"][0]["nummer"],
+                         aa["nummer"])
+        st, _, doc = self.call("GET", "/v1/anvisningsenheder/" + ae)
+        self.assertEqual(len(doc["alternativeAdresser"]), 1)
+        st, _, _ = self.call("PATCH", "/v1/alternative-adresser/" + aa["nummer"],
+                             {"navn": "Omdøbt legeplads"}, auth=self.support)
+        self.assertEqual(st, 200)
+        st, _, doc = self.call("GET", di)
+        self.assertEqual(doc["anvisningsenheder"][0]["alternativeAdresser"][0]["navn"],
+                         "Omdøbt legeplads")
+        st, _, _ = self.call("POST", "/v1/anvisningsenheder/%s/flyt" % ae,
+                             {"daginstitutionsNummer": b["nummer"]}, auth=self.support)
+        self.assertEqual(st, 200)
+        self.assertEqual(self.call("GET", di)[2]["anvisningsenheder"], [])
+        st, h, doc = self.call("GET", di2)
+        self.assertEqual([u["nummer"] for u in doc["anvisningsenheder"]], [ae])
+        self.assertEqual(h["etag"], '"%d"' % doc["version"])
+        st, _, _ = self.call("PATCH", di2, {"navn": "Anden og tredje"}, auth=self.support)
+        st, h, doc = self.call("GET", di2)
+        self.assertEqual((doc["navn"], h["etag"]), ("Anden og tredje", '"%d"' % doc["version"]))
+
     def test_openapi_documents_what_is_served(self):
         st, _, doc = self.call("GET", "/v1/openapi.json")
         self.assertEqual(st, 200)

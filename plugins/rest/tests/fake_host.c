@@ -46,6 +46,7 @@ static fake_clientrec clients[16];
 static size_t nclients;
 
 static json_t *records; /* nummer -> {"level", "deleted", "record"} */
+static json_t *events;  /* sekvensnummer - 1 -> hændelse */
 
 typedef struct fake_pending {
     dtr_command_fn done;
@@ -441,6 +442,17 @@ void fake_put(const char *nummer, dtr_level level, const char *json, bool delete
         json_pack("{s:i, s:b, s:o}", "level", (int)level, "deleted", deleted, "record", rec));
 }
 
+void fake_event(const char *nummer, const char *data)
+{
+    fake.seq++;
+    while ((int64_t)json_array_size(events) < fake.seq - 1)
+        json_array_append_new(events, json_null());
+    json_t *d = data ? json_loads(data, 0, NULL) : json_object();
+    if (!d) abort();
+    json_array_append_new(events, json_pack("{s:I, s:s, s:o}", "sekvensnummer",
+                                            (json_int_t)fake.seq, "nummer", nummer, "data", d));
+}
+
 static dtr_reader *fake_reader(dtr_plugin *self)
 {
     (void)self;
@@ -472,6 +484,7 @@ static int fake_read_get(dtr_reader *r, const char *nummer, const char *virkning
     (void)virkningsdato;
     (void)nested;
     *out = NULL;
+    fake.get_calls++;
     if (fake.fail_reads) return 503;
     json_t *e = json_object_get(records, nummer);
     if (!e) return 404;
@@ -555,8 +568,13 @@ static int fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t *
     *out = NULL;
     if (fake.fail_reads) return 503;
     json_t *list = json_array();
-    for (int64_t s = fra < 1 ? 1 : fra; s <= fake.seq && json_array_size(list) < max; s++)
-        json_array_append_new(list, json_pack("{s:I}", "sekvensnummer", (json_int_t)s));
+    for (int64_t s = fra < 1 ? 1 : fra; s <= fake.seq && json_array_size(list) < max; s++) {
+        json_t *e = json_array_get(events, (size_t)(s - 1));
+        if (e && !json_is_null(e))
+            json_array_append(list, e);
+        else
+            json_array_append_new(list, json_pack("{s:I}", "sekvensnummer", (json_int_t)s));
+    }
     *out = list;
     return 0;
 }
@@ -564,6 +582,7 @@ static int fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t *
 static int fake_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
 {
     (void)r;
+    fake.latest_calls++;
     if (fake.fail_reads) return 503;
     *seq = fake.seq;
     snprintf(tidspunkt, 40, "%s", fake.seq ? "2026-01-02T03:04:05Z" : "");
@@ -649,6 +668,8 @@ void fake_reset(void)
     nclients = 0;
     json_decref(records);
     records = json_object();
+    json_decref(events);
+    events = json_array();
 }
 
 void *fake_plugin_new(const char *config_json)

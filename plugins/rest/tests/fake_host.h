@@ -86,6 +86,8 @@ typedef struct fake_state {
     size_t work_queued;    /* work items not yet run */
     size_t list_calls;     /* read_list calls */
     size_t authenticate_calls;
+    size_t get_calls;     /* read_get calls */
+    size_t latest_calls;  /* read_latest calls */
     dtr_query last_query; /* the strings copied into last_query_text */
     char last_query_text[8][160];
     fake_command cmd;
@@ -135,6 +137,10 @@ void fake_client_add(const char *authorization, const char *id, const char *role
 
 /* The register in memory. */
 void fake_put(const char *nummer, dtr_level level, const char *json, bool deleted);
+/* A hændelse: the next sekvensnummer (fake.seq grows by one), for nummer,
+ * with data (JSON text; NULL: {}). read_haendelser answers these; a
+ * sekvensnummer without one is answered {"sekvensnummer": N}. */
+void fake_event(const char *nummer, const char *data);
 
 /* Answers the oldest pending command with res (res->record borrowed). */
 void fake_command_finish(const dtr_command_result *res);
