@@ -148,4 +148,19 @@ void fake_command_finish(const dtr_command_result *res);
  * many ran. Items queued while running are left for the next call. */
 size_t fake_run_work(void);
 
+/* ---- between the fake's own files (fake_host.c, fake_request.c) ------------ */
+
+typedef struct fake_route_ref {
+    dtr_route_fn fn;
+    void *udata;
+} fake_route_ref;
+
+/* The registered route of method that matches path best (most literal
+ * segments), its {param} values added to params; NULL when none does. */
+const fake_route_ref *fake_route_lookup(const char *method, const char *path, json_t *params);
+/* Fills the request and answer functions of the table. */
+void fake_fill_request_api(dtr_host_api *api);
+const char *fake_req_header(dtr_request *req, const char *name);
+void fake_req_set_client(dtr_request *req, const char *id);
+
 #endif
