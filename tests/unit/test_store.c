@@ -407,6 +407,27 @@ static void test_dry_run_answers_but_keeps_nothing(void **state)
     assert_int_equal(rep.entries, 1);
 }
 
+static void test_no_record_answers_without_reading_back(void **state)
+{
+    tfix *f = *state;
+    json_t *body = di_body("Uden svar", 101, 1, 1);
+    store_command cmd = {.op = REG_OP_CREATE,
+                         .level = REG_DAGINSTITUTION,
+                         .body = body,
+                         .actor = actor_support(),
+                         .no_record = true};
+    answer a = {0};
+    assert_int_equal(store_submit_sync(f->s, &cmd, answer_cb, &a), 0);
+    json_decref(body);
+    assert_int_equal(a.status, 0);
+    assert_string_equal(a.primary, "G00001");
+    assert_null(a.record);
+    assert_int_equal(a.n_changes, 1);
+    assert_int_equal(a.changes[0].version, 1);
+    answer_clear(&a);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION}), 1);
+}
+
 static void test_commands_without_an_actor_are_refused(void **state)
 {
     tfix *f = *state;
@@ -435,6 +456,7 @@ int main(void)
         T(test_a_batch_that_cannot_commit_fails_whole),
         T(test_close_answers_everything_queued),
         T(test_dry_run_answers_but_keeps_nothing),
+        T(test_no_record_answers_without_reading_back),
         T(test_commands_without_an_actor_are_refused),
 #undef T
     };
