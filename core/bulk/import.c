@@ -71,13 +71,15 @@ typedef struct row {
     reg_level level;
     uint64_t line;
     char nummer[33];
-    int pending;     /* commands not yet answered */
-    outcome result;  /* the strongest outcome so far */
-    bool refused;    /* a command was refused: the row is */
-    bool duplicate;  /* refused as a second row of the number: children are not */
-    bool close_late; /* close once every file is in */
-    bool closing;    /* this is the late close itself */
-    char *reasons;   /* the first refusal's reasons (malloc'd) */
+    int pending;      /* commands not yet answered */
+    outcome result;   /* the strongest outcome so far */
+    bool refused;     /* a command was refused: the row is */
+    bool duplicate;   /* refused as a second row of the number: children are not */
+    bool close_late;  /* close once every file is in */
+    bool closing;     /* this is the late close itself */
+    bool done;        /* every command answered; counted when its turn comes */
+    char *reasons;    /* the first refusal's reasons (malloc'd) */
+    struct row *next; /* the rows in flight, in file order */
 } row;
 
 struct importer {
@@ -93,6 +95,8 @@ struct importer {
     uint64_t *refused; /* bitmap: numbers of refused rows */
     size_t batch;
     size_t in_flight; /* commands submitted and not answered */
+    row *head, *tail; /* rows in flight in the order they were read */
+    size_t queued;    /* rows in that queue */
     int level;        /* the file being read (-1 before the first row) */
     pending_close *closes;
     size_t n_closes, cap_closes;
@@ -136,6 +140,12 @@ static row *row_new(importer *im, reg_level level, uint64_t line, const char *nu
     w->level = level;
     w->line = line;
     snprintf(w->nummer, sizeof w->nummer, "%s", nummer ? nummer : "");
+    if (im->tail)
+        im->tail->next = w;
+    else
+        im->head = w;
+    im->tail = w;
+    im->queued++;
     return w;
 }
 
@@ -164,7 +174,7 @@ static void remember_close(importer *im, const row *w)
 
 /* Every command of the row is answered: count it, report a refusal, or
  * keep it for its late close. Frees the row. */
-static void row_finish(row *w)
+static void row_count(row *w)
 {
     importer *im = w->im;
     if (w->refused) {
@@ -182,6 +192,22 @@ static void row_finish(row *w)
     }
     free(w->reasons);
     free(w);
+}
+
+/* Marks the row done and counts every done row at the head of the queue:
+ * rows are counted and reported in the order they were read, although a
+ * row refused by the reader is done before the rows above it are answered. */
+static void row_finish(row *w)
+{
+    importer *im = w->im;
+    w->done = true;
+    while (im->head && im->head->done) {
+        row *first = im->head;
+        im->head = first->next;
+        if (!im->head) im->tail = NULL;
+        im->queued--;
+        row_count(first);
+    }
 }
 
 /* The store answered one command of a row. */
@@ -253,7 +279,7 @@ static void submit(importer *im, row *w, reg_op op, const char *nummer, const js
 static void row_submitted(importer *im, row *w)
 {
     if (w->pending == 0) row_finish(w);
-    if (im->in_flight >= im->batch) drain(im);
+    if (im->in_flight >= im->batch || im->queued >= 2 * im->batch) drain(im);
 }
 
 /* ---- reading ---------------------------------------------------------------- */
@@ -298,7 +324,7 @@ static void plan_existing(importer *im, row *w, json_t *body, const json_t *stor
 {
     if (slevel != w->level) {
         char why[256];
-        snprintf(why, sizeof why, "NUMMER_BRUGT nummer: %s er allerede brugt af en %s", w->nummer,
+        snprintf(why, sizeof why, "NUMMER_BRUGT nummer: %s is a %s in the register", w->nummer,
                  reg_level_name(slevel));
         row_refuse(w, why);
         return;
@@ -340,13 +366,13 @@ static dtr_status on_record(void *ctx, int level, json_t *record, const char *fi
     char why[256];
 
     if (!nummer || !*nummer) {
-        row_refuse(w, "MANGLER_FELT nummer: rækken har intet nummer");
+        row_refuse(w, "MANGLER_FELT nummer: the row has no number");
         w->duplicate = true;
     } else if (parent && bit_test(im->refused, number_index(parent))) {
         snprintf(why, sizeof why, "parent %s was refused", parent);
         row_refuse(w, why);
     } else if (bit_test(im->seen, index)) {
-        snprintf(why, sizeof why, "NUMMER_BRUGT nummer: %s står allerede på en tidligere række",
+        snprintf(why, sizeof why, "NUMMER_BRUGT nummer: %s is on an earlier row of the import",
                  nummer);
         row_refuse(w, why);
         w->duplicate = true;
@@ -394,7 +420,7 @@ static void on_refuse(void *ctx, const char *file, uint64_t line, const char *nu
     if (bit_test(im->seen, number_index(nummer))) w->duplicate = true;
     bit_set(im->seen, number_index(nummer));
     row_refuse(w, reason);
-    row_finish(w);
+    row_submitted(im, w);
 }
 
 static void on_progress(void *ctx, uint64_t done, uint64_t total)
