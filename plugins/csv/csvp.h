@@ -205,6 +205,12 @@ dtr_status csvp_import_read(void *state, const char *dir, const dtr_import_sink 
 dtr_status csvp_generate(void *state, uint64_t units, uint64_t seed, const char *outdir, char *err,
                          size_t errlen);
 
+/* ---- eksport.c: GET /v1/eksport/{fil} -------------------------------------- */
+
+/* Registers the HTTP export route when the host lends the register's reads
+ * (a serving host); a command-line host does not, and gets no route. */
+dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen);
+
 /* ---- gen_tables.c: the generator's facts --------------------------------- */
 
 /* A kommune: its code and approximate population (1 January 2024). */

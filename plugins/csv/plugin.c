@@ -5,8 +5,7 @@
  * The plugin keeps no state but the host's table: every call reads or
  * writes what it is handed, so one instance serves any number of calls, on
  * whichever thread the host makes them (the code lists are "any thread").
- * It registers no routes yet; the HTTP export will be one once the host
- * table can read the store.
+ * In a server it also answers GET /v1/eksport/{fil} (eksport.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +45,9 @@ static dtr_status csvp_init(dtr_plugin *self, const dtr_host_api *api, const jso
     st->api = api;
     st->code_text = api->code_text;
     *state = st;
+    /* GET /v1/eksport/{fil} (eksport.c); a route the host refuses is
+     * reported by the host, which then frees this instance */
+    csvp_eksport_routes(st, err, errlen);
     return DTR_OK;
 }
 
