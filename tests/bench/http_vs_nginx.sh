@@ -45,6 +45,7 @@ cleanup() {
     rm -rf "$tmp"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -119,7 +120,7 @@ http {
     }
 }
 EOF
-pin "$server_cpu" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" &
+pin "$server_cpu" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" >/dev/null 2>&1 &
 pids+=($!)
 wait_port "$nginx_port"
 
@@ -127,7 +128,7 @@ wait_port "$nginx_port"
 cc -O2 -I/usr/share/include/llhttp "$here/bare_loop.c" /usr/share/llhttp/llhttp.c \
     /usr/share/llhttp/api.c /usr/share/llhttp/http.c -luv -o "$tmp/bare_loop"
 bare_port=$(free_port)
-pin "$server_cpu" "$tmp/bare_loop" "$bare_port" >/dev/null &
+pin "$server_cpu" "$tmp/bare_loop" "$bare_port" >/dev/null 2>&1 &
 pids+=($!)
 wait_port "$bare_port"
 
