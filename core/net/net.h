@@ -33,22 +33,41 @@ typedef struct net_limits {
 /* ---- router ---------------------------------------------------------------
  * Method + path patterns of literal and {param} segments. A route is owned by
  * a plugin instance (owner: the dtr_plugin *, or NULL for the core) whose name
- * is used in messages. */
+ * is used in messages.
+ *
+ * Matching goes segment by segment, left to right, on the percent-decoded
+ * path: a literal segment wins over a {param} at the same position, and when
+ * the literal leads to no route of the request's method the {param} is tried
+ * (so "GET /x/new/view" matches "/x/{id}/view" even beside "/x/new/edit"). A
+ * {param} never matches an empty segment. GET routes answer HEAD. With this
+ * rule two patterns of one method can only match the same path with equal
+ * specificity when they have the same shape (the same literals, {params} at
+ * the same positions, whatever their names): that is the one ambiguity, and
+ * net_router_add refuses it. */
 
 typedef struct net_router net_router;
 
-/* Called when a request of a route starts and when it ends, so that the
- * host can count requests in flight per plugin instance (reload frees an old
- * instance only when none is left). May be NULL. */
+/* Called when a request of a route starts (+1, just before the handler) and
+ * when it ends (-1: answered, or aborted after the abort callback returned,
+ * or, for a request whose client left and which has no abort callback, when
+ * the plugin finally answers it), so that the host can count requests in
+ * flight per plugin instance (reload frees an old instance only when none is
+ * left). The -1 is the last time net uses owner. May be NULL. */
 typedef void (*net_inflight_fn)(void *owner, int delta);
 
 net_router *net_router_new(net_inflight_fn inflight);
+/* Releases the caller's reference. Requests that matched a route of this
+ * router hold references of their own, so the memory goes when the last of
+ * them ends (a router replaced on reload stays valid for them). */
 void net_router_free(net_router *r);
-/* Adds a route; refuses (DTR_ERROR with both owners named in err) a
- * duplicate or a pattern ambiguous with an existing one for the same method
- * (same segments where a literal of one meets a {param} of the other in the
- * same position counts as ambiguous only when both could match the same
- * path with neither more specific... see router.c for the exact rule). */
+/* Adds a route: method one of GET POST PUT PATCH DELETE OPTIONS; pattern
+ * "/a/{b}/c" (at most 16 segments, no empty segment, a {name} fills its
+ * segment, names unique in the pattern). max_body_bytes 0: the server's
+ * limit. Refuses (DTR_ERROR, err says why) a bad method or pattern, and a
+ * route of the same method and shape as an existing one, naming both:
+ *   "route GET /v1/x/{id} of plugin 'b' clashes with GET /v1/x/{nummer} of plugin 'a'"
+ *   "route GET /v1/x of plugin 'b' duplicates GET /v1/x of plugin 'a'"
+ * (owner_name NULL reads "the core"). owner_name is copied. */
 dtr_status net_router_add(net_router *r, const char *method, const char *pattern,
                           size_t max_body_bytes, void *owner, const char *owner_name,
                           dtr_route_fn fn, void *udata, char *err, size_t errlen);
@@ -57,30 +76,49 @@ dtr_status net_router_add(net_router *r, const char *method, const char *pattern
 
 typedef struct net_server net_server;
 
-/* Creates a server on loop. log and metrics are borrowed and must outlive it. */
+/* Creates a server on loop. log and metrics are borrowed and must outlive it;
+ * either may be NULL (no access log / no metrics). NULL on failure. */
 net_server *net_server_new(uv_loop_t *loop, const net_limits *limits, ops_log *log,
                            ops_metrics *metrics);
-/* Binds and listens on "HOST:PORT" (port 0: an ephemeral port; see
- * net_server_port). */
+/* Binds and listens on "HOST:PORT", "[V6]:PORT" or ":PORT" (port 0: an
+ * ephemeral port; see net_server_port). 0, or -1 with err filled. Once only. */
 int net_server_listen(net_server *s, const char *host_port, char *err, size_t errlen);
 int net_server_port(const net_server *s);
 /* Installs the router requests are routed by (borrowed; the server keeps
  * using a router until set_router replaces it; requests in flight finish
- * with the route they matched). */
+ * with the route they matched). Without a router requests get 503. */
 void net_server_set_router(net_server *s, net_router *r);
 /* Replaces the limits (SIGHUP); applies to new connections and requests. */
 void net_server_set_limits(net_server *s, const net_limits *limits);
-/* Number of open connections. */
+/* Number of open connections (not counting those refused with 503). */
 size_t net_server_connections(const net_server *s);
 /* Graceful stop: close the listener, close idle connections at once, let
- * requests in flight finish; done(udata) runs when the last connection
- * closed or when shutdown_timeout_ms passed (then the rest are cut). */
+ * requests in flight finish (their answers say Connection: close); done(udata)
+ * runs when the last connection and the server's own handles closed, at the
+ * latest shutdown_timeout_ms later (then the rest are cut, their requests
+ * aborted). On a server that never listened (or whose listen failed before
+ * creating handles) done runs at once, inside this call. Call it once. */
 void net_server_shutdown(net_server *s, void (*done)(void *udata), void *udata);
-/* Frees a server after shutdown's done ran (handles closed). */
+/* Frees a server that never listened, or whose shutdown's done ran. */
 void net_server_free(net_server *s);
 
-/* The dtr_host_api functions that act on a dtr_request (req_*, resp_*,
- * respond*, stream_*). The host copies them into its table. */
+/* The dtr_host_api functions that act on a dtr_request (req_*, resp_header,
+ * respond*, stream_*, req_on_abort, req_on_drain). The host copies them into
+ * its table.
+ *
+ * Notes on their behaviour beyond plugin.h:
+ *   - Answers are sent in request order on a connection; an answer given
+ *     early is held until the answers before it are sent.
+ *   - A request whose client goes away is answered for nobody: with an abort
+ *     callback set, the callback runs and the request is gone after it; with
+ *     none, the request stays valid (strings, body) until the plugin answers
+ *     it, and that answer is dropped.
+ *   - stream_write returns 0 once 256 KiB are waiting to be sent; on_drain
+ *     runs when fewer than 64 KiB wait.
+ *   - resp_header refuses (and logs) names that are not tokens, values with
+ *     CR or LF, and Content-Length, Transfer-Encoding, Date, Connection and
+ *     X-Request-Id (the server's own).
+ *   - A handler that returns without answering and not DTR_OK gets a 500. */
 void net_fill_request_api(dtr_host_api *api);
 
 #endif /* DTR_NET_H */

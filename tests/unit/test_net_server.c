@@ -304,6 +304,16 @@ static void sc_connection_close(tu_env *env)
     CHECK(tu_read_resp(c, &r, false));
     CHECK_STR(tu_header(&r, "Connection", v, sizeof v), "close");
     CHECK(tu_closed(c));
+    tu_close(c);
+
+    /* an upgrade is not taken: the answer is plain and the connection ends */
+    c = tu_connect(env);
+    CHECK(tu_send(c, "GET /fixed HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
+                     "Upgrade: websocket\r\n\r\n\x81\x85garbage"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_INT(r.status, 200);
+    CHECK_STR(tu_header(&r, "Connection", v, sizeof v), "close");
+    CHECK(tu_closed(c));
     tu_resp_free(&r);
     tu_close(c);
 }
@@ -359,6 +369,29 @@ static void sc_abort(tu_env *env)
     tu_close(c);
     CHECK(tu_wait_for(&env->aborts, 1));
     CHECK(tu_wait_eq(&env->inflight, 0));
+
+    /* pipelined: two waiting, one answered and held between them, one
+     * still arriving; all go when the client does */
+    c = tu_connect(env);
+    CHECK(tu_send(c, "GET /async?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /items/1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /async?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /items/2 HTTP/1.1\r\nHo"));
+    CHECK(tu_wait_for(&env->inflight, 2));
+    tu_close(c);
+    CHECK(tu_wait_for(&env->aborts, 3));
+    CHECK(tu_wait_eq(&env->inflight, 0));
+
+    /* no abort callback: the request outlives its connection until the
+     * plugin answers it (into the void) */
+    c = tu_connect(env);
+    int before = atomic_load(&env->handled);
+    CHECK(tu_send(c, "GET /orphan?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_wait_for(&env->inflight, 1));
+    tu_close(c);
+    CHECK(tu_wait_for(&env->handled, before + 1));
+    CHECK(tu_wait_eq(&env->inflight, 0));
+    CHECK_INT(atomic_load(&env->aborts), 3);
 }
 
 static void test_abort(void **state)

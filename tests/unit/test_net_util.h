@@ -202,6 +202,29 @@ static dtr_status tu_h_async(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
+/* orphan?ms=N: answers from a timer and sets no abort callback: when the
+ * client leaves first, the request waits for the answer on its own */
+static void tu_orphan_fire(uv_timer_t *t)
+{
+    tu_job *job = t->data;
+    tu_api.respond(job->req, 200, "text/plain", "late", 4);
+    atomic_fetch_add(&job->env->handled, 1);
+    uv_close((uv_handle_t *)t, tu_job_closed);
+}
+
+static dtr_status tu_h_orphan(dtr_request *req, void *udata)
+{
+    tu_env *env = udata;
+    const char *ms = tu_api.req_query(req, "ms");
+    tu_job *job = calloc(1, sizeof *job);
+    job->req = req;
+    job->env = env;
+    uv_timer_init(&env->loop, &job->timer);
+    job->timer.data = job;
+    uv_timer_start(&job->timer, tu_orphan_fire, ms ? strtoull(ms, NULL, 10) : 50, 0);
+    return DTR_OK;
+}
+
 /* stream?kib=N: N KiB of 'x' in 16 KiB writes, waiting for on_drain
  * whenever stream_write says so */
 static void tu_stream_pump(dtr_request *req, void *udata)
@@ -304,6 +327,7 @@ TU void tu_run(const net_limits *limits, tu_scenario scenario)
     tu_add(&env, "GET", "/async", 0, tu_h_async);
     tu_add(&env, "GET", "/stream", 0, tu_h_stream);
     tu_add(&env, "GET", "/fail", 0, tu_h_fail);
+    tu_add(&env, "GET", "/orphan", 0, tu_h_orphan);
     net_server_set_router(env.server, env.router);
     char err[256] = "";
     assert_int_equal(net_server_listen(env.server, "127.0.0.1:0", err, sizeof err), 0);
