@@ -96,6 +96,7 @@ static int net_on_url(llhttp_t *p, const char *at, size_t len)
 
 static int net_on_header_field(llhttp_t *p, const char *at, size_t len)
 {
+    if (((net_conn *)p->data)->cur->headers_done) return 0; /* a trailer: ignored */
     uint32_t off;
     int rc = net_span(p, at, len, &off);
     if (rc) return rc;
@@ -130,6 +131,7 @@ static int net_on_header_field_complete(llhttp_t *p)
 
 static int net_on_header_value(llhttp_t *p, const char *at, size_t len)
 {
+    if (((net_conn *)p->data)->cur->headers_done) return 0;
     uint32_t off;
     int rc = net_span(p, at, len, &off);
     if (rc) return rc;

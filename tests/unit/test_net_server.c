@@ -156,6 +156,18 @@ static void sc_bodies(tu_env *env)
     CHECK(tu_read_resp(c, &r, false));
     CHECK_STR(r.body, "hello world");
 
+    /* trailers after a body longer than the header limit are ignored */
+    CHECK(tu_send(c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"));
+    char *chunk = malloc(40000);
+    memset(chunk, 'c', 40000);
+    CHECK(tu_send(c, "9c40\r\n"));
+    CHECK(tu_send_n(c, chunk, 40000));
+    free(chunk);
+    CHECK(tu_send(c, "\r\n0\r\nX-Trailer: yes\r\nX-Other: 2\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_INT(r.status, 200);
+    CHECK_INT(r.body_len, 40000);
+
     /* a body over several reads, and one split in tiny pieces */
     size_t big = 300 * 1024;
     char *body = malloc(big);
