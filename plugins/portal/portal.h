@@ -105,8 +105,8 @@ const portal_event *portal_window_get(const portal_window *w, int64_t seq);
 
 typedef struct portal_http portal_http;
 
-/* One outbound request. The caller owns it and its buffers until done ran
- * or portal_http_cancel returned. */
+/* One outbound request, owned by the client (curluv.c) until done ran or
+ * portal_http_cancel returned. */
 typedef struct portal_http_req portal_http_req;
 /* Called on the loop thread when a request ended: http_status is the
  * response's status (0 when none came), error a text when the transfer
@@ -118,9 +118,9 @@ portal_http *portal_http_new(void *uv_loop, char *err, size_t errlen);
  * the memory goes when the loop has run their close callbacks. */
 void portal_http_close(portal_http *h);
 
-/* POSTs body (borrowed until done) with headers (borrowed curl_slist of
- * "Name: value" lines) to url. Returns a request handle, or NULL on
- * failure (err filled). */
+/* POSTs body (borrowed until done or cancelled) as application/json to
+ * url, with extra headers ("Name: value" lines, copied). Returns a request
+ * handle, or NULL on failure (err filled). */
 portal_http_req *portal_http_post(portal_http *h, const char *url, const char *body, size_t len,
                                   const char *const *headers, size_t n_headers, uint64_t timeout_ms,
                                   portal_http_done_fn done, void *udata, char *err, size_t errlen);
