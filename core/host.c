@@ -3,7 +3,8 @@
  * drain, SIGHUP reload, on one libuv loop.
  *
  * Ownership: the host owns the loop, the config in force, the logger, the
- * metrics, the endpoints, the plugin registry and the server. Plugin
+ * metrics, the endpoints, the plugin registry, the server and the signing
+ * key. Plugin
  * instances come in sets (plug_set, one per start or reload); the current
  * set's router is the one installed in the server; a replaced set is
  * retired and frees itself once nothing of it is in flight.
@@ -19,9 +20,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <uv.h>
 
 #include "bulk/bulk.h"
+#include "feed/feed.h"
 #include "net/net.h"
 #include "ops/endpoints.h"
 #include "ops/log.h"
@@ -52,6 +55,8 @@ typedef struct host {
     bool shutting_down;
     bool server_done;
     unsigned reloads, reload_failures;
+    unsigned char sign_sk[64]; /* the server's Ed25519 key (signing.key in data_dir) */
+    unsigned char sign_pk[32];
 } host;
 
 __attribute__((format(printf, 3, 4))) static int host_fail(char *err, size_t errlen,
@@ -93,6 +98,22 @@ static int host_public_read(dtr_plugin *self)
 {
     const host *h = plug_host_udata(self);
     return h->cfg->public_read ? 1 : 0;
+}
+
+/* dtr_host_api.sign: a detached Ed25519 signature with the server's key.
+ * Any thread: the key does not change while the process runs. */
+static dtr_status host_sign(dtr_plugin *self, const void *msg, size_t len, unsigned char sig[64])
+{
+    const host *h = plug_host_udata(self);
+    if (!msg && len) return DTR_ERROR;
+    crypto_sign_detached(sig, NULL, msg ? msg : (const void *)"", len, h->sign_sk);
+    return DTR_OK;
+}
+
+static void host_signing_public_key(dtr_plugin *self, unsigned char pk[32])
+{
+    const host *h = plug_host_udata(self);
+    memcpy(pk, h->sign_pk, sizeof h->sign_pk);
 }
 
 /* ---- readiness and metrics ---------------------------------------------- */
@@ -354,6 +375,16 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         cfg_free(h.cfg);
         return 1;
     }
+    /* the server's signing key: created on the first start, then kept */
+    if (sodium_init() < 0) {
+        host_fail(err, errlen, "cannot initialise libsodium");
+        cfg_free(h.cfg);
+        return 1;
+    }
+    if (signkey_load_or_create(h.data_dir, h.sign_sk, h.sign_pk, err, errlen) != 0) {
+        cfg_free(h.cfg);
+        return 1;
+    }
     signal(SIGPIPE, SIG_IGN);
     uv_loop_init(&h.loop);
     h.log = ops_log_new(2, OPS_LOG_INFO);
@@ -363,6 +394,8 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
     dtr_host_api *api = plug_registry_api_edit(h.reg);
     api->code_text = host_code_text;
     api->public_read = host_public_read;
+    api->sign = host_sign;
+    api->signing_public_key = host_signing_public_key;
     h.endpoints = ops_endpoints_new(plug_registry_api(h.reg), h.metrics);
     ops_endpoints_add_ready_check(h.endpoints, "plugins", host_plugins_ready, &h);
     ops_endpoints_add_metrics_hook(h.endpoints, host_metrics_hook, &h);

@@ -2,7 +2,8 @@
  * host.h -- the serving process: config, logger, plugins, the HTTP server
  * and the signals that stop and reload it, all on one libuv loop.
  *
- * Start: read the config, create the data directory, open the logger, load,
+ * Start: read the config, create the data directory (and the server's
+ * signing key in it on the first start), open the logger, load,
  * init and start every plugin in config order into a router that also holds
  * the core's /healthz, /readyz and /metrics, listen, and print
  * "listening on http://HOST:PORT" on stdout.

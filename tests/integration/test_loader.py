@@ -4,6 +4,7 @@ plugin serves its routes with every host service (async answers from a
 timer, the work queue, timers, the loop, data_dir, path/query/header
 reading)."""
 
+import base64
 import json
 import os
 import sys
@@ -155,6 +156,23 @@ class TestGoodPlugin(unittest.TestCase):
         self.assertEqual(json.loads(body), {"id": "G12345", "q": "søg her", "x_test": "ja"})
         status, _, body = self.srv.request("GET", "/good/items/x")
         self.assertEqual(json.loads(body), {"id": "x", "q": None, "x_test": None})
+
+    def test_signing_key(self):
+        status, first = self.srv.get_json("/good/sign?msg=hej")
+        self.assertEqual(status, 200)
+        self.assertEqual(len(bytes.fromhex(first["signature"])), 64)
+        # Ed25519 is deterministic: the same message, the same signature
+        self.assertEqual(self.srv.get_json("/good/sign?msg=hej")[1], first)
+        other = self.srv.get_json("/good/sign?msg=hej!")[1]
+        self.assertNotEqual(other["signature"], first["signature"])
+        # the key of the data directory, as `dtr version --keys` shows it
+        code, out, err = run_cli(["version", "--keys", "--config", self.srv.config_path,
+                                  "--data", self.srv.data_dir])
+        self.assertEqual(code, 0, err)
+        b64 = base64.b64encode(bytes.fromhex(first["public_key"])).decode()
+        self.assertIn("signing-key: " + b64, out)
+        mode = os.stat(os.path.join(self.srv.data_dir, "signing.key")).st_mode & 0o777
+        self.assertEqual(mode, 0o600)
 
     def test_logger_tags_plugin(self):
         self.srv.wait_log("instance 1 started")

@@ -18,6 +18,8 @@
  *                           "slow_waiting"}
  *   GET  /good/items/{id}   {"id", "q", "x_test"}: a path parameter, a query
  *                           parameter and a header
+ *   GET  /good/sign?msg=M   {"signature", "public_key"} (hex): M signed with the
+ *                           server's key
  *
  * Every instance has a number (1, 2, ... in the order they are created), so
  * that a test can tell the instance of a reload from the one before it. The
@@ -280,6 +282,34 @@ static dtr_status good_item(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
+/* ---- GET /good/sign: the server's signing key ----------------------------- */
+
+static void good_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+static dtr_status good_sign(dtr_request *req, void *udata)
+{
+    good *g = udata;
+    const char *msg = g->api->req_query(req, "msg");
+    if (!msg) msg = "";
+    unsigned char sig[64], pk[32];
+    if (g->api->sign(g->self, msg, strlen(msg), sig) != DTR_OK) return DTR_ERROR;
+    g->api->signing_public_key(g->self, pk);
+    char sig_hex[129], pk_hex[65];
+    good_hex(sig, sizeof sig, sig_hex);
+    good_hex(pk, sizeof pk, pk_hex);
+    g->api->respond_json(req, 200, NULL,
+                         json_pack("{s:s, s:s}", "signature", sig_hex, "public_key", pk_hex));
+    return DTR_OK;
+}
+
 /* ---- lifecycle ------------------------------------------------------------- */
 
 static void good_tick(dtr_timer *timer, void *udata)
@@ -321,7 +351,7 @@ static dtr_status good_init(dtr_plugin *self, const dtr_host_api *api, const jso
     } routes[] = {
         {"GET", "/good/greeting", good_greeting}, {"GET", "/good/slow", good_slow},
         {"POST", "/good/work", good_work},        {"GET", "/good/info", good_info},
-        {"GET", "/good/items/{id}", good_item},
+        {"GET", "/good/items/{id}", good_item},   {"GET", "/good/sign", good_sign},
     };
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
         if (api->route_add(self, routes[i].method, routes[i].pattern, 0, routes[i].fn, g, err,
