@@ -355,6 +355,106 @@ static void host_start_signal(host *h, uv_signal_t *s, int signum)
     uv_signal_start(s, host_signal_cb, signum);
 }
 
+/* What the server needs before the loop: the data directory, its lock
+ * (one server per directory, never beside an import) and the signing key
+ * (created on the first start). 0, or -1 with err (nothing left held). */
+static int host_open_data(host *h, char *err, size_t errlen)
+{
+    if (host_prepare_data_dir(h->cfg->data_dir, h->data_dir, sizeof h->data_dir, err, errlen) != 0)
+        return -1;
+    int locked = bulk_lock_data_dir(h->data_dir, &h->lock_fd, err, errlen);
+    if (locked != 0) {
+        if (locked == 1)
+            host_fail(err, errlen, "data directory %s is in use by another dtr (serve or import)",
+                      h->data_dir);
+        return -1;
+    }
+    if (sodium_init() < 0) {
+        host_fail(err, errlen, "cannot initialise libsodium");
+    } else if (signkey_load_or_create(h->data_dir, h->sign_sk, h->sign_pk, err, errlen) == 0) {
+        return 0;
+    }
+    close(h->lock_fd);
+    return -1;
+}
+
+/* The loop, the logger, the metrics, the plugin registry with the host's
+ * services in its table, and the core's endpoints. */
+static void host_open_services(host *h)
+{
+    signal(SIGPIPE, SIG_IGN);
+    uv_loop_init(&h->loop);
+    h->log = ops_log_new(2, OPS_LOG_INFO);
+    h->metrics = ops_metrics_new();
+    h->reg = plug_registry_new(&h->loop, h->log, h->data_dir);
+    plug_registry_set_udata(h->reg, h);
+    dtr_host_api *api = plug_registry_api_edit(h->reg);
+    api->code_text = host_code_text;
+    api->public_read = host_public_read;
+    api->sign = host_sign;
+    api->signing_public_key = host_signing_public_key;
+    h->endpoints = ops_endpoints_new(plug_registry_api(h->reg), h->metrics);
+    ops_endpoints_add_ready_check(h->endpoints, "plugins", host_plugins_ready, h);
+    ops_endpoints_add_metrics_hook(h->endpoints, host_metrics_hook, h);
+}
+
+/* Plugins started, the server listening. 0, or -1 with err after undoing
+ * what was done (the loop may still hold closing handles). */
+static int host_start(host *h, char *err, size_t errlen)
+{
+    h->current = host_build_set(h, h->cfg, err, errlen);
+    if (!h->current) return -1;
+    h->server = net_server_new(&h->loop, &h->cfg->limits, h->log, h->metrics);
+    if (!h->server) {
+        host_fail(err, errlen, "cannot create the HTTP server");
+    } else {
+        net_server_set_router(h->server, plug_set_router(h->current));
+        char why[512] = "";
+        if (net_server_listen(h->server, h->cfg->listen, why, sizeof why) == 0) return 0;
+        host_fail(err, errlen, "cannot listen on %s: %s", h->cfg->listen, why);
+    }
+    host_retire(h, h->current);
+    h->current = NULL;
+    if (h->server) {
+        net_server_shutdown(h->server, host_server_closed, h);
+        while (!h->server_done)
+            uv_run(&h->loop, UV_RUN_ONCE);
+    }
+    return -1;
+}
+
+/* Serves until a signal's shutdown closed the last handle. */
+static void host_run(host *h)
+{
+    uv_timer_init(&h->loop, &h->deadline);
+    h->deadline.data = h;
+    host_start_signal(h, &h->sigterm, SIGTERM);
+    host_start_signal(h, &h->sigint, SIGINT);
+    host_start_signal(h, &h->sighup, SIGHUP);
+    h->signals_open = true;
+    ops_log_write(h->log, OPS_LOG_INFO, "host", "serving %zu plugin(s); data in %s",
+                  plug_set_count(h->current), h->data_dir);
+    host_print_listening(h->cfg->listen, net_server_port(h->server));
+    uv_run(&h->loop, UV_RUN_DEFAULT);
+    ops_log_write(h->log, OPS_LOG_INFO, "host", "stopped");
+}
+
+static void host_close(host *h)
+{
+    host_drain_sets(h);
+    if (h->server) net_server_free(h->server);
+    ops_endpoints_free(h->endpoints);
+    plug_registry_free(h->reg);
+    ops_metrics_free(h->metrics);
+    ops_log_free(h->log);
+    if (uv_loop_close(&h->loop) != 0) {
+        uv_run(&h->loop, UV_RUN_NOWAIT); /* close callbacks still queued */
+        uv_loop_close(&h->loop);
+    }
+    sodium_memzero(h->sign_sk, sizeof h->sign_sk);
+    close(h->lock_fd);
+}
+
 int host_serve(const host_options *opts, char *err, size_t errlen)
 {
     host h;
@@ -362,95 +462,14 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
     h.opts = *opts;
     h.cfg = host_load_config(opts, err, errlen);
     if (!h.cfg) return 1;
-    if (host_prepare_data_dir(h.cfg->data_dir, h.data_dir, sizeof h.data_dir, err, errlen) != 0) {
+    if (host_open_data(&h, err, errlen) != 0) {
         cfg_free(h.cfg);
         return 1;
     }
-    /* one server per data directory, and never beside a running import */
-    int locked = bulk_lock_data_dir(h.data_dir, &h.lock_fd, err, errlen);
-    if (locked != 0) {
-        if (locked == 1)
-            host_fail(err, errlen, "data directory %s is in use by another dtr (serve or import)",
-                      h.data_dir);
-        cfg_free(h.cfg);
-        return 1;
-    }
-    /* the server's signing key: created on the first start, then kept */
-    if (sodium_init() < 0) {
-        host_fail(err, errlen, "cannot initialise libsodium");
-        cfg_free(h.cfg);
-        return 1;
-    }
-    if (signkey_load_or_create(h.data_dir, h.sign_sk, h.sign_pk, err, errlen) != 0) {
-        cfg_free(h.cfg);
-        return 1;
-    }
-    signal(SIGPIPE, SIG_IGN);
-    uv_loop_init(&h.loop);
-    h.log = ops_log_new(2, OPS_LOG_INFO);
-    h.metrics = ops_metrics_new();
-    h.reg = plug_registry_new(&h.loop, h.log, h.data_dir);
-    plug_registry_set_udata(h.reg, &h);
-    dtr_host_api *api = plug_registry_api_edit(h.reg);
-    api->code_text = host_code_text;
-    api->public_read = host_public_read;
-    api->sign = host_sign;
-    api->signing_public_key = host_signing_public_key;
-    h.endpoints = ops_endpoints_new(plug_registry_api(h.reg), h.metrics);
-    ops_endpoints_add_ready_check(h.endpoints, "plugins", host_plugins_ready, &h);
-    ops_endpoints_add_metrics_hook(h.endpoints, host_metrics_hook, &h);
-
-    int code = 0;
-    h.current = host_build_set(&h, h.cfg, err, errlen);
-    if (!h.current) {
-        code = 1;
-    } else {
-        h.server = net_server_new(&h.loop, &h.cfg->limits, h.log, h.metrics);
-        if (!h.server) {
-            host_fail(err, errlen, "cannot create the HTTP server");
-            code = 1;
-        } else {
-            net_server_set_router(h.server, plug_set_router(h.current));
-            char why[512] = "";
-            if (net_server_listen(h.server, h.cfg->listen, why, sizeof why) != 0) {
-                host_fail(err, errlen, "cannot listen on %s: %s", h.cfg->listen, why);
-                code = 1;
-            }
-        }
-        if (code != 0) {
-            host_retire(&h, h.current);
-            h.current = NULL;
-            if (h.server) {
-                net_server_shutdown(h.server, host_server_closed, &h);
-                while (!h.server_done)
-                    uv_run(&h.loop, UV_RUN_ONCE);
-            }
-        }
-    }
-    if (code == 0) {
-        uv_timer_init(&h.loop, &h.deadline);
-        h.deadline.data = &h;
-        host_start_signal(&h, &h.sigterm, SIGTERM);
-        host_start_signal(&h, &h.sigint, SIGINT);
-        host_start_signal(&h, &h.sighup, SIGHUP);
-        h.signals_open = true;
-        ops_log_write(h.log, OPS_LOG_INFO, "host", "serving %zu plugin(s); data in %s",
-                      plug_set_count(h.current), h.data_dir);
-        host_print_listening(h.cfg->listen, net_server_port(h.server));
-        uv_run(&h.loop, UV_RUN_DEFAULT);
-        ops_log_write(h.log, OPS_LOG_INFO, "host", "stopped");
-    }
-    host_drain_sets(&h);
-    if (h.server) net_server_free(h.server);
-    ops_endpoints_free(h.endpoints);
-    plug_registry_free(h.reg);
-    ops_metrics_free(h.metrics);
-    ops_log_free(h.log);
-    if (uv_loop_close(&h.loop) != 0) {
-        uv_run(&h.loop, UV_RUN_NOWAIT); /* close callbacks still queued */
-        uv_loop_close(&h.loop);
-    }
+    host_open_services(&h);
+    int code = host_start(&h, err, errlen) == 0 ? 0 : 1;
+    if (code == 0) host_run(&h);
+    host_close(&h);
     cfg_free(h.cfg);
-    close(h.lock_fd);
     return code;
 }

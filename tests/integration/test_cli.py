@@ -251,6 +251,17 @@ class TestCli(unittest.TestCase):
             proc.stdout.close()
             proc.stderr.close()
 
+    def test_one_server_per_data_dir(self):
+        with Server(base_config()) as srv:
+            code, out, err = run_cli(["serve", "--config", srv.config_path, "--data",
+                                      srv.data_dir])
+            self.assertEqual(code, 1, err)
+            self.assertEqual(out, "")
+            self.assertIn("is in use by another dtr", err)
+            self.assertTrue(sanitizer_clean(err), err)
+            self.assertEqual(srv.get_json("/healthz")[0], 200)
+            self.assertEqual(srv.stop(), 0)
+
     def test_data_dir_that_is_a_file(self):
         blocker = os.path.join(self.tmp, "file")
         open(blocker, "w").close()
