@@ -229,6 +229,7 @@ static void portal_stop(void *state)
 
 static void portal_free(void *state)
 {
+    portal_state_forget(state);
     portal_unlink_live(state);
     portal_destroy(state);
 }

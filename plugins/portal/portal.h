@@ -214,6 +214,9 @@ bool portal_is_newest(const portal *p);
  * (err filled: an unreadable or corrupt file stops the start rather than
  * losing positions). */
 int portal_state_load(portal *p, char *err, size_t errlen);
+/* Called when an instance is freed: a write of an older instance may
+ * reach the disk again (it is the newest once more). */
+void portal_state_forget(const portal *p);
 /* Marks the state changed and writes it (on the pool, atomically) as soon
  * as no other write is in flight. */
 void portal_state_changed(portal *p);

@@ -33,6 +33,12 @@
  * runs the old and the new instance side by side for a moment). */
 static pthread_mutex_t state_write_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The generation (plugin.c) of the instance whose write reached the disk
+ * last. A write of an older instance that was still in flight when a newer
+ * one took over is dropped instead of putting the file back. */
+static pthread_mutex_t state_order_lock = PTHREAD_MUTEX_INITIALIZER;
+static uint64_t state_newest_written;
+
 /* Writes all of data to fd; -1 on error. */
 static int write_all(int fd, const char *data, size_t len)
 {
@@ -204,7 +210,9 @@ typedef struct state_write {
     char *dir, *path, *data;
     size_t len;
     int64_t queued_up_to; /* what this write makes durable */
+    uint64_t generation;
     int rc, error;
+    bool superseded; /* a newer instance had written already: not written */
 } state_write;
 
 static void state_kick(portal *p);
@@ -213,8 +221,22 @@ static void state_kick(portal *p);
 static void state_write_run(void *udata)
 {
     state_write *w = udata;
-    w->rc = portal_write_atomic(w->dir, w->path, w->data, w->len);
-    w->error = w->rc ? errno : 0;
+    pthread_mutex_lock(&state_order_lock);
+    if (w->generation < state_newest_written) {
+        w->superseded = true;
+    } else {
+        w->rc = portal_write_atomic(w->dir, w->path, w->data, w->len);
+        w->error = w->rc ? errno : 0;
+        if (w->rc == 0) state_newest_written = w->generation;
+    }
+    pthread_mutex_unlock(&state_order_lock);
+}
+
+void portal_state_forget(const portal *p)
+{
+    pthread_mutex_lock(&state_order_lock);
+    if (state_newest_written == p->generation) state_newest_written = 0;
+    pthread_mutex_unlock(&state_order_lock);
 }
 
 static void state_retry_fire(dtr_timer *t, void *udata)
@@ -233,7 +255,13 @@ static void state_write_done(void *udata, int status)
     state_write *w = udata;
     portal *p = w->p;
     p->writing = false;
-    if (status == 0 && w->rc == 0) {
+    if (status == 0 && w->superseded) {
+        /* a newer instance owns the file (a reload): it delivers from here */
+        if (p->consume.waiting) {
+            p->consume.waiting = false;
+            p->api->consume_done(p->self, p->durable_queued_up_to, DTR_RETRY);
+        }
+    } else if (status == 0 && w->rc == 0) {
         if (w->queued_up_to > p->durable_queued_up_to) p->durable_queued_up_to = w->queued_up_to;
         p->write_failed = false;
         if (p->consume.waiting && p->durable_queued_up_to >= p->consume.up_to) {
@@ -281,6 +309,7 @@ static void state_kick(portal *p)
         w->path = strdup(p->state_path);
         w->data = json_dumps(j, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
         w->queued_up_to = p->queued_up_to;
+        w->generation = p->generation;
     }
     json_decref(j);
     if (!w || !w->dir || !w->path || !w->data) {
