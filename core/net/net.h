@@ -90,6 +90,19 @@ int net_server_port(const net_server *s);
 void net_server_set_router(net_server *s, net_router *r);
 /* Replaces the limits (SIGHUP); applies to new connections and requests. */
 void net_server_set_limits(net_server *s, const net_limits *limits);
+/* An early check of a request that carries a body, made from its headers
+ * alone before the body is read (and before "100 Continue" is sent): for
+ * instance a write without valid credentials. Returns 0 to go on, or the
+ * status to refuse with (401, 403, 415, ...), setting *kode and *tekst (copied)
+ * and, optionally, header lines for the answer into extra
+ * ("WWW-Authenticate: Basic realm=\"dtr\"\r\n"). The request API's reading
+ * functions work on req; answering it does not. Called on the loop thread for
+ * requests with a body that matched a route; it must be quick. The refused
+ * request ends its connection (after the answer, reading and discarding what
+ * the client still sends, up to 1 MiB or 2 s). */
+typedef int (*net_early_check_fn)(void *udata, dtr_request *req, const char **kode,
+                                  const char **tekst, char *extra, size_t extralen);
+void net_server_set_early_check(net_server *s, net_early_check_fn fn, void *udata);
 /* Number of open connections (not counting those refused with 503). */
 size_t net_server_connections(const net_server *s);
 /* Graceful stop: close the listener, close idle connections at once, let

@@ -303,6 +303,8 @@ struct net_server {
     size_t date_len;
     /* request ids */
     uint64_t rng;
+    net_early_check_fn early_check;
+    void *early_udata;
     /* access log time, per second */
     int64_t log_sec;
     char log_time[64];

@@ -261,6 +261,26 @@ static void net_route_request(net_server *s, dtr_request *req)
     }
 }
 
+/* Runs the server's early check; true when it refused the request. */
+static bool net_early_check(net_server *s, llhttp_t *p, dtr_request *req)
+{
+    const char *kode = NULL, *tekst = NULL;
+    char extra[sizeof req->refuse_hdr] = "";
+    req->state = NET_REQ_DONE; /* not answerable from the check */
+    int status = s->early_check(s->early_udata, req, &kode, &tekst, extra, sizeof extra);
+    req->state = NET_REQ_PARSING;
+    if (status < 400 || status > 599) return false;
+    kode = net_req_strndup(req, kode ? kode : "IKKE_TILLADT", strlen(kode ? kode : "IKKE_TILLADT"));
+    tekst = tekst ? net_req_strndup(req, tekst, strlen(tekst)) : "refused";
+    net_fail(p, req, status, kode, tekst);
+    size_t n = strnlen(extra, sizeof extra - 1);
+    if (n >= 2 && extra[n - 2] == '\r' && extra[n - 1] == '\n') { /* whole lines only */
+        memcpy(req->refuse_hdr, extra, n);
+        req->refuse_hdr[n] = '\0';
+    }
+    return true;
+}
+
 /* The headers are in: the checks that can be made before the body arrives,
  * in order (target, id, rate, route, size, Expect). Early refusals stop the
  * parser; the others wait for the body (which is discarded) so that the
@@ -301,6 +321,10 @@ static int net_on_headers_complete(llhttp_t *p)
         return net_fail(p, req, 413, "FOR_STOR",
                         "the request body is larger than this resource takes");
     }
+    bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
+    if (has_body && req->route && !req->refuse_status && s->early_check &&
+        net_early_check(s, p, req))
+        return HPE_USER;
     h = net_find_header(req, base, "expect", 6);
     if (h && req->http_minor >= 1) {
         if (strcasecmp(base + h->value_off, "100-continue") != 0) {
@@ -312,7 +336,6 @@ static int net_on_headers_complete(llhttp_t *p)
         /* a refusal decided now is sent now: the client waits for it
          * instead of sending the body */
         if (req->refuse_status) return HPE_USER;
-        bool has_body = (p->flags & F_CHUNKED) || p->content_length > 0;
         if (has_body) {
             static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
             net_outq *q = req == c->head ? &c->outq : &req->held;

@@ -11,9 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
+/* Where the request's bytes are: its own reference once dispatched, the
+ * connection's buffer while it is still being parsed (the early check). */
 static char *net_req_base(const dtr_request *req)
 {
-    return req->rbuf->data + req->base;
+    const net_rbuf *rb = req->rbuf ? req->rbuf : req->conn->rbuf;
+    return (char *)rb->data + req->base;
 }
 
 static const char *net_api_method(dtr_request *req)

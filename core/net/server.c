@@ -46,6 +46,12 @@ void net_server_set_limits(net_server *s, const net_limits *limits)
     }
 }
 
+void net_server_set_early_check(net_server *s, net_early_check_fn fn, void *udata)
+{
+    s->early_check = fn;
+    s->early_udata = udata;
+}
+
 void net_server_set_router(net_server *s, net_router *r)
 {
     s->router = r;

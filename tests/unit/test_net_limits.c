@@ -53,6 +53,23 @@ static void sc_too_large(tu_env *env)
     free(body);
     tu_close(c);
 
+    /* the early check refuses from the headers: no 100 Continue, 401 */
+    c = tu_connect(env);
+    CHECK(tu_send(c, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nX-Deny: 1\r\n"
+                     "Expect: 100-continue\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 401, "IKKE_TILLADT");
+    char v[64];
+    CHECK_STR(tu_header(&r, "WWW-Authenticate", v, sizeof v), "Basic realm=\"dtr\"");
+    CHECK(tu_closed(c));
+    tu_close(c);
+    /* without a body the check is not made */
+    c = tu_connect(env);
+    CHECK(tu_send(c, "GET /fixed HTTP/1.1\r\nHost: t\r\nX-Deny: 1\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_INT(r.status, 200);
+    tu_close(c);
+
     /* within the limit all is well */
     c = tu_connect(env);
     CHECK(tu_send(c, "POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 16\r\n\r\n"

@@ -266,6 +266,20 @@ static dtr_status tu_h_stream(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
+/* The early check: a request with a body and X-Deny is refused with 401
+ * before its body is read. */
+static int tu_early_check(void *udata, dtr_request *req, const char **kode, const char **tekst,
+                          char *extra, size_t extralen)
+{
+    (void)udata;
+    if (!tu_api.req_header(req, "x-deny")) return 0;
+    tu_api.respond(req, 200, NULL, NULL, 0); /* not allowed here: ignored */
+    *kode = "IKKE_TILLADT";
+    *tekst = "who are you?";
+    snprintf(extra, extralen, "WWW-Authenticate: Basic realm=\"dtr\"\r\n");
+    return 401;
+}
+
 static tu_env *tu_current;
 
 static void tu_inflight(void *owner, int delta)
@@ -329,6 +343,7 @@ TU void tu_run(const net_limits *limits, tu_scenario scenario)
     tu_add(&env, "GET", "/fail", 0, tu_h_fail);
     tu_add(&env, "GET", "/orphan", 0, tu_h_orphan);
     net_server_set_router(env.server, env.router);
+    net_server_set_early_check(env.server, tu_early_check, &env);
     char err[256] = "";
     assert_int_equal(net_server_listen(env.server, "127.0.0.1:0", err, sizeof err), 0);
     env.port = net_server_port(env.server);
