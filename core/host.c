@@ -31,6 +31,7 @@
 #include "ops/metrics.h"
 #include "plugin/loader.h"
 #include "register/register.h"
+#include "services.h"
 
 /* Time the plugins get to finish their work after the server closed its
  * last connection, before the process gives up on them. */
@@ -49,6 +50,8 @@ typedef struct host {
     plug_set *current; /* the installed set */
     size_t retiring;   /* retired sets not yet gone */
     net_server *server;
+    svc_services *svc; /* the register services (store, clients, feed); NULL once closed */
+    bool svc_closing;
     uv_signal_t sigterm, sigint, sighup;
     uv_timer_t deadline;
     bool signals_open;
@@ -235,9 +238,19 @@ static void host_reload(host *h)
         cfg_free(cfg);
         return;
     }
+    plug_set *old = h->current;
+    if (svc_set_serving(h->svc, set, old, err, sizeof err) != 0) {
+        char again[256];
+        svc_set_serving(h->svc, old, set, again, sizeof again);
+        h->reload_failures++;
+        ops_log_write(h->log, OPS_LOG_ERROR, "host", "reload refused, the running plugins stay: %s",
+                      err);
+        host_retire(h, set);
+        cfg_free(cfg);
+        return;
+    }
     net_server_set_router(h->server, plug_set_router(set));
     net_server_set_limits(h->server, &cfg->limits);
-    plug_set *old = h->current;
     h->current = set;
     host_retire(h, old);
     cfg_free(h->cfg);
@@ -254,11 +267,31 @@ static void host_handle_closed(uv_handle_t *handle)
     (void)handle;
 }
 
+static void host_svc_closed(void *udata)
+{
+    host *h = udata;
+    h->svc = NULL;
+    host_maybe_finish(h);
+}
+
+/* Closes the register services (the store's writer commits what is queued)
+ * once no plugin can use them any more. */
+static void host_close_services(host *h)
+{
+    if (!h->svc || h->svc_closing) return;
+    h->svc_closing = true;
+    svc_close(h->svc, host_svc_closed, h);
+}
+
 /* Closes the last handles once the server is done and every set is gone:
  * uv_run then returns. */
 static void host_maybe_finish(host *h)
 {
     if (!h->shutting_down || !h->server_done || h->retiring || h->current) return;
+    if (h->svc) {
+        host_close_services(h);
+        return;
+    }
     if (!h->signals_open) return;
     h->signals_open = false;
     uv_close((uv_handle_t *)&h->sigterm, host_handle_closed);
@@ -404,6 +437,11 @@ static int host_start(host *h, char *err, size_t errlen)
 {
     h->current = host_build_set(h, h->cfg, err, errlen);
     if (!h->current) return -1;
+    if (svc_set_serving(h->svc, h->current, NULL, err, errlen) != 0) {
+        host_retire(h, h->current);
+        h->current = NULL;
+        return -1;
+    }
     h->server = net_server_new(&h->loop, &h->cfg->limits, h->log, h->metrics);
     if (!h->server) {
         host_fail(err, errlen, "cannot create the HTTP server");
@@ -442,6 +480,9 @@ static void host_run(host *h)
 static void host_close(host *h)
 {
     host_drain_sets(h);
+    host_close_services(h);
+    while (h->svc)
+        uv_run(&h->loop, UV_RUN_ONCE);
     if (h->server) net_server_free(h->server);
     ops_endpoints_free(h->endpoints);
     plug_registry_free(h->reg);
@@ -467,7 +508,8 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         return 1;
     }
     host_open_services(&h);
-    int code = host_start(&h, err, errlen) == 0 ? 0 : 1;
+    h.svc = svc_open(&h.loop, h.data_dir, h.log, h.reg, h.endpoints, err, errlen);
+    int code = h.svc && host_start(&h, err, errlen) == 0 ? 0 : 1;
     if (code == 0) host_run(&h);
     host_close(&h);
     cfg_free(h.cfg);
