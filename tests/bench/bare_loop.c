@@ -4,7 +4,8 @@
  * JSON body. One loop, one thread; answers to the requests of one read go
  * out with one write. Built and run by http_vs_nginx.sh (not by CMake):
  *
- *   cc -O2 -I/usr/share/include/llhttp bare_loop.c /usr/share/llhttp/{llhttp,api,http}.c -luv -o bare_loop
+ *   cc -O2 -I/usr/share/include/llhttp bare_loop.c /usr/share/llhttp/{llhttp,api,http}.c -luv -o
+ * bare_loop
  *   ./bare_loop PORT
  *
  * It sends the same body and the same kind of headers as the gateway
@@ -34,25 +35,43 @@ typedef struct bare_write {
 } bare_write;
 
 static llhttp_settings_t settings;
-static char date_line[64];
+static char response[512]; /* the whole answer; Date and the id are patched in place */
+static size_t response_len, date_at, id_at;
 static time_t date_sec;
 static unsigned long long counter;
 
+/* Builds the answer once; afterwards only the Date (once a second) and the
+ * request id (16 hex digits) change. */
+static void build_response(void)
+{
+    response_len = (size_t)snprintf(response, sizeof response,
+                                    "HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n"
+                                    "Content-Type: application/json\r\nContent-Length: %zu\r\n"
+                                    "X-Request-Id: 0000000000000000\r\n\r\n%s",
+                                    sizeof body - 1, body);
+    date_at = (size_t)(strstr(response, "Date: ") - response) + 6;
+    id_at = (size_t)(strstr(response, "X-Request-Id: ") - response) + 14;
+}
+
 static int on_message_complete(llhttp_t *p)
 {
+    static const char hex[] = "0123456789abcdef";
     bare_conn *c = p->data;
     time_t now = time(NULL);
     if (now != date_sec) {
         struct tm tm;
+        char date[40];
         gmtime_r(&now, &tm);
-        strftime(date_line, sizeof date_line, "Date: %a, %d %b %Y %H:%M:%S GMT\r\n", &tm);
+        strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        memcpy(response + date_at, date, 29);
         date_sec = now;
     }
-    if (c->outlen + 512 > sizeof c->out) return 0;
-    c->outlen += (size_t)snprintf(c->out + c->outlen, sizeof c->out - c->outlen,
-                                  "HTTP/1.1 200 OK\r\n%sContent-Type: application/json\r\n"
-                                  "Content-Length: %zu\r\nX-Request-Id: %016llx\r\n\r\n%s",
-                                  date_line, sizeof body - 1, ++counter, body);
+    unsigned long long id = ++counter;
+    for (int i = 15; i >= 0; i--, id >>= 4)
+        response[id_at + (size_t)i] = hex[id & 15];
+    if (c->outlen + response_len > sizeof c->out) return 0;
+    memcpy(c->out + c->outlen, response, response_len);
+    c->outlen += response_len;
     return 0;
 }
 
@@ -121,6 +140,7 @@ static void on_connection(uv_stream_t *server, int status)
 int main(int argc, char **argv)
 {
     int port = argc > 1 ? atoi(argv[1]) : 8090;
+    build_response();
     llhttp_settings_init(&settings);
     settings.on_message_complete = on_message_complete;
     uv_loop_t *loop = uv_default_loop();

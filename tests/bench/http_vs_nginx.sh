@@ -6,7 +6,8 @@
 #   - nginx-light, one worker, serving the same bytes from a file with the
 #     same Content-Type (access log on, buffered, to a file);
 #   - tests/bench/bare_loop.c, built here against /usr/share/llhttp.
-# Prints requests/s of each and the ratios gateway/nginx and gateway/bare.
+# Prints requests/s of each and the ratios gateway/nginx and gateway/bare,
+# and the server CPU time per request (steadier when the machine is shared).
 #
 # Usage: tests/bench/http_vs_nginx.sh [BUILD_DIR]   (default: build)
 # Environment: WRK_ARGS (default "-t1 -c50 -d10s"), SERVER_CPU and WRK_CPU
@@ -32,9 +33,9 @@ if [ -z "$server_cpu" ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null
     server_cpu=0
     wrk_cpu=1
 fi
-pin() { # pin CPU-LIST COMMAND...
+pin() { # pin CPU-LIST COMMAND... (in a subshell: it becomes the command)
     local cpu=$1; shift
-    if [ -n "$cpu" ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+    if [ -n "$cpu" ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
 }
 
 tmp="$(mktemp -d /tmp/dtr-bench.XXXXXX)"
@@ -62,11 +63,22 @@ wait_port() { # wait until 127.0.0.1:PORT answers
     return 1
 }
 
-run_wrk() { # run_wrk URL -> requests/s
-    local out
-    out=$(pin "$wrk_cpu" wrk $wrk_args "$1")
+cpu_ticks() { # user+system clock ticks of a process (all its threads)
+    sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
+# run_wrk URL PID -> "requests/s cpu-microseconds-per-request"; the CPU time
+# the server spent per answer is steadier than requests/s on a busy machine.
+run_wrk() {
+    local out before after
+    before=$(cpu_ticks "$2")
+    out=$(pin "$wrk_cpu" wrk $wrk_args "$1")  # the $(...) subshell becomes wrk
+    after=$(cpu_ticks "$2")
     echo "$out" >&2
-    echo "$out" | awk '/^Requests\/sec:/ {print $2}'
+    echo "$out" | awk -v t="$((after - before))" -v hz="$(getconf CLK_TCK)" '
+        /^Requests\/sec:/ {rps = $2}
+        / requests in / {n = $1}
+        END {printf "%s %.2f\n", rps, n ? t * 1e6 / hz / n : 0}'
 }
 
 body='{"status":"ok","service":"dtr","version":1}'
@@ -80,7 +92,8 @@ cat >"$tmp/dtr.json" <<EOF
 EOF
 pin "$server_cpu" "$dtr" serve --config "$tmp/dtr.json" --listen 127.0.0.1:0 \
     >"$tmp/dtr.out" 2>"$tmp/dtr.log" &
-pids+=($!)
+dtr_pid=$!
+pids+=($dtr_pid)
 for _ in $(seq 100); do
     grep -q "listening on" "$tmp/dtr.out" 2>/dev/null && break
     sleep 0.1
@@ -121,7 +134,8 @@ http {
 }
 EOF
 pin "$server_cpu" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" >/dev/null 2>&1 &
-pids+=($!)
+nginx_pid=$!
+pids+=($nginx_pid)
 wait_port "$nginx_port"
 
 # --- the bare loop -------------------------------------------------------------
@@ -129,24 +143,25 @@ cc -O2 -I/usr/share/include/llhttp "$here/bare_loop.c" /usr/share/llhttp/llhttp.
     /usr/share/llhttp/api.c /usr/share/llhttp/http.c -luv -o "$tmp/bare_loop"
 bare_port=$(free_port)
 pin "$server_cpu" "$tmp/bare_loop" "$bare_port" >/dev/null 2>&1 &
-pids+=($!)
+bare_pid=$!
+pids+=($bare_pid)
 wait_port "$bare_port"
 
 echo "== wrk $wrk_args (servers on CPU ${server_cpu:-any}, wrk on CPU ${wrk_cpu:-any})" >&2
 echo "-- gateway (dtr + testroutes)" >&2
-gw=$(run_wrk "http://127.0.0.1:$dtr_port/test/fixed")
+read -r gw gw_cpu < <(run_wrk "http://127.0.0.1:$dtr_port/test/fixed" "$dtr_pid")
 echo "-- nginx (1 worker)" >&2
-ng=$(run_wrk "http://127.0.0.1:$nginx_port/test/fixed")
+read -r ng ng_cpu < <(run_wrk "http://127.0.0.1:$nginx_port/test/fixed" "$nginx_pid")
 echo "-- bare libuv+llhttp loop" >&2
-bare=$(run_wrk "http://127.0.0.1:$bare_port/test/fixed")
+read -r bare bare_cpu < <(run_wrk "http://127.0.0.1:$bare_port/test/fixed" "$bare_pid")
 
 access_lines=$(grep -c '"source":"access"' "$tmp/dtr.log" || true)
-printf '\n%-34s %12s\n' "server" "requests/s"
-printf '%-34s %12s\n' "gateway (dtr, /test/fixed)" "$gw"
-printf '%-34s %12s\n' "nginx-light (1 worker)" "$ng"
-printf '%-34s %12s\n' "bare libuv+llhttp loop" "$bare"
-awk -v gw="$gw" -v ng="$ng" -v bare="$bare" 'BEGIN {
-    printf "gateway/nginx  %.2f   (goal >= 1.0)\n", gw / ng
-    printf "gateway/bare   %.2f   (goal >= 0.8)\n", gw / bare
+printf '\n%-30s %12s %20s\n' "server" "requests/s" "server CPU us/request"
+printf '%-30s %12s %20s\n' "gateway (dtr, /test/fixed)" "$gw" "$gw_cpu"
+printf '%-30s %12s %20s\n' "nginx-light (1 worker)" "$ng" "$ng_cpu"
+printf '%-30s %12s %20s\n' "bare libuv+llhttp loop" "$bare" "$bare_cpu"
+awk -v gw="$gw" -v ng="$ng" -v bare="$bare" -v gc="$gw_cpu" -v nc="$ng_cpu" -v bc="$bare_cpu" 'BEGIN {
+    printf "gateway/nginx  %.2f   (goal >= 1.0; by CPU per request %.2f)\n", gw / ng, nc / gc
+    printf "gateway/bare   %.2f   (goal >= 0.8; by CPU per request %.2f)\n", gw / bare, bc / gc
 }'
 echo "gateway access log lines written: $access_lines"
