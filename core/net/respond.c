@@ -418,7 +418,7 @@ static void net_api_respond_problem(dtr_request *req, int status, const char *ko
 static void net_api_respond_json(dtr_request *req, int status, const char *content_type,
                                  json_t *json)
 {
-    char *text = json ? json_dumps(json, JSON_COMPACT) : NULL;
+    char *text = json ? json_dumps(json, DTR_JSON_WIRE) : NULL;
     json_decref(json);
     if (!text) {
         net_api_respond_problem(req, 500, "INTERN_FEJL", NULL, "the answer could not be written");

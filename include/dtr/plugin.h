@@ -57,6 +57,12 @@ extern "C" {
 #define DTR_PLUGIN_SYMBOL "dtr_plugin_entry"
 #define DTR_PLUGIN_EXPORT __attribute__((visibility("default")))
 
+/* The flags to dump JSON for the wire with (json_dumps): compact, and
+ * doubles with 15 significant digits, so that a coordinate given as 55.6
+ * is written back as 55.6 (jansson's default, 17 digits, writes
+ * 55.600000000000001). Every double the register holds has at most 15. */
+#define DTR_JSON_WIRE (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 /* One status convention for every callback and host function that can fail.
  * A function returning DTR_ERROR or DTR_DECLINED fills the caller's error
  * text when it is given one. */

@@ -128,7 +128,7 @@ static void add_feature(geo_build *b, const json_t *rec, const char *niveau, con
                                         "Point", "coordinates", lon, lat, "properties", props)
                             : NULL;
     if (!feature) return; /* a record without a number: nothing to show */
-    char *text = json_dumps(feature, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *text = json_dumps(feature, DTR_JSON_WIRE | JSON_PRESERVE_ORDER);
     json_decref(feature);
     if (!text) {
         b->out.failed = true;

@@ -37,7 +37,7 @@ char *portal_event_body(const portal_event *ev)
     json_t *j = json_pack("{s:I, s:s, s:s, s:s}", "sekvensnummer", (json_int_t)ev->seq, "operation",
                           ev->operation, "entitet", ev->entitet, "nummer", ev->nummer);
     if (!j) return NULL;
-    char *body = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    char *body = json_dumps(j, DTR_JSON_WIRE | JSON_PRESERVE_ORDER);
     json_decref(j);
     return body;
 }

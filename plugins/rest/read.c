@@ -136,7 +136,7 @@ dtr_status rest_handle_get(dtr_request *req, void *udata)
         return DTR_OK;
     }
     int64_t version = json_integer_value(json_object_get(rec, "version"));
-    char *text = json_dumps(rec, JSON_COMPACT);
+    char *text = json_dumps(rec, DTR_JSON_WIRE);
     if (!text) {
         json_decref(rec);
         rest_problem_read(api, req, 503);

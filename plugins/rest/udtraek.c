@@ -79,7 +79,7 @@ static void rest_udtraek_read(void *udata)
     json_t *items = NULL;
     u->status = api->read_list(u->reader, &q, &items, u->next);
     if (u->status == 0) {
-        char *dump = json_dumps(items ? items : json_array(), JSON_COMPACT);
+        char *dump = json_dumps(items ? items : json_array(), DTR_JSON_WIRE);
         if (!dump) {
             u->status = 503;
         } else {

@@ -102,7 +102,7 @@ static bool stat_may_read(stat_plugin *sp, dtr_request *req)
 
 static char *stat_dump(json_t *answer, size_t *len)
 {
-    char *body = json_dumps(answer, JSON_COMPACT);
+    char *body = json_dumps(answer, DTR_JSON_WIRE);
     json_decref(answer);
     if (!body) abort();
     *len = strlen(body);

@@ -118,7 +118,7 @@ int uni_export_write(const dtr_host_api *api, dtr_plugin *self, const char *dir,
                      const json_t *changes, int64_t fra, int64_t til, char *err, size_t errlen)
 {
     if (uni_mkdirs(dir, err, errlen) != 0) return -1;
-    char *body = json_dumps(changes, JSON_COMPACT);
+    char *body = json_dumps(changes, DTR_JSON_WIRE);
     if (!body) {
         snprintf(err, errlen, "cannot serialize the change set");
         return -1;
