@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { NET_RBUF_POOL_MAX = 32 };
-
 static void *net_xmalloc(size_t n)
 {
     void *p = malloc(n);

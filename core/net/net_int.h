@@ -45,7 +45,8 @@ enum {
     NET_LOW_WATER = 64 * 1024,      /* ... and resume below this */
     NET_LINGER_BYTES = 1024 * 1024, /* discarded after a refusal before closing */
     NET_LINGER_MS = 2000,           /* ... or this long */
-    NET_POOL_MAX = 256,             /* free objects of each kind kept per server */
+    NET_POOL_MAX = 256,             /* free chunks and requests kept per server */
+    NET_RBUF_POOL_MAX = 32,         /* free read buffers kept per server */
     NET_ID_MAX = 64,                /* longest X-Request-Id echoed */
     NET_ARENA_INLINE = 384,         /* request arena bytes inside the request */
     NET_REJECTED_MAX = 1024,        /* 503-and-linger connections at once */
@@ -277,7 +278,7 @@ struct net_server {
     ops_metrics *metrics; /* borrowed, may be NULL */
     net_router *router;   /* borrowed */
     uv_tcp_t listener;
-    uv_idle_t idle; /* runs deferred closes */
+    uv_idle_t idle; /* runs the connections' deferred work */
     uv_timer_t shutdown_timer;
     bool handles_init, shutting_down, finishing;
     int open_handles; /* the server's own handles still open */
@@ -289,7 +290,7 @@ struct net_server {
     size_t nconns, nrejected;
     net_conn *deferred; /* connections with NET_WORK_* to do (idle phase) */
     /* pools */
-    net_rbuf *rbuf_pool[NET_POOL_MAX];
+    net_rbuf *rbuf_pool[NET_RBUF_POOL_MAX];
     size_t n_rbuf_pool;
     net_chunk *chunk_pool;
     size_t n_chunk_pool;
