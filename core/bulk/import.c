@@ -49,7 +49,7 @@
 
 #include "bulk/bulk_int.h"
 
-#define IMPORT_BATCH 1000
+#define IMPORT_BATCH 4000
 #define NUMBER_SPACE (26L * 100000L)
 #define REASONS_MAX 1536
 
@@ -532,6 +532,7 @@ static int open_store(importer *im, char *err, size_t errlen)
                         .clock = im->opt->clock,
                         .clock_udata = im->opt->clock_udata,
                         .dry_run = im->opt->dry_run,
+                        .max_batch = im->batch,
                         .log = store_log_line};
     int rc = store_open(&so, &im->s, err, errlen);
     sodium_memzero(key, sizeof key);
