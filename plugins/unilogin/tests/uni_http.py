@@ -78,6 +78,14 @@ class ConsumerServer(Server):
                 raise unittest.SkipTest("the host does not serve the register and the feed yet")
             raise
 
+    def restart(self):
+        """Starts the process again after it exited (a fresh log file)."""
+        if self.proc and self.proc.stdout:
+            self.proc.stdout.close()
+        if hasattr(self, "_stderr"):
+            self._stderr.close()
+        self.start()
+
     def add_client(self, name, role):
         """Creates a client with the CLI; returns its Authorization header value."""
         code, out, err = run_cli(["client", "add", "--name", name, "--role", role,
