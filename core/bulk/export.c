@@ -8,12 +8,16 @@
  *   daginstitutioner     pages of the daginstitution list, as they come
  *   anvisningsenheder    pages of nested daginstitutioner; each one's units
  *                        come nested in number order
- *   alternative adresser pages of nested daginstitutioner; the adresser of
- *                        all units of one daginstitution, sorted by number
+ *   alternative adresser the adresser of all units of one daginstitution,
+ *                        sorted by number: taken from the same nested pages
+ *                        while the anvisningsenheder are written, and kept
+ *                        in a spool file (one JSON record a line, unlinked)
+ *                        until their file is written
  *
  * One page is held at a time (EXPORT_PAGE daginstitutioner with their
- * children), whatever the register's size. The snapshot keeps every page
- * consistent with one sekvensnummer while a server goes on writing.
+ * children), whatever the register's size; the spool is on disk. The
+ * snapshot keeps every page consistent with one sekvensnummer while a
+ * server goes on writing.
  *
  * Files are written as <name>.tmp, fsynced and renamed into place, so an
  * interrupted export never leaves a file that looks whole. Main thread.
@@ -42,7 +46,11 @@ typedef struct export_walk {
     bool last_page;
     json_t *rows; /* the rows of the current daginstitution (level > 0) */
     size_t rows_i;
-    int status; /* a read that failed: 503 */
+    FILE *spool; /* level 1: the alternative adresser go here; level 2: they come from here */
+    char *line;  /* level 2: the spool's current line (getline's buffer) */
+    size_t line_cap;
+    int status;      /* a read that failed: 503 */
+    int spool_error; /* errno of a failed spool write or read */
 } export_walk;
 
 static int by_nummer(const void *a, const void *b)
@@ -103,10 +111,41 @@ static bool next_page(export_walk *w)
     return true;
 }
 
+/* Level 1: writes the alternative adresser of dag to the spool, in their
+ * file's order. */
+static void spool_adresser(export_walk *w, const json_t *dag)
+{
+    json_t *rows = rows_of(dag, REG_ALTERNATIV_ADRESSE);
+    size_t i;
+    json_t *a;
+    json_array_foreach(rows, i, a)
+    {
+        if (w->spool_error) break;
+        if (json_dumpf(a, w->spool, JSON_COMPACT) != 0 || fputc('\n', w->spool) == EOF)
+            w->spool_error = errno ? errno : EIO;
+    }
+    json_decref(rows);
+}
+
+/* Level 2: the next alternativ adresse from the spool; NULL at its end. */
+static json_t *spool_next(export_walk *w)
+{
+    errno = 0;
+    ssize_t n = getline(&w->line, &w->line_cap, w->spool);
+    if (n < 0) {
+        if (ferror(w->spool)) w->spool_error = errno ? errno : EIO;
+        return NULL;
+    }
+    json_t *a = json_loadb(w->line, (size_t)n, 0, NULL);
+    if (!a) w->spool_error = EINVAL;
+    return a;
+}
+
 /* dtr_export_source.next: the next record of the level, a new reference. */
 static json_t *walk_next(void *ctx)
 {
     export_walk *w = ctx;
+    if (w->level == REG_ALTERNATIV_ADRESSE) return spool_next(w);
     for (;;) {
         if (w->rows && w->rows_i < json_array_size(w->rows))
             return json_incref(json_array_get(w->rows, w->rows_i++));
@@ -118,6 +157,7 @@ static json_t *walk_next(void *ctx)
         }
         json_t *dag = json_array_get(w->page, w->page_i++);
         if (w->level == REG_DAGINSTITUTION) return json_incref(dag);
+        spool_adresser(w, dag);
         w->rows = rows_of(dag, w->level);
         w->rows_i = 0;
     }
@@ -146,9 +186,10 @@ static dtr_status file_write(void *ctx, const void *data, size_t len)
     return DTR_OK;
 }
 
-/* Writes one level's file: temporary name, fsync, rename. */
-static int export_level(bulk_format *f, store_reader *r, int level, const char *outdir, char *err,
-                        size_t errlen)
+/* Writes one level's file: temporary name, fsync, rename. spool: see
+ * export_walk. */
+static int export_level(bulk_format *f, store_reader *r, int level, FILE *spool, const char *outdir,
+                        char *err, size_t errlen)
 {
     const char *name = f->desc->export_file_name(f->state, level);
     char path[4096], tmp[4200];
@@ -163,15 +204,21 @@ static int export_level(bulk_format *f, store_reader *r, int level, const char *
     memset(&w, 0, sizeof w);
     w.r = r;
     w.level = level;
+    w.spool = spool;
+    if (level == REG_ALTERNATIV_ADRESSE && (fflush(spool) != 0 || fseek(spool, 0, SEEK_SET) != 0))
+        w.spool_error = errno;
     dtr_export_source src = {.ctx = &w, .next = walk_next};
     dtr_byte_sink sink = {.ctx = &o, .write = file_write};
     char why[1024] = "";
     dtr_status st = f->desc->export_write(f->state, level, &src, &sink, why, sizeof why);
     json_decref(w.rows);
     json_decref(w.page);
+    free(w.line);
     int rc = -1;
     if (w.status != 0)
         snprintf(err, errlen, "the register could not be read (status %d)", w.status);
+    else if (w.spool_error)
+        snprintf(err, errlen, "the export's spool file: %s", strerror(w.spool_error));
     else if (o.error)
         snprintf(err, errlen, "%s: %s", tmp, strerror(o.error));
     else if (st != DTR_OK)
@@ -192,7 +239,20 @@ static int export_level(bulk_format *f, store_reader *r, int level, const char *
     return rc;
 }
 
-/* Makes outdir (one level) and fsyncs it after the renames. */
+/* An unlinked temporary file in dir for the spool; NULL with errno. */
+static FILE *spool_open(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/.dtr-export-XXXXXX", dir);
+    int fd = mkostemp(path, O_CLOEXEC);
+    if (fd < 0) return NULL;
+    unlink(path);
+    FILE *fp = fdopen(fd, "w+");
+    if (!fp) close(fd);
+    return fp;
+}
+
+/* fsyncs a directory after the renames into it. */
 static int sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -227,9 +287,15 @@ int bulk_export(bulk_format *f, const char *data_dir, const char *outdir, char *
     if (r && store_snapshot_begin(r, &seq) != 0) {
         snprintf(err, errlen, "the register could not be read");
     } else if (r) {
+        FILE *spool = spool_open(outdir);
         rc = 0;
+        if (!spool) {
+            snprintf(err, errlen, "cannot make a spool file in %s: %s", outdir, strerror(errno));
+            rc = -1;
+        }
         for (int level = REG_DAGINSTITUTION; level <= REG_ALTERNATIV_ADRESSE && rc == 0; level++)
-            rc = export_level(f, r, level, outdir, err, errlen);
+            rc = export_level(f, r, level, spool, outdir, err, errlen);
+        if (spool) fclose(spool);
         if (rc == 0 && sync_dir(outdir) != 0) {
             snprintf(err, errlen, "%s: fsync: %s", outdir, strerror(errno));
             rc = -1;
