@@ -7,6 +7,7 @@ credentials gets 401; HEAD gives the head only."""
 import base64
 import os
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -65,6 +66,63 @@ class ExportHttpTest(unittest.TestCase):
         status, headers, body = self.srv.request("HEAD", "/v1/eksport/daginstitution.csv")
         self.assertEqual(status, 200)
         self.assertEqual(body, b"")
+
+
+class ExportHttpSlowClientTest(unittest.TestCase):
+    """A file larger than the socket buffers: a client that stops reading for
+    a while gets the whole file once it reads on (the export waits for the
+    connection to drain); a client that goes away in the middle leaves
+    nothing behind (checked by the sanitizers at the server's exit)."""
+
+    UNITS = 15000
+
+    @classmethod
+    def setUpClass(cls):
+        cls.ws = Workspace()
+        files = cls.ws.path("files")
+        code, out, err = cls.ws.dtr("generate", "--units", str(cls.UNITS), "--seed", "9", files)
+        assert code == 0, out + err
+        cls.srv = Server(base_config(plugin_dir=PLUGIN_DIR, plugins=[{"name": "csv"}]),
+                         start=False)
+        args = ["--config", cls.srv.config_path, "--data", cls.srv.data_dir]
+        code, out, err = run_cli(["import", files] + args)
+        assert code == 0, out + err
+        cls.want = read_bytes(os.path.join(files, "anvisningsenhed.csv"))
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.srv.stop()
+            assert code == 0, cls.srv.stderr()
+            assert sanitizer_clean(cls.srv.stderr()), cls.srv.stderr()
+        finally:
+            cls.srv.close()
+            cls.ws.close()
+
+    def test_pause_then_read_on(self):
+        conn = self.srv.connection()
+        conn.request("GET", "/v1/eksport/anvisningsenhed.csv")
+        resp = conn.getresponse()
+        self.assertEqual(resp.status, 200)
+        first = resp.read(64 * 1024)
+        time.sleep(0.5)  # the server fills the socket and waits for it to drain
+        body = first + resp.read()
+        conn.close()
+        self.assertEqual(len(body), len(self.want))
+        self.assertEqual(body, self.want)
+
+    def test_client_goes_away(self):
+        for _ in range(3):
+            conn = self.srv.connection()
+            conn.request("GET", "/v1/eksport/anvisningsenhed.csv")
+            resp = conn.getresponse()
+            self.assertEqual(resp.status, 200)
+            resp.read(4096)
+            conn.close()
+        status, _, body = self.srv.request("GET", "/v1/eksport/anvisningsenhed.csv")
+        self.assertEqual(status, 200)
+        self.assertEqual(body, self.want)
 
 
 class ExportHttpClosedTest(unittest.TestCase):
