@@ -352,7 +352,6 @@ static void plan_existing(importer *im, row *w, json_t *body, const json_t *stor
 static dtr_status on_record(void *ctx, int level, json_t *record, const char *file, uint64_t line)
 {
     importer *im = ctx;
-    (void)file;
     if (im->failed) return DTR_ERROR;
     if (level < REG_DAGINSTITUTION || level > REG_ALTERNATIV_ADRESSE) return DTR_ERROR;
     enter_level(im, level);
