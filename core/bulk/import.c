@@ -100,7 +100,8 @@ struct importer {
     int level;        /* the file being read (-1 before the first row) */
     pending_close *closes;
     size_t n_closes, cap_closes;
-    bool failed; /* the store failed: stop */
+    bool in_snapshot; /* the reader holds one read transaction for the batch */
+    bool failed;      /* the store failed: stop */
     char *err;
     size_t errlen;
 };
@@ -244,10 +245,24 @@ static void on_result(const store_result *res, void *udata)
     if (--w->pending == 0) row_finish(w);
 }
 
-/* Runs the store's loop until every submitted command is answered. */
+/* Runs the store's loop until every submitted command is answered, and
+ * ends the batch's read snapshot (a read transaction held longer would
+ * keep the WAL from being checkpointed). */
 static void drain(importer *im)
 {
     if (im->in_flight > 0) store_wait(im->s);
+    if (im->in_snapshot) store_snapshot_end(im->r);
+    im->in_snapshot = false;
+}
+
+/* Looks a row's number up in the register as it was before the import:
+ * numbers not seen earlier in this import are untouched by it, so one read
+ * transaction serves a whole batch. Returns store_get's value. */
+static int lookup(importer *im, const char *nummer, reg_level *level, json_t **stored)
+{
+    int64_t seq;
+    if (!im->in_snapshot && store_snapshot_begin(im->r, &seq) == 0) im->in_snapshot = true;
+    return store_get(im->r, nummer, NULL, 0, level, stored);
 }
 
 /* Submits one command for the row. */
@@ -389,7 +404,7 @@ static dtr_status on_record(void *ctx, int level, json_t *record, const char *fi
 
     reg_level slevel = w->level;
     json_t *stored = NULL;
-    int rc = store_get(im->r, nummer, NULL, 0, &slevel, &stored);
+    int rc = lookup(im, nummer, &slevel, &stored);
     if (rc == 0) {
         plan_existing(im, w, body, stored, slevel, nedlagt);
     } else if (rc == 404 || rc == 410 || rc == 400) {
