@@ -447,6 +447,7 @@ static int host_start(host *h, char *err, size_t errlen)
         host_fail(err, errlen, "cannot create the HTTP server");
     } else {
         net_server_set_router(h->server, plug_set_router(h->current));
+        net_server_set_early_check(h->server, svc_early_check, h->svc);
         char why[512] = "";
         if (net_server_listen(h->server, h->cfg->listen, why, sizeof why) == 0) return 0;
         host_fail(err, errlen, "cannot listen on %s: %s", h->cfg->listen, why);

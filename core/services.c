@@ -96,6 +96,28 @@ static dtr_status svc_req_authenticate(dtr_request *req, const dtr_client **clie
     return st;
 }
 
+/* The server's early check (services.h). */
+int svc_early_check(void *udata, dtr_request *req, const char **kode, const char **tekst,
+                    char *extra, size_t extralen)
+{
+    svc_services *s = udata;
+    const dtr_host_api *api = plug_registry_api(s->reg);
+    if (strncmp(api->req_path(req), "/v1/", 4) != 0) return 0;
+    const dtr_client *client = NULL;
+    dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), &client);
+    if (st == DTR_ERROR) {
+        *kode = "IKKE_KLAR";
+        *tekst = "the register's clients cannot be read now";
+        return 503;
+    }
+    if (st == DTR_OK && client) return 0;
+    *kode = "IKKE_AUTENTIFICERET";
+    *tekst =
+        st == DTR_DECLINED ? "wrong client id or secret" : "a write needs a client's credentials";
+    snprintf(extra, extralen, "WWW-Authenticate: Basic realm=\"dtr\"\r\n");
+    return 401;
+}
+
 /* ---- commands (1.1) ------------------------------------------------------- */
 
 typedef struct svc_command_call {

@@ -15,6 +15,7 @@
 
 #include <uv.h>
 
+#include "net/net.h"
 #include "ops/endpoints.h"
 #include "ops/log.h"
 #include "plugin/loader.h"
@@ -35,6 +36,14 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
  * one instance at a time (a batch the old one had not answered goes to the
  * new one). Returns 0, or -1 with err (the feed could not be read). */
 int svc_set_serving(svc_services *s, plug_set *set, plug_set *old, char *err, size_t errlen);
+
+/* The server's early check (net_server_set_early_check, udata the
+ * services): a request with a body under /v1/ is a write, and every write
+ * needs a client (API.md), so one without valid credentials is refused with
+ * 401 from its headers alone, before "100 Continue" and before its body is
+ * read. */
+int svc_early_check(void *udata, dtr_request *req, const char **kode, const char **tekst,
+                    char *extra, size_t extralen);
 
 /* Stops the feed and the timed changes; done(udata) runs once the feed's
  * reads and cursor writes came back; then the store is closed (its writer
