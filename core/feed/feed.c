@@ -340,6 +340,15 @@ static void feed_pump(feed_channel *ch)
     f->pending++;
 }
 
+/* Reads the newest sekvensnummer on the loop's reader: a consumer may have
+ * read a commit whose wake-up has not reached the loop yet. */
+static void feed_refresh_newest(feed *f)
+{
+    int64_t newest = 0;
+    char tidspunkt[40];
+    if (store_latest(f->reader, &newest, tidspunkt) == 0 && newest > f->newest) f->newest = newest;
+}
+
 void feed_consumer_done(feed_consumer *c, int64_t up_to, int status)
 {
     if (!c) return;
@@ -353,7 +362,8 @@ void feed_consumer_done(feed_consumer *c, int64_t up_to, int status)
     ch->batch = NULL;
     ch->batch_owner = NULL;
     if (status == 0 && up_to >= ch->batch_first) {
-        if (up_to > ch->batch_last) up_to = ch->batch_last;
+        if (up_to > f->newest) feed_refresh_newest(f);
+        if (up_to > f->newest) up_to = f->newest;
         ch->position = up_to;
         ch->failures = 0;
         ch->state = CH_IDLE;

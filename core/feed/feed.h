@@ -24,9 +24,11 @@
  *     durably handled. The position moves there at once (the next batch is
  *     read straight away when more is waiting) and the cursor is written
  *     through the store's writer (store_cursor_set; at most one write per
- *     consumer in flight, later values coalesce). up_to is clamped to the
- *     batch's last sekvensnummer; an up_to before the batch's first counts
- *     as a retry.
+ *     consumer in flight, later values coalesce). up_to may lie past the
+ *     batch: a consumer that read further itself (to coalesce a backlog
+ *     into one piece of work) acknowledges what it handled; it is clamped
+ *     to the newest committed sekvensnummer. An up_to before the batch's
+ *     first counts as a retry.
  *   - anything else (DTR_RETRY, DTR_ERROR): not now. The same hændelser
  *     (and whatever came since) are offered again after a backoff that
  *     starts at retry_min_ms and doubles up to retry_max_ms; a success

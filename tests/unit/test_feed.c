@@ -458,8 +458,28 @@ static void test_ack_before_the_batch_is_a_retry(void **state)
     assert_int_equal(consumer_info(x, "confused").failures, 1);
     RUN_UNTIL(x, t.calls == 2);
     assert_int_equal(t.first[1], 1);
-    feed_consumer_done(t.c, 99, 0); /* beyond the batch: clamped to its last */
+    feed_consumer_done(t.c, 99, 0); /* beyond anything committed: clamped to the newest */
     assert_int_equal(consumer_info(x, "confused").position, 2);
+    feed_unsubscribe(t.c);
+}
+
+static void test_ack_past_the_batch_coalesces(void **state)
+{
+    ffix *x = *state;
+    make_events(x, 2);
+    tcons t = {0};
+    tcons_subscribe(x, &t, "coalescing", 1, HOLD);
+    RUN_UNTIL(x, t.calls == 1);
+    assert_int_equal(t.last[0], 2);
+    make_events(x, 3); /* 3..5 committed while the batch is held */
+    /* the consumer read on by itself and handled up to 4 */
+    feed_consumer_done(t.c, 4, 0);
+    assert_int_equal(consumer_info(x, "coalescing").position, 4);
+    RUN_UNTIL(x, t.calls == 2);
+    assert_int_equal(t.first[1], 5);
+    assert_int_equal(t.last[1], 5);
+    feed_consumer_done(t.c, 5, 0);
+    RUN_UNTIL(x, stored_cursor(x, "coalescing") == 5);
     feed_unsubscribe(t.c);
 }
 
@@ -584,6 +604,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_retry_backs_off_and_redelivers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ack_before_the_batch_is_a_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ack_past_the_batch_coalesces, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumers_are_independent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_resubscription_takes_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timed_nedlagt_is_delivered, setup, teardown),
