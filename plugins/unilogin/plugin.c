@@ -7,18 +7,21 @@
  *                  cursor for unilogin yet (default: after the newest)
  *   "interval_ms": the least time between two batches, so that a burst of
  *                  changes makes one file, not hundreds (default 1000)
+ *   "max_per_file": the most hændelser one file covers (default 100000)
  *
  * Routes (reads follow public_read like the REST API's):
  *   GET /v1/unilogin/institutioner         the list as of a snapshot
  *   GET /v1/unilogin/aendringer?efter=S    the change set after S
  * Both read on the pool with a reader of their own (rows.c).
  *
- * The consumer: every batch of the feed becomes one change set (rows as the
- * register holds them when the batch is handled), written and signed as
- * <data_dir>/export/unilogin/unilogin-<fra>-<til>.json(.sig) on the pool
- * (export.c); then the batch is acknowledged. A batch that touched nothing
- * on the list writes no file. A failure answers DTR_RETRY: the feed offers
- * the batch again after its backoff.
+ * The consumer: at most once per interval_ms it takes up the batch the feed
+ * offers and makes one change set from the batch's first hændelse to the
+ * newest (whatever waited beyond the batch is taken in too, up to
+ * max_per_file; rows as the register holds them then), written and signed
+ * as <data_dir>/export/unilogin/unilogin-<fra>-<til>.json(.sig) on the pool
+ * (export.c); then it acknowledges up to til. A change set that touched
+ * nothing on the list writes no file. A failure answers DTR_RETRY: the
+ * feed offers the hændelser again after its backoff.
  *
  * Threads: everything here on the loop thread, but the work functions.
  */
@@ -33,6 +36,8 @@
 
 #define UNI_INTERVAL_DEFAULT_MS 1000
 #define UNI_INTERVAL_MAX_MS 3600000
+#define UNI_PER_FILE_DEFAULT 100000
+#define UNI_PER_FILE_MAX 1000000
 #define UNI_IDLE_READERS 4
 
 typedef struct uni {
@@ -46,10 +51,12 @@ typedef struct uni {
     bool stopped;
 
     /* the consumer: at most one batch at a time */
-    json_t *batch;    /* the batch held (until its work is submitted) */
-    dtr_timer *pause; /* waiting out interval_ms before the batch */
-    uint64_t last_ms; /* monotonic time the last batch was taken up */
-    uint64_t files;   /* files written by this instance */
+    bool holding;         /* a batch waits out its pause */
+    int64_t held_fra;     /* its first sekvensnummer */
+    int64_t max_per_file; /* hændelser one file covers at most */
+    dtr_timer *pause;     /* waiting out interval_ms before the batch */
+    uint64_t last_ms;     /* monotonic time the last batch was taken up */
+    uint64_t files;       /* files written by this instance */
 } uni;
 
 static uint64_t uni_now_ms(void)
@@ -135,7 +142,7 @@ static void uni_job_work(void *udata)
     if (j->route == UNI_LIST)
         j->rc = uni_list(j->u->api, j->reader, &j->answer, &j->err);
     else
-        j->rc = uni_changes_since(j->u->api, j->reader, j->efter, &j->answer, &j->err);
+        j->rc = uni_changes_since(j->u->api, j->reader, j->efter, 0, &j->answer, &j->err);
 }
 
 static void uni_job_done(void *udata, int status)
@@ -222,25 +229,27 @@ static dtr_status uni_route_changes(dtr_request *req, void *udata)
 typedef struct uni_batch_job {
     uni *u;
     dtr_reader *reader;
-    uni_touched touched;
     int64_t fra, til;
+    int64_t max_events;
     bool wrote;
     int rc;
     char err[512];
 } uni_batch_job;
 
-/* Pool thread: the change set of the batch, and its files when it holds
- * anything. */
+/* Pool thread: the change set from the batch's first hændelse up to the
+ * newest (at most max_per_file of them: whatever else waited is taken in
+ * too), and its files when it holds anything. */
 static void uni_batch_work(void *udata)
 {
     uni_batch_job *b = udata;
     json_t *changes = NULL;
     uni_error e = {0};
-    b->rc = uni_changes_of(b->u->api, b->reader, &b->touched, b->fra, b->til, &changes, &e);
+    b->rc = uni_changes_since(b->u->api, b->reader, b->fra - 1, b->max_events, &changes, &e);
     if (b->rc != 0) {
         snprintf(b->err, sizeof b->err, "%s", e.tekst);
         return;
     }
+    b->til = json_integer_value(json_object_get(changes, "til"));
     if (!uni_changes_empty(changes)) {
         b->rc = uni_export_write(b->u->api, b->u->self, b->u->export_dir, changes, b->fra, b->til,
                                  b->err, sizeof b->err);
@@ -255,7 +264,7 @@ static void uni_batch_done(void *udata, int status)
     uni *u = b->u;
     u->jobs--;
     uni_reader_give(u, b->reader);
-    if (status == 0 && b->rc == 0) {
+    if (status == 0 && b->rc == 0 && b->til >= b->fra) {
         if (b->wrote) {
             u->files++;
             u->api->log(u->self, DTR_LOG_INFO, "wrote unilogin-%lld-%lld.json", (long long)b->fra,
@@ -263,32 +272,29 @@ static void uni_batch_done(void *udata, int status)
         }
         u->api->consume_done(u->self, b->til, DTR_OK);
     } else {
-        u->api->log(u->self, DTR_LOG_WARN, "hændelser %lld..%lld not handled: %s",
-                    (long long)b->fra, (long long)b->til, status == 0 ? b->err : "cancelled");
+        u->api->log(u->self, DTR_LOG_WARN, "hændelser from %lld not handled: %s", (long long)b->fra,
+                    status != 0 ? "cancelled"
+                    : b->rc     ? b->err
+                                : "none read");
         u->api->consume_done(u->self, 0, DTR_RETRY);
     }
-    uni_touched_free(&b->touched);
     free(b);
 }
 
-/* Takes up the held batch: its touched numbers go to the pool. */
+/* Takes up the held batch: the work from its first hændelse goes to the
+ * pool. */
 static void uni_batch_begin(uni *u)
 {
-    json_t *events = u->batch;
-    u->batch = NULL;
+    u->holding = false;
     u->last_ms = uni_now_ms();
-    size_t n = json_array_size(events);
     uni_batch_job *b = calloc(1, sizeof *b);
     if (!b) abort();
     b->u = u;
-    b->fra = json_integer_value(json_object_get(json_array_get(events, 0), "sekvensnummer"));
-    b->til = json_integer_value(json_object_get(json_array_get(events, n - 1), "sekvensnummer"));
-    uni_touched_add_events(&b->touched, events);
-    json_decref(events);
+    b->fra = u->held_fra;
+    b->max_events = u->max_per_file;
     b->reader = uni_reader_take(u);
     if (!b->reader || u->api->work_submit(u->self, uni_batch_work, uni_batch_done, b) != DTR_OK) {
         uni_reader_give(u, b->reader);
-        uni_touched_free(&b->touched);
         free(b);
         u->api->log(u->self, DTR_LOG_WARN, "cannot take up a batch now");
         u->api->consume_done(u->self, 0, DTR_RETRY);
@@ -302,11 +308,14 @@ static void uni_pause_over(dtr_timer *t, void *udata)
     uni *u = udata;
     u->api->timer_stop(t);
     u->pause = NULL;
-    if (u->batch && !u->stopped) uni_batch_begin(u);
+    if (u->holding && !u->stopped) uni_batch_begin(u);
 }
 
-/* descriptor.consume: holds the batch until interval_ms have passed since
- * the last one was taken up, then handles it on the pool. */
+/* descriptor.consume: waits until interval_ms have passed since the last
+ * batch was taken up, then handles everything from the batch's first
+ * hændelse on the pool. Only where the batch starts matters: the work reads
+ * the hændelser itself, so that a backlog becomes one file, not one per
+ * batch. */
 static void uni_consume(void *state, const json_t *events)
 {
     uni *u = state;
@@ -314,7 +323,8 @@ static void uni_consume(void *state, const json_t *events)
         u->api->consume_done(u->self, 0, DTR_RETRY);
         return;
     }
-    u->batch = json_incref((json_t *)events);
+    u->holding = true;
+    u->held_fra = json_integer_value(json_object_get(json_array_get(events, 0), "sekvensnummer"));
     uint64_t now = uni_now_ms();
     uint64_t due = u->last_ms + u->interval_ms;
     if (u->last_ms && now < due) {
@@ -346,8 +356,17 @@ static dtr_status uni_config(uni *u, const json_t *config, char *err, size_t err
                 return DTR_DECLINED;
             }
             u->interval_ms = (uint64_t)json_integer_value(v);
+        } else if (strcmp(key, "max_per_file") == 0) {
+            if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+                json_integer_value(v) > UNI_PER_FILE_MAX) {
+                snprintf(err, errlen, "unilogin.max_per_file: an integer from 1 to %d",
+                         UNI_PER_FILE_MAX);
+                return DTR_DECLINED;
+            }
+            u->max_per_file = json_integer_value(v);
         } else {
-            snprintf(err, errlen, "unilogin.%s: unknown key (known: fra, interval_ms)", key);
+            snprintf(err, errlen,
+                     "unilogin.%s: unknown key (known: fra, interval_ms, max_per_file)", key);
             return DTR_DECLINED;
         }
     }
@@ -379,6 +398,7 @@ static dtr_status uni_init(dtr_plugin *self, const dtr_host_api *api, const json
     u->self = self;
     u->api = api;
     u->interval_ms = UNI_INTERVAL_DEFAULT_MS;
+    u->max_per_file = UNI_PER_FILE_DEFAULT;
     if (config && uni_config(u, config, err, errlen) != DTR_OK) {
         free(u);
         return DTR_DECLINED;
@@ -412,15 +432,13 @@ static void uni_stop(void *state)
         u->api->timer_stop(u->pause);
         u->pause = NULL;
     }
-    json_decref(u->batch);
-    u->batch = NULL;
+    u->holding = false;
 }
 
 static void uni_free(void *state)
 {
     uni *u = state;
     if (!u) return;
-    json_decref(u->batch);
     while (u->nidle)
         u->api->reader_close(u->idle[--u->nidle]);
     free(u);

@@ -152,7 +152,22 @@ int uni_list(const dtr_host_api *api, dtr_reader *r, json_t **out, uni_error *e)
 
 /* ---- touched numbers ------------------------------------------------------------------- */
 
-void uni_touched_free(uni_touched *t)
+/* A number a range of hændelser touched. */
+typedef struct uni_touch {
+    char nummer[7];
+    dtr_level level;
+    int64_t seq;          /* the first hændelse of the range that touched it (0: none, it
+                             is here as a touched unit's alternativ adresse) */
+    int64_t prev_version; /* the version it had before that hændelse (0: none, it was
+                             created in the range or is not touched itself) */
+} uni_touch;
+
+typedef struct uni_touched {
+    uni_touch *v;
+    size_t n, cap;
+} uni_touched;
+
+static void uni_touched_free(uni_touched *t)
 {
     free(t->v);
     memset(t, 0, sizeof *t);
@@ -174,12 +189,16 @@ static void uni_touch_push(uni_touched *t, const char *nummer, dtr_level level, 
     u->prev_version = prev_version;
 }
 
-void uni_touched_add_events(uni_touched *t, const json_t *events)
+/* Adds the anvisningsenheder and alternative adresser of a /v1/haendelser
+ * array to t, up to sekvensnummer til (daginstitutioner do not appear on
+ * the list). */
+static void uni_touched_add_events(uni_touched *t, const json_t *events, int64_t til)
 {
     size_t i;
     json_t *ev;
     json_array_foreach(events, i, ev)
     {
+        if (json_integer_value(json_object_get(ev, "sekvensnummer")) > til) break;
         const char *entitet = json_string_value(json_object_get(ev, "entitet"));
         const char *op = json_string_value(json_object_get(ev, "operation"));
         dtr_level level;
@@ -349,8 +368,8 @@ static int uni_changes_in_snapshot(const dtr_host_api *api, dtr_reader *r, uni_t
     return 0;
 }
 
-int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, json_t **out,
-                      uni_error *e)
+int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, int64_t max_events,
+                      json_t **out, uni_error *e)
 {
     *out = NULL;
     int64_t newest = 0;
@@ -360,9 +379,11 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, jso
         return uni_fail(e, 400, "UGYLDIG_PARAMETER",
                         "efter (%lld) er efter det nyeste sekvensnummer (%lld)", efter, newest);
     }
+    int64_t til = newest;
+    if (max_events > 0 && newest - efter > max_events) til = efter + max_events;
     uni_touched t = {0};
     int rc = 0;
-    for (int64_t from = efter + 1; from <= newest && rc == 0;) {
+    for (int64_t from = efter + 1; from <= til;) {
         json_t *events = NULL;
         if (api->read_haendelser(r, from, UNI_EVENT_PAGE, &events) != 0) {
             rc = uni_store_fail(e);
@@ -370,7 +391,7 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, jso
         }
         size_t n = json_array_size(events);
         if (n > 0) {
-            uni_touched_add_events(&t, events);
+            uni_touched_add_events(&t, events, til);
             from = json_integer_value(
                        json_object_get(json_array_get(events, n - 1), "sekvensnummer")) +
                    1;
@@ -378,20 +399,9 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, jso
         json_decref(events);
         if (n == 0) break;
     }
-    if (rc == 0) rc = uni_changes_in_snapshot(api, r, &t, efter + 1, newest, out, e);
+    if (rc == 0) rc = uni_changes_in_snapshot(api, r, &t, efter + 1, til, out, e);
     api->snapshot_end(r);
     uni_touched_free(&t);
-    return rc;
-}
-
-int uni_changes_of(const dtr_host_api *api, dtr_reader *r, uni_touched *t, int64_t fra, int64_t til,
-                   json_t **out, uni_error *e)
-{
-    *out = NULL;
-    int64_t ignored = 0;
-    if (api->snapshot_begin(r, &ignored) != 0) return uni_store_fail(e);
-    int rc = uni_changes_in_snapshot(api, r, t, fra, til, out, e);
-    api->snapshot_end(r);
     return rc;
 }
 

@@ -41,42 +41,16 @@ typedef struct uni_error {
     char tekst[200];
 } uni_error;
 
-/* The numbers a range of hændelser touched (rows.c). */
-typedef struct uni_touch {
-    char nummer[7];
-    dtr_level level;
-    int64_t seq;          /* the first hændelse of the range that touched it (0: none, it
-                             is here as a touched unit's alternativ adresse) */
-    int64_t prev_version; /* the version it had before that hændelse (0: none, it was
-                             created in the range or is not touched itself) */
-} uni_touch;
-
-typedef struct uni_touched {
-    uni_touch *v;
-    size_t n, cap;
-} uni_touched;
-
-void uni_touched_free(uni_touched *t);
-
-/* Adds the anvisningsenheder and alternative adresser of a /v1/haendelser
- * array to t (daginstitutioner do not appear on the list). */
-void uni_touched_add_events(uni_touched *t, const json_t *events);
-
 /* The whole list as of a snapshot: {"sekvensnummer": S, "institutioner":
  * [...]} ordered by institutionsnummer, into *out. 0, or -1 with e filled. */
 int uni_list(const dtr_host_api *api, dtr_reader *r, json_t **out, uni_error *e);
 
 /* The change set of the hændelser after `efter` up to the newest
- * sekvensnummer T of a snapshot: {"fra": efter + 1, "til": T, "aendret":
+ * sekvensnummer T of a snapshot, or up to efter + max_events when that comes
+ * first (max_events 0: no bound): {"fra": efter + 1, "til": T, "aendret":
  * [...], "fjernet": [...]}. efter after T is a 400. 0, or -1 with e. */
-int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, json_t **out,
-                      uni_error *e);
-
-/* The change set of the touched numbers of one batch of the feed,
- * {"fra", "til", "aendret", "fjernet"}, rows as the register holds them
- * now. 0, or -1 with e. */
-int uni_changes_of(const dtr_host_api *api, dtr_reader *r, uni_touched *t, int64_t fra, int64_t til,
-                   json_t **out, uni_error *e);
+int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, int64_t max_events,
+                      json_t **out, uni_error *e);
 
 /* True when a change set has nothing to add and nothing to remove. */
 bool uni_changes_empty(const json_t *changes);

@@ -533,6 +533,11 @@ static void sh_watchdog_fired(uv_timer_t *t)
 
 store_host *sh_new(const char *name, const char *today_day)
 {
+    return sh_new_batched(name, today_day, 0);
+}
+
+store_host *sh_new_batched(const char *name, const char *today_day, size_t batch_max)
+{
     store_host *h = calloc(1, sizeof *h);
     snprintf(h->dir, sizeof h->dir, "/tmp/%s_XXXXXX", name);
     if (!mkdtemp(h->dir)) sh_die("mkdtemp");
@@ -558,6 +563,7 @@ store_host *sh_new(const char *name, const char *today_day)
     if (!h->loop_reader) sh_die("store_reader_open: %s", err);
     feed_options fo = {.loop = &h->loop,
                        .store = h->s,
+                       .batch_max = batch_max,
                        .retry_min_ms = 20,
                        .retry_max_ms = 100,
                        .log = sh_feed_log};

@@ -29,6 +29,8 @@ typedef struct store_host store_host;
 /* A fresh data directory under /tmp, a store and a feed on a new loop, a
  * signing key, and the store's clock at noon UTC of today_day. */
 store_host *sh_new(const char *name, const char *today_day);
+/* The same with the feed's batches bounded to batch_max hændelser. */
+store_host *sh_new_batched(const char *name, const char *today_day, size_t batch_max);
 /* Unloads the plugin if loaded, closes everything, removes the directory. */
 void sh_free(store_host *h);
 

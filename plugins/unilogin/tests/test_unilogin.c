@@ -307,8 +307,9 @@ static void test_config_is_checked(void **state)
     const char *bad[][2] = {{"{\"fra\": -1}", "unilogin.fra"},
                             {"{\"fra\": \"1\"}", "unilogin.fra"},
                             {"{\"interval_ms\": 99999999}", "unilogin.interval_ms"},
+                            {"{\"max_per_file\": 0}", "unilogin.max_per_file"},
                             {"{\"webhook\": 1}", "unilogin.webhook"}};
-    for (size_t i = 0; i < 4; i++) {
+    for (size_t i = 0; i < 5; i++) {
         char err[256] = "";
         assert_int_equal(sh_load(w->h, &dtr_plugin_entry, bad[i][0], err, sizeof err), -1);
         assert_non_null(strstr(err, bad[i][1]));
@@ -513,6 +514,63 @@ static void test_timed_nedlagt_reaches_the_files(void **state)
     json_decref(c);
 }
 
+/* Small batches (2 hændelser): the consumer still makes one file of a
+ * backlog, up to max_per_file hændelser each. */
+static int setup_small_batches(void **state)
+{
+    world *w = calloc(1, sizeof *w);
+    w->h = sh_new_batched("test_unilogin", "2026-03-10", 2);
+    build_world(w);
+    *state = w;
+    return 0;
+}
+
+static void rename_five_times(world *w)
+{
+    char out[7], navn[8];
+    for (int i = 0; i < 5; i++) {
+        snprintf(navn, sizeof navn, "N%d", i);
+        sh_must(w->h, REG_OP_UPDATE, REG_ANVISNINGSENHED, i % 2 ? w->ae_a : w->ae_d,
+                json_pack("{s:s}", "navn", navn), out);
+    }
+}
+
+static void test_a_backlog_becomes_one_file(void **state)
+{
+    world *w = *state;
+    load(w, "{\"interval_ms\": 0}");
+    wait_cursor(w, w->seq);
+    sh_unload(w->h);
+    rename_five_times(w);
+    load(w, "{\"interval_ms\": 0}");
+    wait_cursor(w, w->seq + 5);
+    export_file files[16];
+    assert_int_equal(export_files(w, files, 16), 1);
+    assert_int_equal(files[0].fra, w->seq + 1);
+    assert_int_equal(files[0].til, w->seq + 5);
+    json_t *c = verified(w, &files[0]);
+    assert_string_equal(str(find_row(json_object_get(c, "aendret"), w->ae_d), "navn"), "N4");
+    assert_string_equal(str(find_row(json_object_get(c, "aendret"), w->ae_a), "navn"), "N3");
+    json_decref(c);
+}
+
+static void test_max_per_file_bounds_a_file(void **state)
+{
+    world *w = *state;
+    load(w, "{\"interval_ms\": 0, \"max_per_file\": 2}");
+    wait_cursor(w, w->seq);
+    sh_unload(w->h);
+    rename_five_times(w);
+    load(w, "{\"interval_ms\": 0, \"max_per_file\": 2}");
+    wait_cursor(w, w->seq + 5);
+    export_file files[16];
+    assert_int_equal(export_files(w, files, 16), 3);
+    assert_int_equal(files[0].til - files[0].fra, 1);
+    assert_int_equal(files[1].fra, files[0].til + 1);
+    assert_int_equal(files[2].fra, files[1].til + 1);
+    assert_int_equal(files[2].til, w->seq + 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -530,6 +588,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_consumer_resumes_after_a_restart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_consumer_fra_replays_the_past, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timed_nedlagt_reaches_the_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_backlog_becomes_one_file, setup_small_batches,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_max_per_file_bounds_a_file, setup_small_batches,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
