@@ -76,26 +76,6 @@ __attribute__((format(printf, 3, 4))) static int host_fail(char *err, size_t err
 
 /* ---- host services of other modules ------------------------------------ */
 
-/* dtr_host_api.code_text: the register's code lists by the names the ABI
- * uses. Any thread (the lists are constant). */
-static const char *host_code_text(const char *list, int kode)
-{
-    const reg_code *codes;
-    size_t n = 0;
-    if (!list) return NULL;
-    if (strcmp(list, "kommune") == 0)
-        codes = reg_kommuner(&n);
-    else if (strcmp(list, "ejerform") == 0)
-        codes = reg_ejerformer(&n);
-    else if (strcmp(list, "lovgrundlag") == 0)
-        codes = reg_lovgrundlag(&n);
-    else if (strcmp(list, "institutionstype") == 0)
-        codes = reg_institutionstyper(&n);
-    else
-        return NULL;
-    return reg_code_text(codes, n, kode);
-}
-
 /* dtr_host_api.public_read: the config in force. */
 static int host_public_read(dtr_plugin *self)
 {
@@ -422,7 +402,7 @@ static void host_open_services(host *h)
     h->reg = plug_registry_new(&h->loop, h->log, h->data_dir);
     plug_registry_set_udata(h->reg, h);
     dtr_host_api *api = plug_registry_api_edit(h->reg);
-    api->code_text = host_code_text;
+    api->code_text = reg_code_text_by_list;
     api->public_read = host_public_read;
     api->sign = host_sign;
     api->signing_public_key = host_signing_public_key;

@@ -68,11 +68,6 @@ bulk_format *bulk_format_open(const char *name, const char *path, const json_t *
 /* Stops and frees the plugin instance and unloads its code. NULL is allowed. */
 void bulk_format_close(bulk_format *f);
 
-/* The text of a code in one of the register's code lists by the ABI's list
- * names ("kommune", "ejerform", "lovgrundlag", "institutionstype"); NULL
- * when unknown. Any thread. */
-const char *bulk_code_text(const char *list, int kode);
-
 /* ---- the data directory lock --------------------------------------------- */
 
 /* Takes the exclusive lock on <data_dir>/dtr.lock without waiting (the file

@@ -21,24 +21,6 @@
 #include "bulk/bulk_int.h"
 #include "register/register.h"
 
-const char *bulk_code_text(const char *list, int kode)
-{
-    const reg_code *codes;
-    size_t n = 0;
-    if (!list) return NULL;
-    if (strcmp(list, "kommune") == 0)
-        codes = reg_kommuner(&n);
-    else if (strcmp(list, "ejerform") == 0)
-        codes = reg_ejerformer(&n);
-    else if (strcmp(list, "lovgrundlag") == 0)
-        codes = reg_lovgrundlag(&n);
-    else if (strcmp(list, "institutionstype") == 0)
-        codes = reg_institutionstyper(&n);
-    else
-        return NULL;
-    return reg_code_text(codes, n, kode);
-}
-
 static void set_gone(void *udata)
 {
     *(bool *)udata = true;
@@ -73,7 +55,7 @@ bulk_format *bulk_format_open(const char *name, const char *path, const json_t *
     if (uv_loop_init(&f->loop) != 0) abort();
     f->log = ops_log_new(2, OPS_LOG_WARN);
     f->reg = plug_registry_new(&f->loop, f->log, data_dir ? data_dir : ".");
-    plug_registry_api_edit(f->reg)->code_text = bulk_code_text;
+    plug_registry_api_edit(f->reg)->code_text = reg_code_text_by_list;
     f->set = plug_set_new(f->reg);
     if (plug_set_add(f->set, name, path, config, err, errlen) != DTR_OK ||
         plug_set_start(f->set, err, errlen) != DTR_OK)

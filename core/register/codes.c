@@ -267,3 +267,21 @@ const char *reg_str_field(const json_t *record, const char *key)
 {
     return json_string_value(json_object_get(record, key));
 }
+
+const char *reg_code_text_by_list(const char *list, int kode)
+{
+    const reg_code *codes;
+    size_t n = 0;
+    if (!list) return NULL;
+    if (strcmp(list, "kommune") == 0)
+        codes = reg_kommuner(&n);
+    else if (strcmp(list, "ejerform") == 0)
+        codes = reg_ejerformer(&n);
+    else if (strcmp(list, "lovgrundlag") == 0)
+        codes = reg_lovgrundlag(&n);
+    else if (strcmp(list, "institutionstype") == 0)
+        codes = reg_institutionstyper(&n);
+    else
+        return NULL;
+    return reg_code_text(codes, n, kode);
+}

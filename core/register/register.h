@@ -182,6 +182,10 @@ const reg_code *reg_lovgrundlag(size_t *n);
 const reg_code *reg_institutionstyper(size_t *n);
 /* The text of a code; NULL when unknown. */
 const char *reg_code_text(const reg_code *list, size_t n, int kode);
+/* The text of a code in the list named as the plugin ABI names them
+ * ("kommune", "ejerform", "lovgrundlag", "institutionstype"); NULL for an
+ * unknown list or code. */
+const char *reg_code_text_by_list(const char *list, int kode);
 
 /* The series order G H J K L M N P R S T U V W X Y Z; returns the index of a
  * number's letter in it (0 for G), or -1 for a letter outside (A-numre). */
