@@ -387,7 +387,10 @@ typedef struct dtr_host_api {
 
     /* Ends the batch consume was given: status DTR_OK means every event up
      * to and including handled_up_to is durably handled (the cursor moves
-     * there, and the next batch follows); DTR_RETRY or DTR_ERROR means "not
+     * there, and the next batch follows). handled_up_to may lie past the
+     * batch when the plugin read further itself (clamped to the newest
+     * committed sekvensnummer); before the batch's first it counts as a
+     * retry; DTR_RETRY or DTR_ERROR means "not
      * now": the events after the cursor come again after a backoff (growing
      * from 1 s to 60 s). A consumer may call it from consume itself or later
      * (after work on the pool). Loop thread. */
