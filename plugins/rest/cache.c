@@ -22,6 +22,17 @@
  * Memory is bounded by max_bytes: when an entry would pass it, the cache is
  * emptied first (simple, and rare for a register that fits).
  *
+ * The newest sekvensnummer costs a read transaction (file locks and all), a
+ * large share of a cached GET. So when the plugin can tell loop iterations
+ * apart (plugin.c runs a uv_check handle that calls rest_cache_stale after
+ * every poll phase), one sync serves every GET handled in the same
+ * iteration: they all arrived before that iteration's poll returned, so the
+ * state as of the first of them is a state each of them may be answered
+ * with. Whatever tells a client that the register moved on in between --
+ * the answer to a write of this plugin, hændelser it read, a record it read
+ * past the cache -- marks the cache stale at once, so no client is answered
+ * with an older state than one it has already seen through this plugin.
+ *
  * Loop thread only: the cache belongs to one plugin instance.
  */
 #include <stdio.h>
@@ -60,6 +71,8 @@ struct rest_cache {
     size_t nbuckets, nentries;
     int64_t seq; /* up to date with this sekvensnummer; -1: not yet synced */
     long hour;   /* the hour of the last sync */
+    bool memo;   /* a sync holds until rest_cache_stale (loop iterations are told) */
+    bool fresh;  /* synced since the last rest_cache_stale */
     rest_cache_stats stats;
 };
 
@@ -234,6 +247,8 @@ static void cache_invalidate(rest_cache *c, const char *nummer)
     cache_remove(c, key);
 }
 
+static bool rest_cache_sync_now(rest_cache *c, const dtr_host_api *api, dtr_reader *r);
+
 /* Applies one hændelse: the record and its parent changed. */
 static void cache_apply_event(rest_cache *c, const json_t *event)
 {
@@ -243,7 +258,30 @@ static void cache_apply_event(rest_cache *c, const json_t *event)
     cache_invalidate(c, json_string_value(json_object_get(data, "anvisningsenhedsNummer")));
 }
 
+void rest_cache_memo(rest_cache *c, bool on)
+{
+    c->memo = on;
+    c->fresh = false;
+}
+
+void rest_cache_stale(rest_cache *c)
+{
+    if (c) c->fresh = false;
+}
+
 bool rest_cache_sync(rest_cache *c, const dtr_host_api *api, dtr_reader *r)
+{
+    if (c->fresh) {
+        c->stats.memo_hits++;
+        return true;
+    }
+    bool ok = rest_cache_sync_now(c, api, r);
+    c->fresh = ok && c->memo;
+    return ok;
+}
+
+/* The sync itself: the newest sekvensnummer, then the hændelser since. */
+static bool rest_cache_sync_now(rest_cache *c, const dtr_host_api *api, dtr_reader *r)
 {
     long hour = (long)(time(NULL) / 3600);
     if (hour != c->hour) {

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 #include "rest.h"
 
 static dtr_route_fn rest_handler_of(rest_kind kind)
@@ -82,10 +84,63 @@ static int rest_read_config(rest *r, const json_t *config, char *err, size_t err
     return 0;
 }
 
+/* ---- loop iterations for the cache ------------------------------------------- */
+
+/* After every poll phase: the next GET syncs the cache anew (cache.c). */
+static void rest_iteration_end(uv_check_t *check)
+{
+    rest *r = check->data;
+    rest_cache_stale(r->cache);
+}
+
+static void rest_check_closed(uv_handle_t *handle)
+{
+    free(handle);
+}
+
+/* Starts the instance: with a cache and the host's loop, a uv_check handle
+ * marks where each loop iteration ends, so that one sync of the cache
+ * serves all GETs of an iteration. Without a loop the cache syncs for every
+ * GET (correct, only slower). */
+static dtr_status rest_start(void *state, char *err, size_t errlen)
+{
+    rest *r = state;
+    (void)err;
+    (void)errlen;
+    uv_loop_t *loop = r->cache && r->api->loop ? r->api->loop(r->self) : NULL;
+    if (!loop) return DTR_OK;
+    uv_check_t *check = calloc(1, sizeof *check);
+    if (!check || uv_check_init(loop, check) != 0) {
+        free(check);
+        return DTR_OK;
+    }
+    check->data = r;
+    uv_check_start(check, rest_iteration_end);
+    uv_unref((uv_handle_t *)check); /* it never keeps the loop alive */
+    r->check = check;
+    rest_cache_memo(r->cache, true);
+    return DTR_OK;
+}
+
+/* Stops the instance: the handle on the loop is closed (its memory goes in
+ * the close callback) and the cache syncs for every GET from now on, for
+ * the requests this instance may still answer. */
+static void rest_stop(void *state)
+{
+    rest *r = state;
+    if (!r->check) return;
+    rest_cache_memo(r->cache, false);
+    uv_check_t *check = r->check;
+    r->check = NULL;
+    uv_check_stop(check);
+    uv_close((uv_handle_t *)check, rest_check_closed);
+}
+
 static void rest_free(void *state)
 {
     rest *r = state;
     if (!r) return;
+    rest_stop(r);
     rest_cache_free(r->cache);
     free(r->bindings);
     free(r->openapi.data);
@@ -157,7 +212,7 @@ DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = {
     .version = "1.0.0",
     .kinds = DTR_KIND_PROTOCOL,
     .init = rest_init,
-    .start = NULL,
-    .stop = NULL,
+    .start = rest_start,
+    .stop = rest_stop,
     .free = rest_free,
 };

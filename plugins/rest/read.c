@@ -127,6 +127,7 @@ dtr_status rest_handle_get(dtr_request *req, void *udata)
     }
     json_t *rec;
     int st = rest_get_record(r, nummer, a.virkningsdato, 1, (int)b->route->level, &level, &rec);
+    rest_cache_stale(r->cache); /* that read may have seen a newer state: see cache.c */
     if (st != 0) {
         rest_problem_read(api, req, st);
         return DTR_OK;
@@ -155,6 +156,7 @@ dtr_status rest_handle_dagtilbud(dtr_request *req, void *udata)
     const rest_binding *b = udata;
     rest *r = b->r;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     const char *nummer = rest_read_nummer(r, req);
     if (!nummer) return DTR_OK;
     rest_args a;
@@ -178,6 +180,7 @@ dtr_status rest_handle_list(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;
     dtr_query q;
@@ -221,6 +224,7 @@ dtr_status rest_handle_history(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     const char *nummer = rest_read_nummer(r, req);
     if (!nummer) return DTR_OK;
     /* the level first: a deleted record (410) still has its history */
@@ -249,6 +253,7 @@ dtr_status rest_handle_latest(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     int64_t seq = 0;
     char tidspunkt[40] = "";
     int st = api->read_latest(api->reader(r->self), &seq, tidspunkt);
@@ -269,6 +274,7 @@ dtr_status rest_handle_events(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;
     json_t *list = NULL;

@@ -116,9 +116,10 @@ typedef struct rest_cache rest_cache;
 
 typedef struct rest_cache_stats {
     uint64_t hits, misses;
-    uint64_t dropped; /* entries dropped because their record (or a nested one) changed */
-    uint64_t clears;  /* times the whole cache was emptied */
-    uint64_t events;  /* hændelser replayed */
+    uint64_t dropped;   /* entries dropped because their record (or a nested one) changed */
+    uint64_t clears;    /* times the whole cache was emptied */
+    uint64_t events;    /* hændelser replayed */
+    uint64_t memo_hits; /* syncs answered by the sync earlier in the same loop iteration */
     size_t entries, bytes;
 } rest_cache_stats;
 
@@ -129,6 +130,13 @@ void rest_cache_free(rest_cache *c);
  * changed since (a replay of the hændelser in between). false when the
  * store could not be read: then the caller reads without the cache. */
 bool rest_cache_sync(rest_cache *c, const dtr_host_api *api, dtr_reader *r);
+/* Whether a sync holds until rest_cache_stale is called (on: the plugin
+ * calls it after every loop iteration), or is made anew for each request
+ * (off, the default). */
+void rest_cache_memo(rest_cache *c, bool on);
+/* The register may have moved on: the next sync asks the store. NULL is
+ * allowed. */
+void rest_cache_stale(rest_cache *c);
 /* The cached answer of nummer (borrowed until the next call on the cache)
  * with its level, version and length; NULL when there is none. */
 const char *rest_cache_get(rest_cache *c, const char *nummer, dtr_level *level, int64_t *version,
@@ -168,6 +176,7 @@ struct rest {
     size_t udtraek_page;    /* daginstitutioner per page of an udtræk */
     size_t cache_bytes;     /* the config's cache_bytes */
     rest_cache *cache;      /* GET answers of records; NULL when turned off */
+    void *check;            /* the uv_check_t that ends a loop iteration for the cache */
 };
 
 /* ---- handlers (read.c, write.c, udtraek.c) ----------------------------------- */

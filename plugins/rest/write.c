@@ -28,7 +28,8 @@
 typedef struct write_ctx {
     const dtr_host_api *api;
     const rest_route *route;
-    dtr_request *req; /* NULL once the client went away */
+    dtr_request *req;  /* NULL once the client went away */
+    rest_cache *cache; /* the instance's; used only while req is alive (so is the instance) */
 } write_ctx;
 
 static dtr_op rest_op_of(rest_kind kind)
@@ -62,9 +63,12 @@ static void rest_write_done(const dtr_command_result *res, void *udata)
     dtr_request *req = ctx->req;
     const dtr_host_api *api = ctx->api;
     const rest_route *route = ctx->route;
+    rest_cache *cache = ctx->cache;
     free(ctx);
     if (!req) return;
     api->req_on_abort(req, NULL, NULL);
+    /* the client learns of a new state: no GET may be answered from an older one */
+    rest_cache_stale(cache);
     if (res->status != 0) {
         rest_problem_fejl(api, req, res->status, res->fejl);
         return;
@@ -172,6 +176,7 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
     ctx->api = api;
     ctx->route = route;
     ctx->req = req;
+    ctx->cache = r->cache;
     api->req_on_abort(req, rest_write_abort, ctx);
     char err[256] = "";
     dtr_status st =

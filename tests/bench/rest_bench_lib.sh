@@ -22,12 +22,23 @@ pin() { # pin CPU-LIST COMMAND...
     local cpu=$1; shift
     if [ -n "$cpu" ]; then taskset -c "$cpu" "$@"; else "$@"; fi
 }
+# Starts COMMAND in the background, pinned, as a process of its own whose
+# pid is remembered for the cleanup (exec: no shell stays between).
+spawn() { # spawn CPU-LIST COMMAND...
+    local cpu=$1; shift
+    if [ -n "$cpu" ]; then
+        (exec taskset -c "$cpu" "$@") &
+    else
+        (exec "$@") &
+    fi
+    pids+=($!)
+}
 
 tmp="$(mktemp -d /tmp/dtr-rest-bench.XXXXXX)"
 pids=()
 cleanup() {
     for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    for p in "${pids[@]:-}"; do [ -n "$p" ] && wait "$p" 2>/dev/null || true; done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -52,19 +63,19 @@ start_dtr() {
     mkdir -p "$tmp/data"
     cat >"$tmp/dtr.json" <<EOF
 {"listen": "127.0.0.1:0", "data_dir": "$tmp/data", "plugin_dir": "$build/plugins",
- "plugins": [{"name": "rest", "config": {}}],
+ "plugins": [{"name": "rest", "config": ${REST_CONFIG:-{\}}}],
  "limits": {"max_connections": 20000}}
 EOF
     local out
     out=$("$dtr" client add --name bench --role support --config "$tmp/dtr.json" --data "$tmp/data")
     auth="Basic $(python3 -c 'import json,sys,base64; d=json.load(sys.stdin); print(base64.b64encode((d["clientId"]+":"+d["secret"]).encode()).decode())' <<<"$out")"
-    pin "$server_cpu" "$dtr" serve --config "$tmp/dtr.json" --data "$tmp/data" \
-        >"$tmp/dtr.out" 2>"$tmp/dtr.log" &
-    pids+=($!)
+    spawn "$server_cpu" "$dtr" serve --config "$tmp/dtr.json" --data "$tmp/data" \
+        >"$tmp/dtr.out" 2>"$tmp/dtr.log"
     for _ in $(seq 100); do
         grep -q "listening on" "$tmp/dtr.out" 2>/dev/null && break
         sleep 0.1
     done
+    dtr_pid=${pids[-1]}
     dtr_port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$tmp/dtr.out" | head -1)
     [ -n "$dtr_port" ] || { echo "rest bench: dtr did not start:" >&2; cat "$tmp/dtr.log" >&2; exit 1; }
 }
@@ -111,18 +122,29 @@ end
 EOF
 }
 
-# Runs wrk with a script against a base URL; prints "requests/s p50 p99" on
-# stdout and wrk's report on stderr.
-run_wrk() { # run_wrk SCRIPT URL
-    local out
+# The CPU time (user + system, in clock ticks) a process has used so far.
+cpu_ticks() { # cpu_ticks PID
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# Runs wrk with a script against a base URL while measuring the server
+# process's CPU time; prints "requests/s p50 p99 cpu-us/request" on stdout
+# and wrk's report on stderr. The CPU time per request compares servers
+# fairly even when wrk (one thread) is the bottleneck.
+run_wrk() { # run_wrk SCRIPT URL SERVER-PID
+    local out before after hz
+    hz=$(getconf CLK_TCK)
+    before=$(cpu_ticks "$3")
     out=$(pin "$wrk_cpu" wrk $wrk_args --latency -s "$1" "$2")
+    after=$(cpu_ticks "$3")
     echo "$out" >&2
     if echo "$out" | grep -q "Non-2xx"; then
         echo "rest bench: wrk saw non-2xx answers" >&2
     fi
-    echo "$out" | awk '
+    echo "$out" | awk -v ticks=$((after - before)) -v hz="$hz" '
+        /requests in/ { n = $1 }
         /^Requests\/sec:/ { rps = $2 }
         $1 == "50%" { p50 = $2 }
         $1 == "99%" { p99 = $2 }
-        END { print rps, p50, p99 }'
+        END { printf "%s %s %s %.1fus\n", rps, p50, p99, n ? ticks / hz * 1e6 / n : 0 }'
 }

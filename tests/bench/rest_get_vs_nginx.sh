@@ -13,7 +13,8 @@
 # (goal: gateway/nginx >= 1.0 with p99 <= 5 ms at 50 connections).
 #
 # Usage: tests/bench/rest_get_vs_nginx.sh [BUILD_DIR]   (default: build)
-# Environment: WRK_ARGS (default "-t1 -c50 -d10s"), SERVER_CPU and WRK_CPU
+# Environment: WRK_ARGS (default "-t1 -c50 -d10s"), REST_CONFIG (the rest
+# plugin's config, default {}; '{"cache_bytes": 0}' turns its cache off), SERVER_CPU and WRK_CPU
 # (taskset CPU lists; default 0 and 1 when there are two CPUs or more),
 # SAMPLE (default ../shared/data/dtr-sample).
 set -euo pipefail
@@ -58,8 +59,8 @@ http {
     }
 }
 EOF
-pin "$server_cpu" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log" &
-pids+=($!)
+spawn "$server_cpu" nginx -c "$tmp/nginx.conf" -e "$tmp/nginx/error.log"
+nginx_pid=${pids[-1]}
 wait_port "$nginx_port"
 
 # the same bytes from both
@@ -71,12 +72,12 @@ b=$(curl -sS "http://127.0.0.1:$nginx_port/v1/anvisningsenheder/$n")
 write_get_lua "$tmp/get.lua"
 echo "== wrk $wrk_args, $(wc -l <"$tmp/sample/numbers.txt") numbers (servers on CPU ${server_cpu:-any}, wrk on CPU ${wrk_cpu:-any})" >&2
 echo "-- gateway (dtr + rest)" >&2
-run_wrk "$tmp/get.lua" "http://127.0.0.1:$dtr_port" >"$tmp/gw.txt"
+run_wrk "$tmp/get.lua" "http://127.0.0.1:$dtr_port" "$dtr_pid" >"$tmp/gw.txt"
 echo "-- nginx (1 worker)" >&2
-run_wrk "$tmp/get.lua" "http://127.0.0.1:$nginx_port" >"$tmp/ng.txt"
+run_wrk "$tmp/get.lua" "http://127.0.0.1:$nginx_port" "$nginx_pid" >"$tmp/ng.txt"
 
-printf '\n%-28s %12s %10s %10s\n' "server" "requests/s" "p50" "p99"
-printf '%-28s %12s %10s %10s\n' "gateway (dtr + rest)" $(cat "$tmp/gw.txt")
-printf '%-28s %12s %10s %10s\n' "nginx-light (1 worker)" $(cat "$tmp/ng.txt")
+printf '\n%-28s %12s %10s %10s %14s\n' "server" "requests/s" "p50" "p99" "CPU/request"
+printf '%-28s %12s %10s %10s %14s\n' "gateway (dtr + rest)" $(cat "$tmp/gw.txt")
+printf '%-28s %12s %10s %10s %14s\n' "nginx-light (1 worker)" $(cat "$tmp/ng.txt")
 awk -v gw="$(cut -d' ' -f1 "$tmp/gw.txt")" -v ng="$(cut -d' ' -f1 "$tmp/ng.txt")" \
     'BEGIN { printf "gateway/nginx  %.2f   (goal >= 1.0, p99 <= 5 ms)\n", gw / ng }'

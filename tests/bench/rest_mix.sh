@@ -7,6 +7,7 @@
 #
 # Usage: tests/bench/rest_mix.sh [BUILD_DIR]   (default: build)
 # Environment: WRK_ARGS (default "-t1 -c50 -d10s"), WRITE_PERCENT (default 5),
+# REST_CONFIG (the rest plugin's config, default {}),
 # SERVER_CPU and WRK_CPU (taskset CPU lists), SAMPLE.
 set -euo pipefail
 
@@ -26,9 +27,9 @@ seq_before=$(curl -sS "http://127.0.0.1:$dtr_port/v1/haendelser/seneste" | pytho
 
 write_mix_lua "$tmp/mix.lua" "$percent"
 echo "== wrk $wrk_args, $((100 - percent))% GET / $percent% PATCH over $(wc -l <"$tmp/sample/numbers.txt") numbers" >&2
-run_wrk "$tmp/mix.lua" "http://127.0.0.1:$dtr_port" >"$tmp/mix.txt"
+run_wrk "$tmp/mix.lua" "http://127.0.0.1:$dtr_port" "$dtr_pid" >"$tmp/mix.txt"
 seq_after=$(curl -sS "http://127.0.0.1:$dtr_port/v1/haendelser/seneste" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sekvensnummer"])')
 
-printf '\n%-34s %12s %10s %10s\n' "mix" "requests/s" "p50" "p99"
-printf '%-34s %12s %10s %10s\n' "$((100 - percent))% GET / $percent% PATCH" $(cat "$tmp/mix.txt")
+printf '\n%-34s %12s %10s %10s %14s\n' "mix" "requests/s" "p50" "p99" "CPU/request"
+printf '%-34s %12s %10s %10s %14s\n' "$((100 - percent))% GET / $percent% PATCH" $(cat "$tmp/mix.txt")
 echo "committed changes during the run: $((seq_after - seq_before))"

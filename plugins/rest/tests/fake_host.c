@@ -261,6 +261,12 @@ void fake_event(const char *nummer, const char *data)
                                             (json_int_t)fake.seq, "nummer", nummer, "data", d));
 }
 
+static void *fake_loop(dtr_plugin *self)
+{
+    (void)self;
+    return fake.loop;
+}
+
 static dtr_reader *fake_reader(dtr_plugin *self)
 {
     (void)self;
@@ -427,6 +433,7 @@ const dtr_host_api *fake_host(void)
     api.route_add = fake_route_add;
     fake_fill_request_api(&api);
     api.work_submit = fake_work_submit;
+    api.loop = fake_loop;
     api.code_text = fake_code_text;
     api.req_authenticate = fake_authenticate;
     api.public_read = fake_public_read;

@@ -93,6 +93,7 @@ typedef struct fake_state {
     fake_command cmd;
     size_t commands_pending;
     char last_log[512];
+    void *loop; /* what api->loop answers (a uv_loop_t * a test made; NULL: none) */
 } fake_state;
 
 extern fake_state fake;

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <uv.h>
 
 #include "fake_host.h"
 #include "rest.h"
@@ -227,6 +228,88 @@ static void many_entries(void **state)
     assert_int_equal(st.hits, 9000);
 }
 
+static void memo_within_an_iteration(void **state)
+{
+    rest *r = *state;
+    fake_client_add("Basic czpz", "support", "support");
+    rest_cache_memo(r->cache, true);
+    size_t before = fake.latest_calls;
+    assert_int_equal(reads_of("/v1/daginstitutioner/G00001", 200), 1); /* sync, miss, read */
+    assert_int_equal(reads_of("/v1/daginstitutioner/G00001", 200), 0); /* the read marked stale */
+    assert_int_equal(reads_of("/v1/daginstitutioner/G00001", 200), 0); /* the same iteration */
+    assert_int_equal(reads_of("/v1/daginstitutioner/G00004", 200), 1);
+    assert_int_equal(fake.latest_calls - before, 2);
+
+    /* a change committed meanwhile shows once the iteration ends */
+    navn_of("/v1/daginstitutioner/G00001"); /* synced in this iteration */
+    put_tree("Månen", 2);
+    fake_event("G00001", "{}");
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Solsikken");
+    rest_cache_stale(r->cache);
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Månen");
+
+    /* a write this plugin answers shows at once */
+    navn_of("/v1/daginstitutioner/G00001");
+    const char *headers[] = {"Authorization: Basic czpz", "Content-Type: application/json", NULL};
+    fake_req *w =
+        fake_call("PATCH", "/v1/daginstitutioner/G00001", "{\"navn\": \"Stjernen\"}", headers);
+    put_tree("Stjernen", 3);
+    fake_event("G00001", "{}");
+    dtr_command_result res = {.status = 0, .nummer = "G00001", .version = 3};
+    fake_command_finish(&res);
+    assert_int_equal(w->status, 200);
+    fake_req_free(w);
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Stjernen");
+
+    /* so do hændelser a client reads */
+    navn_of("/v1/daginstitutioner/G00001");
+    put_tree("Kometen", 4);
+    fake_event("G00001", "{}");
+    fake_req_free(fake_call("GET", "/v1/haendelser/seneste", NULL, NULL));
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Kometen");
+    rest_cache_stats st;
+    rest_cache_stats_get(r->cache, &st);
+    assert_true(st.memo_hits >= 3);
+}
+
+static void never(uv_timer_t *t)
+{
+    (void)t;
+}
+
+static void iterations_from_the_loop(void **state)
+{
+    rest *r = *state;
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    /* something that keeps the loop alive, as the server's listener does */
+    uv_timer_t keepalive;
+    uv_timer_init(&loop, &keepalive);
+    uv_timer_start(&keepalive, never, 3600000, 0);
+    fake.loop = &loop;
+    char err[128];
+    assert_int_equal(dtr_plugin_entry.start(r, err, sizeof err), DTR_OK);
+    assert_non_null(r->check);
+    navn_of("/v1/daginstitutioner/G00001");
+    navn_of("/v1/daginstitutioner/G00001");
+    put_tree("Månen", 2);
+    fake_event("G00001", "{}");
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Solsikken");
+    /* one loop iteration: the check handle ends it */
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Månen");
+    /* stopped: every GET syncs, and the handle is closed */
+    dtr_plugin_entry.stop(r);
+    assert_null(r->check);
+    put_tree("Stjernen", 3);
+    fake_event("G00001", "{}");
+    assert_string_equal(navn_of("/v1/daginstitutioner/G00001"), "Stjernen");
+    uv_close((uv_handle_t *)&keepalive, NULL);
+    uv_run(&loop, UV_RUN_NOWAIT);
+    assert_int_equal(uv_loop_close(&loop), 0);
+    fake.loop = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +319,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(long_jumps_and_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(tiny_budget_and_off, setup, teardown),
         cmocka_unit_test_setup_teardown(many_entries, setup, teardown),
+        cmocka_unit_test_setup_teardown(memo_within_an_iteration, setup, teardown),
+        cmocka_unit_test_setup_teardown(iterations_from_the_loop, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
