@@ -2,8 +2,10 @@
  * plugin.c -- the REST plugin's descriptor: API v1 of the register over
  * HTTP+JSON (API.md). A protocol plugin: it registers the routes of
  * routes.c and turns each request into a read or a register command through
- * the host table (ABI 1.1); it keeps no state of its own but the fixed
- * answers it makes at init (code lists, the OpenAPI document).
+ * the host table (ABI 1.1). Its state: the fixed answers it makes at init
+ * (code lists, the OpenAPI document) and the cache of GET answers
+ * (cache.c), which the change feed keeps correct; the register itself lives
+ * only in the store.
  *
  * Config (dtr.json, plugins[].config), every key optional:
  *   "udtraek_page_size": 1..1000   daginstitutioner per page an udtræk reads
