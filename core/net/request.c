@@ -51,6 +51,33 @@ static const char *net_api_query(dtr_request *req, const char *name)
     return out;
 }
 
+/* The name of the index-th parameter of the query string, decoded into the
+ * request's arena. */
+static const char *net_api_query_name(dtr_request *req, size_t index)
+{
+    if (!req || !req->query_len) return NULL;
+    const char *q = net_req_base(req) + req->query_off;
+    size_t qlen = req->query_len, i = 0, seen = 0;
+    while (i < qlen) {
+        size_t end = i;
+        while (end < qlen && q[end] != '&')
+            end++;
+        if (end > i) {
+            if (seen == index) {
+                const char *eq = memchr(q + i, '=', end - i);
+                size_t namelen = eq ? (size_t)(eq - (q + i)) : end - i;
+                char *out = net_req_alloc(req, namelen + 1);
+                long n = net_url_decode(out, q + i, namelen, NET_DECODE_PLUS);
+                out[n < 0 ? 0 : n] = '\0';
+                return out;
+            }
+            seen++;
+        }
+        i = end + 1;
+    }
+    return NULL;
+}
+
 /* A header sent several times comes back joined with ", " (in the arena). */
 static const char *net_api_header(dtr_request *req, const char *name)
 {
@@ -177,6 +204,7 @@ void net_fill_request_api(dtr_host_api *api)
     api->req_path = net_api_path;
     api->req_param = net_api_param;
     api->req_query = net_api_query;
+    api->req_query_name = net_api_query_name;
     api->req_header = net_api_header;
     api->req_body = net_api_body;
     api->req_id = net_api_id;

@@ -27,6 +27,7 @@ static const size_t plug_descriptor_size_by_minor[] = {
     [0] = offsetof(dtr_plugin_descriptor, consume), /* 1.0: through the format callbacks */
     [1] = offsetof(dtr_plugin_descriptor, consume), /* 1.1: host table only */
     [2] = sizeof(dtr_plugin_descriptor),            /* 1.2: consume */
+    [3] = sizeof(dtr_plugin_descriptor),            /* 1.3: host table only */
 };
 _Static_assert(sizeof plug_descriptor_size_by_minor / sizeof plug_descriptor_size_by_minor[0] ==
                    DTR_ABI_MINOR + 1,

@@ -31,6 +31,8 @@
  *        (command_submit), reads (reader, read_*, snapshots).
  *   1.2  consumers (descriptor.consume, consume_done, feed_start_at) and
  *        signing with the server's Ed25519 key (sign, signing_public_key).
+ *   1.3  req_query_name: the names of a request's query parameters, so a
+ *        protocol plugin can refuse the ones it does not know.
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -45,7 +47,7 @@ extern "C" {
 #endif
 
 #define DTR_ABI_MAJOR 1
-#define DTR_ABI_MINOR 2
+#define DTR_ABI_MINOR 3
 
 /* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor.
  * A plugin defines it as
@@ -408,6 +410,13 @@ typedef struct dtr_host_api {
     dtr_status (*sign)(dtr_plugin *self, const void *msg, size_t len, unsigned char sig[64]);
     /* The 32-byte public key. */
     void (*signing_public_key)(dtr_plugin *self, unsigned char pk[32]);
+
+    /* --- reading a request (1.3) ---------------------------------------------- */
+
+    /* The percent-decoded name of the index-th query parameter (0-based, in
+     * the order sent; a name sent twice counts twice), or NULL past the last.
+     * Owned by the request, like req_query's values. */
+    const char *(*req_query_name)(dtr_request *req, size_t index);
 } dtr_host_api;
 
 /* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------

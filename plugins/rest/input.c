@@ -12,6 +12,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -347,11 +348,35 @@ static const char *rest_take_param(const rest_param *p, const char *v, rest_args
     return "ukendt parameter";
 }
 
+/* A query parameter the route does not take is refused rather than
+ * ignored: a misspelt filter (?kommunekode=101) must not silently list the
+ * whole register. */
+static bool rest_query_names_known(rest *r, dtr_request *req, const rest_route *route)
+{
+    if (r->api->struct_size < offsetof(dtr_host_api, req_query_name) + sizeof(void *) ||
+        !r->api->req_query_name)
+        return true; /* a host before ABI 1.3 cannot tell */
+    const char *name;
+    for (size_t i = 0; (name = r->api->req_query_name(req, i)) != NULL; i++) {
+        const rest_param *p = route->params;
+        while (p && p->name && strcmp(p->name, name) != 0)
+            p++;
+        if (p && p->name) continue;
+        char tekst[160];
+        snprintf(tekst, sizeof tekst, "%.80s: ukendt parameter for %s %s", name, route->method,
+                 route->pattern);
+        rest_problem(r->api, req, 400, "UGYLDIG_PARAMETER", name, tekst);
+        return false;
+    }
+    return true;
+}
+
 bool rest_read_args(rest *r, dtr_request *req, const rest_route *route, rest_args *args)
 {
     memset(args, 0, sizeof *args);
     args->limit = 100;
     args->maxantal = 1000;
+    if (!rest_query_names_known(r, req, route)) return false;
     for (const rest_param *p = route->params; p && p->name; p++) {
         const char *v = r->api->req_query(req, p->name);
         if (!v) continue;

@@ -224,6 +224,8 @@ dtr_status rest_handle_history(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_args unused;
+    if (!rest_read_args(r, req, b->route, &unused)) return DTR_OK;
     rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     const char *nummer = rest_read_nummer(r, req);
     if (!nummer) return DTR_OK;
@@ -253,6 +255,8 @@ dtr_status rest_handle_latest(dtr_request *req, void *udata)
     rest *r = b->r;
     const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_args unused;
+    if (!rest_read_args(r, req, b->route, &unused)) return DTR_OK;
     rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     int64_t seq = 0;
     char tidspunkt[40] = "";
@@ -325,6 +329,8 @@ dtr_status rest_handle_codes(dtr_request *req, void *udata)
     const rest_binding *b = udata;
     rest *r = b->r;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_args unused;
+    if (!rest_read_args(r, req, b->route, &unused)) return DTR_OK;
     for (size_t i = 0; i < 4; i++) {
         if (strcmp(rest_code_lists[i].list, b->route->list) == 0) {
             r->api->respond(req, 200, "application/json", r->codes[i].data, r->codes[i].len);
@@ -340,6 +346,8 @@ dtr_status rest_handle_openapi(dtr_request *req, void *udata)
     const rest_binding *b = udata;
     rest *r = b->r;
     if (!rest_read_allowed(r, req)) return DTR_OK;
+    rest_args unused;
+    if (!rest_read_args(r, req, b->route, &unused)) return DTR_OK;
     r->api->respond(req, 200, "application/json", r->openapi.data, r->openapi.len);
     return DTR_OK;
 }

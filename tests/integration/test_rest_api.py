@@ -130,8 +130,14 @@ class RestApiTest(unittest.TestCase):
                      "/v1/daginstitutioner?efter=G00001", "/v1/daginstitutioner?status=lukket",
                      "/v1/daginstitutioner?virkningsdato=2026-02-30",
                      "/v1/anvisningsenheder?pNummer=12", "/v1/haendelser?maxantal=10001",
-                     "/v1/haendelser?fra=-1", "/v1/anvisningsenheder/G0000/historik"):
+                     "/v1/haendelser?fra=-1", "/v1/anvisningsenheder/G0000/historik",
+                     # a parameter the route does not take (a misspelt filter)
+                     "/v1/anvisningsenheder?kommunekode=101", "/v1/haendelser/seneste?x=1",
+                     "/v1/daginstitutioner?navn=a&ukendt", "/v1/kodetabeller/kommuner?sprog=da"):
             self.refused(400, "UGYLDIG_PARAMETER", "GET", path)
+        # the parameters a route does take are still welcome, in any order
+        st, _, _ = self.call("GET", "/v1/anvisningsenheder?limit=5&kommuneKode=101&status=aktiv")
+        self.assertEqual(st, 200)
         self.refused(404, "FINDES_IKKE", "GET", "/v1/daginstitutioner/Z99999")
         self.refused(404, "FINDES_IKKE", "GET", "/v1/ingen-steder")
 
