@@ -24,6 +24,7 @@
 
 #include "auth/auth.h"
 #include "bulk/bulk.h"
+#include "check.h"
 #include "dtr/plugin.h"
 #include "feed/feed.h"
 #include "host.h"
@@ -222,6 +223,21 @@ static int cli_export(const cli_invocation *inv)
     return rc == 0 ? CLI_OK : CLI_REFUSED;
 }
 
+/* `dtr check`: the consistency report as JSON on stdout; exit 0 when it
+ * found nothing, 1 when it found something or could not read the register. */
+static int cli_check(const cli_invocation *inv)
+{
+    host_options opts = {.config_path = inv->config_path, .data_dir = inv->data_dir};
+    char err[1024] = "", dir[PATH_MAX];
+    cfg_config *cfg = host_load_config(&opts, err, sizeof err);
+    int rc = -1;
+    if (cfg && host_prepare_data_dir(cfg->data_dir, dir, sizeof dir, err, sizeof err) == 0)
+        rc = check_register(dir, stdout, err, sizeof err);
+    cfg_free(cfg);
+    if (rc < 0) fprintf(stderr, "dtr check: %s\n", err);
+    return rc == 0 ? CLI_OK : CLI_REFUSED;
+}
+
 /* Reads a whole decimal number of at most 18 digits; false otherwise. */
 static bool cli_parse_count(const char *s, uint64_t *out)
 {
@@ -293,6 +309,10 @@ static const cli_command cli_commands[] = {
      cli_export},
     {"generate", "--units N [--seed S] OUTDIR", "write a synthetic register in the CSV layout",
      cli_generate_flags, 1, 1, cli_generate},
+    {"check", "",
+     "the consistency report (JSON): dagtilbud without units in effect, units "
+     "without P-nummer",
+     cli_no_flags, 0, 0, cli_check},
     {"version", "[--keys]", "print the version and the plugin ABI", cli_version_flags, 0, 0,
      cli_version},
 };
