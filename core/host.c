@@ -9,6 +9,7 @@
  * set's router is the one installed in the server; a replaced set is
  * retired and frees itself once nothing of it is in flight.
  */
+#include "errtext.h"
 #include "host.h"
 
 #include <limits.h>
@@ -61,18 +62,6 @@ typedef struct host {
     unsigned char sign_sk[64]; /* the server's Ed25519 key (signing.key in data_dir) */
     unsigned char sign_pk[32];
 } host;
-
-__attribute__((format(printf, 3, 4))) static int host_fail(char *err, size_t errlen,
-                                                           const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* ---- host services of other modules ------------------------------------ */
 
@@ -168,7 +157,7 @@ static plug_set *host_build_set(host *h, const cfg_config *cfg, char *err, size_
         const cfg_plugin *p = &cfg->plugins[i];
         char path[PATH_MAX];
         if (!cfg_plugin_path(cfg, p, path, sizeof path)) {
-            host_fail(err, errlen, "plugin \"%s\": path too long", p->name);
+            errtext(err, errlen, -1, "plugin \"%s\": path too long", p->name);
             goto fail;
         }
         if (plug_set_add(set, p->name, path, p->config, err, errlen) != DTR_OK) goto fail;
@@ -378,12 +367,12 @@ static int host_open_data(host *h, char *err, size_t errlen)
     int locked = bulk_lock_data_dir(h->data_dir, &h->lock_fd, err, errlen);
     if (locked != 0) {
         if (locked == 1)
-            host_fail(err, errlen, "data directory %s is in use by another dtr (serve or import)",
-                      h->data_dir);
+            errtext(err, errlen, -1, "data directory %s is in use by another dtr (serve or import)",
+                    h->data_dir);
         return -1;
     }
     if (sodium_init() < 0) {
-        host_fail(err, errlen, "cannot initialise libsodium");
+        errtext(err, errlen, -1, "cannot initialise libsodium");
     } else if (signkey_load_or_create(h->data_dir, h->sign_sk, h->sign_pk, err, errlen) == 0) {
         return 0;
     }
@@ -424,13 +413,13 @@ static int host_start(host *h, char *err, size_t errlen)
     }
     h->server = net_server_new(&h->loop, &h->cfg->limits, h->log, h->metrics);
     if (!h->server) {
-        host_fail(err, errlen, "cannot create the HTTP server");
+        errtext(err, errlen, -1, "cannot create the HTTP server");
     } else {
         net_server_set_router(h->server, plug_set_router(h->current));
         net_server_set_early_check(h->server, svc_early_check, h->svc);
         char why[512] = "";
         if (net_server_listen(h->server, h->cfg->listen, why, sizeof why) == 0) return 0;
-        host_fail(err, errlen, "cannot listen on %s: %s", h->cfg->listen, why);
+        errtext(err, errlen, -1, "cannot listen on %s: %s", h->cfg->listen, why);
     }
     host_retire(h, h->current);
     h->current = NULL;

@@ -10,19 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "errtext.h"
 #include "host.h"
-
-__attribute__((format(printf, 3, 4))) static int setup_fail(char *err, size_t errlen,
-                                                            const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
 {
@@ -39,26 +28,26 @@ int host_prepare_data_dir(const char *dir, char *abs, size_t abslen, char *err, 
 {
     char path[PATH_MAX];
     if (!dir || !*dir || strlen(dir) >= sizeof path)
-        return setup_fail(err, errlen, "data directory: bad path \"%s\"", dir ? dir : "");
+        return errtext(err, errlen, -1, "data directory: bad path \"%s\"", dir ? dir : "");
     strcpy(path, dir);
     for (char *p = path + 1;; p++) {
         if (*p != '/' && *p != '\0') continue;
         char saved = *p;
         *p = '\0';
         if (mkdir(path, 0750) != 0 && errno != EEXIST)
-            return setup_fail(err, errlen, "data directory: cannot create %s: %s", path,
-                              strerror(errno));
+            return errtext(err, errlen, -1, "data directory: cannot create %s: %s", path,
+                           strerror(errno));
         *p = saved;
         if (saved == '\0') break;
     }
     struct stat st;
     if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return setup_fail(err, errlen, "data directory: %s is not a directory", dir);
+        return errtext(err, errlen, -1, "data directory: %s is not a directory", dir);
     char real[PATH_MAX];
     if (!realpath(dir, real))
-        return setup_fail(err, errlen, "data directory: cannot resolve %s: %s", dir,
-                          strerror(errno));
-    if (strlen(real) >= abslen) return setup_fail(err, errlen, "data directory: path too long");
+        return errtext(err, errlen, -1, "data directory: cannot resolve %s: %s", dir,
+                       strerror(errno));
+    if (strlen(real) >= abslen) return errtext(err, errlen, -1, "data directory: path too long");
     strcpy(abs, real);
     return 0;
 }

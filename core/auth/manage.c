@@ -16,26 +16,15 @@
 
 #include <sodium.h>
 
+#include "errtext.h"
 #include "auth/auth_int.h"
-
-__attribute__((format(printf, 4, 5))) static int fail(char *err, size_t errlen, int rc,
-                                                      const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return rc;
-}
 
 static int begin_write(sqlite3 *db, char *err, size_t errlen)
 {
     if (!sqlite3_get_autocommit(db))
-        return fail(err, errlen, -1, "a transaction is already open on this connection");
+        return errtext(err, errlen, -1, "a transaction is already open on this connection");
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return fail(err, errlen, -1, "cannot begin a write transaction: %s", sqlite3_errmsg(db));
+        return errtext(err, errlen, -1, "cannot begin a write transaction: %s", sqlite3_errmsg(db));
     return 0;
 }
 
@@ -44,7 +33,7 @@ static int begin_write(sqlite3 *db, char *err, size_t errlen)
 static int end_write(sqlite3 *db, int rc, char *err, size_t errlen)
 {
     if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = fail(err, errlen, -1, "cannot commit: %s", sqlite3_errmsg(db));
+        rc = errtext(err, errlen, -1, "cannot commit: %s", sqlite3_errmsg(db));
     if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return rc;
 }
@@ -80,17 +69,17 @@ static int read_client(sqlite3 *db, const char *id, json_t **out, char *err, siz
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT " CLIENT_COLUMNS " FROM client WHERE id = ?1", -1, &st,
                            NULL) != SQLITE_OK)
-        return fail(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
     sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
     int rc = sqlite3_step(st);
     int result;
     if (rc == SQLITE_ROW) {
         *out = client_from_row(st);
-        result = *out ? 0 : fail(err, errlen, -1, "cannot read client %s", id);
+        result = *out ? 0 : errtext(err, errlen, -1, "cannot read client %s", id);
     } else if (rc == SQLITE_DONE) {
-        result = fail(err, errlen, AUTH_REFUSED, "no client with id \"%s\"", id);
+        result = errtext(err, errlen, AUTH_REFUSED, "no client with id \"%s\"", id);
     } else {
-        result = fail(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
+        result = errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
     }
     sqlite3_finalize(st);
     return result;
@@ -114,7 +103,7 @@ static int audit_client(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const ch
     free(before_text);
     free(after_text);
     if (rc != SQLITE_OK)
-        return fail(err, errlen, -1, "cannot append to the audit log: %s", sqlite3_errstr(rc));
+        return errtext(err, errlen, -1, "cannot append to the audit log: %s", sqlite3_errstr(rc));
     return 0;
 }
 
@@ -131,14 +120,14 @@ static int check_new_client(const auth_new_client *c, char *err, size_t errlen)
 {
     reg_role role;
     if (!c || !auth_role_parse(c->role, &role))
-        return fail(err, errlen, AUTH_REFUSED,
-                    "unknown role \"%s\" (expected kommune, support, laeser or admin)",
-                    c && c->role ? c->role : "");
+        return errtext(err, errlen, AUTH_REFUSED,
+                       "unknown role \"%s\" (expected kommune, support, laeser or admin)",
+                       c && c->role ? c->role : "");
     if (!auth_valid_name(c->name, err, errlen)) return AUTH_REFUSED;
     if (role == REG_ROLE_KOMMUNE && c->n_kommuner == 0)
-        return fail(err, errlen, AUTH_REFUSED, "the kommune role needs at least one kommune");
+        return errtext(err, errlen, AUTH_REFUSED, "the kommune role needs at least one kommune");
     if (role != REG_ROLE_KOMMUNE && c->n_kommuner > 0)
-        return fail(err, errlen, AUTH_REFUSED, "only the kommune role takes kommuner");
+        return errtext(err, errlen, AUTH_REFUSED, "only the kommune role takes kommuner");
     if (!auth_valid_kommuner(c->kommuner, c->n_kommuner, err, errlen)) return AUTH_REFUSED;
     return 0;
 }
@@ -164,7 +153,7 @@ static int insert_client(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const a
                            "INSERT INTO client (id, name, role, kommuner, secret_hash, created) "
                            "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                            -1, &st, NULL) != SQLITE_OK) {
-        fail(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db));
+        errtext(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db));
         goto out;
     }
     for (int attempt = 0; attempt < 8 && !inserted; attempt++) {
@@ -184,11 +173,11 @@ static int insert_client(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const a
             inserted = true;
             result = read_client(db, id, client, err, errlen);
         } else if ((rc & 0xff) != SQLITE_CONSTRAINT) {
-            result = fail(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db));
+            result = errtext(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db));
             goto out;
         }
     }
-    if (!inserted) result = fail(err, errlen, -1, "cannot find a free client id");
+    if (!inserted) result = errtext(err, errlen, -1, "cannot find a free client id");
 out:
     sqlite3_finalize(st);
     free(kommuner_text);
@@ -200,7 +189,7 @@ int auth_client_add(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const char *
 {
     if (out) *out = NULL;
     if (err && errlen) err[0] = '\0';
-    if (!actor || !*actor) return fail(err, errlen, -1, "no actor for the audit log");
+    if (!actor || !*actor) return errtext(err, errlen, -1, "no actor for the audit log");
     int rc = check_new_client(c, err, errlen);
     if (rc != 0) return rc;
 
@@ -234,7 +223,7 @@ static int update_client(sqlite3 *db, const char *sql, const char *id, const cha
     }
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return fail(err, errlen, -1, "cannot change client %s: %s", id, sqlite3_errmsg(db));
+        return errtext(err, errlen, -1, "cannot change client %s: %s", id, sqlite3_errmsg(db));
     return 0;
 }
 
@@ -244,7 +233,8 @@ static int read_live_client(sqlite3 *db, const char *id, json_t **client, char *
     int rc = read_client(db, id, client, err, errlen);
     if (rc != 0) return rc;
     const char *revoked = json_string_value(json_object_get(*client, "revoked"));
-    if (revoked) return fail(err, errlen, AUTH_REFUSED, "client %s was revoked at %s", id, revoked);
+    if (revoked)
+        return errtext(err, errlen, AUTH_REFUSED, "client %s was revoked at %s", id, revoked);
     return 0;
 }
 
@@ -253,8 +243,8 @@ int auth_client_revoke(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const cha
 {
     if (out) *out = NULL;
     if (err && errlen) err[0] = '\0';
-    if (!actor || !*actor) return fail(err, errlen, -1, "no actor for the audit log");
-    if (!id || !*id) return fail(err, errlen, AUTH_REFUSED, "no client id");
+    if (!actor || !*actor) return errtext(err, errlen, -1, "no actor for the audit log");
+    if (!id || !*id) return errtext(err, errlen, AUTH_REFUSED, "no client id");
     json_t *before = NULL, *after = NULL;
     char now[40];
     auth_now(now);
@@ -277,8 +267,8 @@ int auth_client_rotate(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const cha
 {
     if (out) *out = NULL;
     if (err && errlen) err[0] = '\0';
-    if (!actor || !*actor) return fail(err, errlen, -1, "no actor for the audit log");
-    if (!id || !*id) return fail(err, errlen, AUTH_REFUSED, "no client id");
+    if (!actor || !*actor) return errtext(err, errlen, -1, "no actor for the audit log");
+    if (!id || !*id) return errtext(err, errlen, AUTH_REFUSED, "no client id");
     char secret[AUTH_SECRET_CHARS + 1];
     uint8_t hash[AUTH_HASH_BYTES];
     auth_new_secret(secret);
@@ -311,7 +301,7 @@ int auth_client_list(sqlite3 *db, json_t **out, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(db, "SELECT " CLIENT_COLUMNS " FROM client ORDER BY created, id", -1,
                            &st, NULL) != SQLITE_OK)
-        return fail(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
     json_t *list = json_array();
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -319,7 +309,7 @@ int auth_client_list(sqlite3 *db, json_t **out, char *err, size_t errlen)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE) {
         json_decref(list);
-        return fail(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db));
     }
     *out = list;
     return 0;

@@ -9,6 +9,7 @@
  * key wins and both read it back; the directory is fsynced after the link.
  * What signs the unilogin files and the portal's webhooks.
  */
+#include "errtext.h"
 #include "feed/feed.h"
 
 #include <errno.h>
@@ -23,18 +24,6 @@
 #include <sodium.h>
 
 #define SIGNKEY_SEED_BYTES 32
-
-__attribute__((format(printf, 3, 4))) static int signkey_fail(char *err, size_t errlen,
-                                                              const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Reads exactly n bytes from fd. */
 static bool signkey_read_all(int fd, unsigned char *buf, size_t n)
@@ -67,19 +56,19 @@ static int signkey_read_seed(const char *path, unsigned char seed[SIGNKEY_SEED_B
                              size_t errlen)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return signkey_fail(err, errlen, "%s: %s", path, strerror(errno));
+    if (fd < 0) return errtext(err, errlen, -1, "%s: %s", path, strerror(errno));
     struct stat sb;
     int rc = -1;
     if (fstat(fd, &sb) != 0)
-        signkey_fail(err, errlen, "%s: %s", path, strerror(errno));
+        errtext(err, errlen, -1, "%s: %s", path, strerror(errno));
     else if (sb.st_mode & 077)
-        signkey_fail(err, errlen, "%s: readable by group or others (mode %03o); chmod 600 it", path,
-                     (unsigned)(sb.st_mode & 0777));
+        errtext(err, errlen, -1, "%s: readable by group or others (mode %03o); chmod 600 it", path,
+                (unsigned)(sb.st_mode & 0777));
     else if (sb.st_size != SIGNKEY_SEED_BYTES)
-        signkey_fail(err, errlen, "%s: %lld bytes, a signing key has %d", path,
-                     (long long)sb.st_size, SIGNKEY_SEED_BYTES);
+        errtext(err, errlen, -1, "%s: %lld bytes, a signing key has %d", path,
+                (long long)sb.st_size, SIGNKEY_SEED_BYTES);
     else if (!signkey_read_all(fd, seed, SIGNKEY_SEED_BYTES))
-        signkey_fail(err, errlen, "%s: short read", path);
+        errtext(err, errlen, -1, "%s: short read", path);
     else
         rc = 0;
     close(fd);
@@ -101,10 +90,10 @@ static int signkey_create(const char *data_dir, const char *path, char *err, siz
     char tmp[4096];
     int n = snprintf(tmp, sizeof tmp, "%s/.%s.%ld", data_dir, SIGNKEY_FILE, (long)getpid());
     if (n < 0 || (size_t)n >= sizeof tmp)
-        return signkey_fail(err, errlen, "data directory path too long");
+        return errtext(err, errlen, -1, "data directory path too long");
     unlink(tmp);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return signkey_fail(err, errlen, "%s: %s", tmp, strerror(errno));
+    if (fd < 0) return errtext(err, errlen, -1, "%s: %s", tmp, strerror(errno));
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_keypair(pk, sk);
     bool ok =
@@ -114,13 +103,13 @@ static int signkey_create(const char *data_dir, const char *path, char *err, siz
     close(fd);
     if (!ok) {
         unlink(tmp);
-        return signkey_fail(err, errlen, "%s: %s", tmp, strerror(saved));
+        return errtext(err, errlen, -1, "%s: %s", tmp, strerror(saved));
     }
     int rc = link(tmp, path);
     saved = errno;
     unlink(tmp);
     if (rc != 0 && saved != EEXIST)
-        return signkey_fail(err, errlen, "%s: %s", path, strerror(saved));
+        return errtext(err, errlen, -1, "%s: %s", path, strerror(saved));
     signkey_sync_dir(data_dir);
     return 0;
 }
@@ -128,13 +117,13 @@ static int signkey_create(const char *data_dir, const char *path, char *err, siz
 int signkey_load_or_create(const char *data_dir, unsigned char sk[64], unsigned char pk[32],
                            char *err, size_t errlen)
 {
-    if (sodium_init() < 0) return signkey_fail(err, errlen, "libsodium could not start");
+    if (sodium_init() < 0) return errtext(err, errlen, -1, "libsodium could not start");
     char path[4096];
     int n = snprintf(path, sizeof path, "%s/%s", data_dir, SIGNKEY_FILE);
     if (n < 0 || (size_t)n >= sizeof path)
-        return signkey_fail(err, errlen, "data directory path too long");
+        return errtext(err, errlen, -1, "data directory path too long");
     if (access(path, F_OK) != 0) {
-        if (errno != ENOENT) return signkey_fail(err, errlen, "%s: %s", path, strerror(errno));
+        if (errno != ENOENT) return errtext(err, errlen, -1, "%s: %s", path, strerror(errno));
         if (signkey_create(data_dir, path, err, errlen) != 0) return -1;
     }
     unsigned char seed[SIGNKEY_SEED_BYTES];

@@ -8,6 +8,7 @@
  * from inside a call that a plugin made (respond() ends a request and may
  * drop the last count, but the plugin is still running when it returns).
  */
+#include "errtext.h"
 #include "internal.h"
 
 #include <dlfcn.h>
@@ -38,18 +39,6 @@ static char *plug_strdup(const char *s)
     char *copy = strdup(s);
     if (!copy) abort();
     return copy;
-}
-
-__attribute__((format(printf, 3, 4))) static dtr_status plug_fail(char *err, size_t errlen,
-                                                                  const char *fmt, ...)
-{
-    if (err && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return DTR_ERROR;
 }
 
 /* ---- registry ----------------------------------------------------------- */
@@ -116,31 +105,32 @@ static dtr_status plug_check_descriptor(const char *name, const char *path,
                                         const dtr_plugin_descriptor *d, char *err, size_t errlen)
 {
     if (d->abi_major != DTR_ABI_MAJOR)
-        return plug_fail(err, errlen,
-                         "plugin \"%s\": built for plugin ABI %u.%u, but this host has ABI %d.%d "
-                         "(the major versions must be equal)",
-                         name, d->abi_major, d->abi_minor, DTR_ABI_MAJOR, DTR_ABI_MINOR);
+        return errtext(err, errlen, DTR_ERROR,
+                       "plugin \"%s\": built for plugin ABI %u.%u, but this host has ABI %d.%d "
+                       "(the major versions must be equal)",
+                       name, d->abi_major, d->abi_minor, DTR_ABI_MAJOR, DTR_ABI_MINOR);
     if (d->abi_minor > DTR_ABI_MINOR)
-        return plug_fail(err, errlen,
-                         "plugin \"%s\": built for plugin ABI %u.%u, newer than this host's ABI "
-                         "%d.%d",
-                         name, d->abi_major, d->abi_minor, DTR_ABI_MAJOR, DTR_ABI_MINOR);
+        return errtext(err, errlen, DTR_ERROR,
+                       "plugin \"%s\": built for plugin ABI %u.%u, newer than this host's ABI "
+                       "%d.%d",
+                       name, d->abi_major, d->abi_minor, DTR_ABI_MAJOR, DTR_ABI_MINOR);
     size_t need = plug_descriptor_size_by_minor[d->abi_minor];
     if (d->struct_size < need)
-        return plug_fail(err, errlen,
-                         "plugin \"%s\": its descriptor is %u bytes, smaller than the %zu bytes "
-                         "of ABI %u.%u",
-                         name, d->struct_size, need, d->abi_major, d->abi_minor);
+        return errtext(err, errlen, DTR_ERROR,
+                       "plugin \"%s\": its descriptor is %u bytes, smaller than the %zu bytes "
+                       "of ABI %u.%u",
+                       name, d->struct_size, need, d->abi_major, d->abi_minor);
     dtr_plugin_descriptor full;
     memset(&full, 0, sizeof full);
     memcpy(&full, d, d->struct_size < sizeof full ? d->struct_size : sizeof full);
     if (!full.name || strcmp(full.name, name) != 0)
-        return plug_fail(err, errlen,
-                         "plugin \"%s\": %s calls itself \"%s\"; the config entry and the "
-                         "descriptor must use the same name",
-                         name, path, full.name ? full.name : "(no name)");
+        return errtext(err, errlen, DTR_ERROR,
+                       "plugin \"%s\": %s calls itself \"%s\"; the config entry and the "
+                       "descriptor must use the same name",
+                       name, path, full.name ? full.name : "(no name)");
     if (!full.init)
-        return plug_fail(err, errlen, "plugin \"%s\": its descriptor has no init callback", name);
+        return errtext(err, errlen, DTR_ERROR, "plugin \"%s\": its descriptor has no init callback",
+                       name);
     return DTR_OK;
 }
 
@@ -152,12 +142,14 @@ static plug_module *plug_module_get(plug_registry *reg, const char *name, const 
 {
     struct stat st;
     if (stat(path, &st) != 0) {
-        plug_fail(err, errlen, "plugin \"%s\": cannot open %s: %s", name, path, strerror(errno));
+        errtext(err, errlen, DTR_ERROR, "plugin \"%s\": cannot open %s: %s", name, path,
+                strerror(errno));
         return NULL;
     }
     char real[PATH_MAX];
     if (!realpath(path, real)) {
-        plug_fail(err, errlen, "plugin \"%s\": cannot resolve %s: %s", name, path, strerror(errno));
+        errtext(err, errlen, DTR_ERROR, "plugin \"%s\": cannot resolve %s: %s", name, path,
+                strerror(errno));
         return NULL;
     }
     for (plug_module *m = reg->modules; m; m = m->next) {
@@ -168,18 +160,18 @@ static plug_module *plug_module_get(plug_registry *reg, const char *name, const 
     void *handle = dlopen(real, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
         const char *why = dlerror();
-        plug_fail(err, errlen, "plugin \"%s\": cannot load %s: %s", name, path,
-                  why ? why : "unknown error");
+        errtext(err, errlen, DTR_ERROR, "plugin \"%s\": cannot load %s: %s", name, path,
+                why ? why : "unknown error");
         return NULL;
     }
     dlerror();
     const dtr_plugin_descriptor *d = dlsym(handle, DTR_PLUGIN_SYMBOL);
     if (!d) {
         dlclose(handle);
-        plug_fail(err, errlen,
-                  "plugin \"%s\": %s exports no \"%s\" symbol (not a dtr plugin, or built "
-                  "with it hidden)",
-                  name, path, DTR_PLUGIN_SYMBOL);
+        errtext(err, errlen, DTR_ERROR,
+                "plugin \"%s\": %s exports no \"%s\" symbol (not a dtr plugin, or built "
+                "with it hidden)",
+                name, path, DTR_PLUGIN_SYMBOL);
         return NULL;
     }
     if (plug_check_descriptor(name, path, d, err, errlen) != DTR_OK) {
@@ -274,7 +266,7 @@ bool plug_set_started(const plug_set *set)
 /* Turns a route refused during init or start into the set's error. */
 static dtr_status plug_route_failure(const dtr_plugin *p, char *err, size_t errlen)
 {
-    return plug_fail(err, errlen, "plugin \"%s\": %s", p->name, p->route_error);
+    return errtext(err, errlen, DTR_ERROR, "plugin \"%s\": %s", p->name, p->route_error);
 }
 
 dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const json_t *config,
@@ -302,9 +294,9 @@ dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const
     json_decref(empty);
     if (!why[0]) snprintf(why, sizeof why, "(no reason given)");
     if (st == DTR_DECLINED)
-        return plug_fail(err, errlen, "plugin \"%s\" refused its config: %s", name, why);
+        return errtext(err, errlen, DTR_ERROR, "plugin \"%s\" refused its config: %s", name, why);
     if (st != DTR_OK)
-        return plug_fail(err, errlen, "plugin \"%s\" failed to initialise: %s", name, why);
+        return errtext(err, errlen, DTR_ERROR, "plugin \"%s\" failed to initialise: %s", name, why);
     p->initialized = true;
     if (p->route_error) return plug_route_failure(p, err, errlen);
     return DTR_OK;
@@ -316,7 +308,7 @@ dtr_status plug_set_start(plug_set *set, char *err, size_t errlen)
     for (size_t i = 0; i < set->ninstances && result == DTR_OK; i++) {
         dtr_plugin *p = set->instances[i];
         if (!p->initialized) {
-            result = plug_fail(err, errlen, "plugin \"%s\" was not initialised", p->name);
+            result = errtext(err, errlen, DTR_ERROR, "plugin \"%s\" was not initialised", p->name);
             break;
         }
         char why[512] = "";
@@ -324,7 +316,8 @@ dtr_status plug_set_start(plug_set *set, char *err, size_t errlen)
             p->module->desc.start ? p->module->desc.start(p->state, why, sizeof why) : DTR_OK;
         if (st != DTR_OK) {
             if (!why[0]) snprintf(why, sizeof why, "(no reason given)");
-            result = plug_fail(err, errlen, "plugin \"%s\" failed to start: %s", p->name, why);
+            result =
+                errtext(err, errlen, DTR_ERROR, "plugin \"%s\" failed to start: %s", p->name, why);
             break;
         }
         p->started = true;
