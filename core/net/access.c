@@ -12,27 +12,6 @@
 
 enum { NET_LOG_PATH_MAX = 512 };
 
-static char *net_lput(char *p, const char *s, size_t n)
-{
-    memcpy(p, s, n);
-    return p + n;
-}
-
-#define NET_LPUT_LIT(p, lit) net_lput((p), (lit), sizeof(lit) - 1)
-
-static char *net_lput_uint(char *p, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 /* Copies s[0..n) as the inside of a JSON string: quotes, backslashes,
  * control bytes and bytes past ASCII are escaped. Writes at most 6*n bytes. */
 static char *net_lput_escaped(char *p, const char *s, size_t n)
@@ -44,7 +23,7 @@ static char *net_lput_escaped(char *p, const char *s, size_t n)
             *p++ = '\\';
             *p++ = (char)ch;
         } else if (ch < 0x20 || ch >= 0x7f) {
-            p = NET_LPUT_LIT(p, "\\u00");
+            p = NET_PUT_LIT(p, "\\u00");
             *p++ = hex[ch >> 4];
             *p++ = hex[ch & 15];
         } else {
@@ -84,37 +63,37 @@ void net_access_record(net_server *s, const dtr_request *req)
     char line[1024 + 6 * NET_LOG_PATH_MAX + 6 * 128], *p = line;
     char when[32];
     size_t when_len = net_server_log_time(s, when);
-    p = NET_LPUT_LIT(p, "{\"time\":\"");
-    p = net_lput(p, when, when_len);
-    p = NET_LPUT_LIT(p, "\",\"level\":\"info\",\"source\":\"access\",\"method\":\"");
-    p = net_lput(p, method, strlen(method));
-    p = NET_LPUT_LIT(p, "\",\"path\":\"");
+    p = NET_PUT_LIT(p, "{\"time\":\"");
+    p = net_put(p, when, when_len);
+    p = NET_PUT_LIT(p, "\",\"level\":\"info\",\"source\":\"access\",\"method\":\"");
+    p = net_put(p, method, strlen(method));
+    p = NET_PUT_LIT(p, "\",\"path\":\"");
     const char *path;
     size_t plen;
     net_log_path(req, &path, &plen);
     p = net_lput_escaped(p, path, plen);
-    p = NET_LPUT_LIT(p, "\",\"status\":");
-    p = net_lput_uint(p, (uint64_t)req->status);
-    p = NET_LPUT_LIT(p, ",\"bytes\":");
-    p = net_lput_uint(p, req->body_bytes_out);
+    p = NET_PUT_LIT(p, "\",\"status\":");
+    p = net_put_uint(p, (uint64_t)req->status);
+    p = NET_PUT_LIT(p, ",\"bytes\":");
+    p = net_put_uint(p, req->body_bytes_out);
     uint64_t us = ns / 1000;
-    p = NET_LPUT_LIT(p, ",\"duration_ms\":");
-    p = net_lput_uint(p, us / 1000);
+    p = NET_PUT_LIT(p, ",\"duration_ms\":");
+    p = net_put_uint(p, us / 1000);
     *p++ = '.';
     *p++ = (char)('0' + us % 1000 / 100);
     *p++ = (char)('0' + us % 100 / 10);
     *p++ = (char)('0' + us % 10);
-    p = NET_LPUT_LIT(p, ",\"request_id\":\"");
-    p = net_lput(p, req->id, strlen(req->id)); /* ids are checked to be plain ASCII */
+    p = NET_PUT_LIT(p, ",\"request_id\":\"");
+    p = net_put(p, req->id, strlen(req->id)); /* ids are checked to be plain ASCII */
     *p++ = '"';
     if (req->conn && req->conn->ip[0]) {
-        p = NET_LPUT_LIT(p, ",\"ip\":\"");
-        p = net_lput(p, req->conn->ip, strlen(req->conn->ip));
+        p = NET_PUT_LIT(p, ",\"ip\":\"");
+        p = net_put(p, req->conn->ip, strlen(req->conn->ip));
         *p++ = '"';
     }
     if (req->client) {
         size_t n = strlen(req->client); /* at most 128, set by req_set_client */
-        p = NET_LPUT_LIT(p, ",\"client\":\"");
+        p = NET_PUT_LIT(p, ",\"client\":\"");
         p = net_lput_escaped(p, req->client, n);
         *p++ = '"';
     }

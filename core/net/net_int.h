@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <llhttp.h>
 #include <uv.h>
@@ -413,5 +414,28 @@ bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after)
 void net_server_conn_closed(net_server *s, net_conn *c);
 /* The time for the access log, "2026-01-02T03:04:05.678Z". */
 size_t net_server_log_time(net_server *s, char out[32]);
+
+/* Appending to a buffer the caller sized: bytes, a literal, a decimal
+ * number. Each returns the position after what it wrote. */
+static inline char *net_put(char *p, const char *s, size_t n)
+{
+    memcpy(p, s, n);
+    return p + n;
+}
+
+#define NET_PUT_LIT(p, lit) net_put((p), (lit), sizeof(lit) - 1)
+
+static inline char *net_put_uint(char *p, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
 
 #endif /* DTR_NET_INT_H */

@@ -106,27 +106,6 @@ static const char *net_reason(int status)
     }
 }
 
-static char *net_put(char *p, const char *s, size_t n)
-{
-    memcpy(p, s, n);
-    return p + n;
-}
-
-#define NET_PUT_LIT(p, lit) net_put((p), (lit), sizeof(lit) - 1)
-
-static char *net_put_uint(char *p, uint64_t v)
-{
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        *p++ = tmp[--n];
-    return p;
-}
-
 static net_outq *net_req_queue(dtr_request *req)
 {
     return req == req->conn->head ? &req->conn->outq : &req->held;
