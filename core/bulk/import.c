@@ -17,8 +17,10 @@
  *   deleted (burnt)         create, which the register refuses (NUMMER_BRUGT)
  *
  * Rows are submitted in batches; after each batch the importer waits for
- * the answers (store_wait runs the store's private loop, and the group
- * commit makes a batch one transaction). Answers count the row created,
+ * the answers to the batch before it (store_wait_below runs the store's
+ * private loop, and the group commit makes a batch about one transaction),
+ * so that reading one batch overlaps the writer's work on the one before.
+ * Answers count the row created,
  * updated, unchanged or refused. Between files it waits too, so that every
  * refused parent is known before its children are read: a child of a
  * refused row is refused with it ("parent G40001 was refused").
@@ -28,7 +30,7 @@
  * daginstitution can only close once its units are closed, and those are
  * in the next file. What is kept for that is one small entry per such row.
  *
- * Memory is bounded: a batch of rows in flight, and two bitmaps over the
+ * Memory is bounded: two batches of rows in flight, and two bitmaps over the
  * whole number space (A00000..Z99999, 325 KiB each) for the numbers seen in
  * this import and the numbers refused.
  *
@@ -49,7 +51,7 @@
 
 #include "bulk/bulk_int.h"
 
-#define IMPORT_BATCH 4000
+#define IMPORT_BATCH 10000
 #define NUMBER_SPACE (26L * 100000L)
 #define REASONS_MAX 1536
 
@@ -95,6 +97,7 @@ struct importer {
     uint64_t *refused; /* bitmap: numbers of refused rows */
     size_t batch;
     size_t in_flight; /* commands submitted and not answered */
+    size_t submitted; /* commands submitted since the last pace */
     row *head, *tail; /* rows in flight in the order they were read */
     size_t queued;    /* rows in that queue */
     int level;        /* the file being read (-1 before the first row) */
@@ -253,6 +256,21 @@ static void drain(importer *im)
     if (im->in_flight > 0) store_wait(im->s);
     if (im->in_snapshot) store_snapshot_end(im->r);
     im->in_snapshot = false;
+    im->submitted = 0;
+}
+
+/* A batch is submitted: its read snapshot ends, and the importer waits only
+ * until the batch before it is answered, so that reading and planning the
+ * next rows overlaps the writer's work on this one. Lookups need no newer
+ * snapshot for that: a number not seen earlier in this import is untouched
+ * by it, and the rows of one file do not depend on each other's answers
+ * (enter_level drains between files). */
+static void pace(importer *im)
+{
+    if (im->in_snapshot) store_snapshot_end(im->r);
+    im->in_snapshot = false;
+    im->submitted = 0;
+    store_wait_below(im->s, im->batch);
 }
 
 /* Looks a row's number up in the register as it was before the import:
@@ -287,6 +305,7 @@ static void submit(importer *im, row *w, reg_op op, const char *nummer, const js
         return;
     }
     im->in_flight++;
+    im->submitted++;
 }
 
 /* After the row's commands are submitted (or none were): a row without
@@ -294,7 +313,10 @@ static void submit(importer *im, row *w, reg_op op, const char *nummer, const js
 static void row_submitted(importer *im, row *w)
 {
     if (w->pending == 0) row_finish(w);
-    if (im->in_flight >= im->batch || im->queued >= 2 * im->batch) drain(im);
+    if (im->queued >= 3 * im->batch)
+        drain(im);
+    else if (im->submitted >= im->batch)
+        pace(im);
 }
 
 /* ---- reading ---------------------------------------------------------------- */

@@ -127,6 +127,20 @@ static char *normalize_text(const json_t *v, const char *felt, reg_decision *d, 
         reg_fail(d, 422, "UGYLDIGT_FORMAT", felt, "teksten indeholder et NUL-tegn");
         return NULL;
     }
+    /* printable ASCII is NFC already and one character per byte: no
+     * decoding needed (most texts of a bulk import are) */
+    size_t ascii = 0;
+    while (ascii < len && s[ascii] >= 0x20 && s[ascii] < 0x7f)
+        ascii++;
+    if (ascii == len) {
+        char *copy = strdup(s);
+        if (!copy) {
+            reg_fail(d, 422, "UGYLDIGT_FORMAT", felt, "teksten kan ikke normaliseres (NFC)");
+            return NULL;
+        }
+        *chars = len;
+        return copy;
+    }
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     utf8proc_ssize_t left = (utf8proc_ssize_t)len;
     while (left > 0) {

@@ -171,10 +171,36 @@ static int write_delete(apply_ctx *a, const reg_change *ch)
     return step_done(q);
 }
 
+/* The hændelse's data: the record as stored with "status" (the record's
+ * status on the day of the change) as its last member, compact. When the
+ * stored text is at hand it is reused: jansson writes members in insertion
+ * order, so the text with ,"status":"..." before its closing brace is the
+ * bytes a dump of the record plus status would give. malloc'd. */
+static char *haendelse_data(const json_t *stored, const char *text, const char *status)
+{
+    size_t len = text ? strlen(text) : 0;
+    if (len < 2 || text[len - 1] != '}' || json_object_get(stored, "status")) {
+        json_t *data = json_copy((json_t *)stored);
+        json_object_set_new(data, "status", json_string(status));
+        char *out = json_dumps(data, JSON_COMPACT | JSON_ENCODE_ANY);
+        json_decref(data);
+        return out;
+    }
+    /* the status is one of the register's plain ASCII words */
+    size_t slen = strlen(status);
+    bool empty = json_object_size(stored) == 0;
+    char *out = malloc(len + slen + 16);
+    if (!out) return NULL;
+    memcpy(out, text, len - 1);
+    snprintf(out + len - 1, slen + 17, "%s\"status\":\"%s\"}", empty ? "" : ",", status);
+    return out;
+}
+
 /* The change's hændelse with the next sekvensnummer. data carries the
- * record with its status on the day of the change. */
+ * record with its status on the day of the change; text is the stored
+ * record's compact dump (NULL for a deletion). */
 static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *stored,
-                           int64_t version, int64_t *seq)
+                           const char *text, int64_t version, int64_t *seq)
 {
     store_conn *c = a->c;
     sqlite3_stmt *q = conn_stmt(c, SQ_HEV_NEXT);
@@ -184,11 +210,11 @@ static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *sto
     sqlite3_reset(q);
     if (rc != SQLITE_ROW) return rc;
 
-    json_t *data = json_copy((json_t *)stored);
-    json_object_set_new(data, "status", json_string(reg_status(stored, a->today)));
+    char *data = haendelse_data(stored, text, reg_status(stored, a->today));
+    if (!data) return SQLITE_NOMEM;
     q = conn_stmt(c, SQ_HEV_INSERT);
     if (!q) {
-        json_decref(data);
+        free(data);
         return SQLITE_ERROR;
     }
     sqlite3_bind_int64(q, 1, next);
@@ -197,8 +223,7 @@ static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *sto
     bind_text(q, 4, reg_level_name(ch->level));
     bind_text(q, 5, ch->nummer);
     sqlite3_bind_int64(q, 6, version);
-    bind_json(q, 7, data);
-    json_decref(data);
+    sqlite3_bind_text(q, 7, data, -1, free);
     rc = step_done(q);
     if (rc == SQLITE_OK) *seq = next;
     return rc;
@@ -238,7 +263,7 @@ int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq)
                       : SQLITE_NOMEM;
     if (rc == SQLITE_OK && strcmp(ch->operation, "oprettet") == 0)
         rc = alloc_note_number(a->c, ch->nummer);
-    if (rc == SQLITE_OK) rc = write_haendelse(a, ch, stored, cols.version, seq);
+    if (rc == SQLITE_OK) rc = write_haendelse(a, ch, stored, text, cols.version, seq);
     if (rc == SQLITE_OK && !a->no_audit) rc = write_audit(a, ch, text);
     free(text);
     rec_cols_free(&cols);

@@ -107,7 +107,7 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
         readonly
             ? "PRAGMA foreign_keys = ON;"
             : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
-              "PRAGMA foreign_keys = ON;";
+              "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;";
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->db_path, sqlite3_errmsg(c->db));
         sqlite3_close(c->db);
@@ -240,6 +240,17 @@ void store_day(int64_t ms, char out[11])
 char *store_fold(const char *s)
 {
     if (!s) return NULL;
+    /* ASCII: NFC already, and case folding maps only A-Z */
+    size_t len = 0;
+    while (s[len] && (unsigned char)s[len] < 0x80)
+        len++;
+    if (!s[len]) {
+        char *out = malloc(len + 1);
+        if (!out) return NULL;
+        for (size_t i = 0; i <= len; i++)
+            out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+        return out;
+    }
     utf8proc_uint8_t *out = NULL;
     utf8proc_ssize_t n =
         utf8proc_map((const utf8proc_uint8_t *)s, 0, &out,

@@ -185,6 +185,11 @@ int store_submit_sync(store *s, const store_command *cmd, store_done_fn cb, void
  * Returns 0, or -1 for a store on a host loop (the host runs that). */
 int store_wait(store *s);
 
+/* Runs the private loop until at most max commands are unanswered, so that
+ * a producer can prepare its next batch while the writer works on the one
+ * before. Returns 0, or -1 for a store on a host loop. */
+int store_wait_below(store *s, size_t max);
+
 /* Makes the register's timed changes (reg_timed_change): a close dated in
  * the future becomes a "nedlagt" hændelse when its day arrives, a future
  * virkningFra an "aendret" one; each as a new version by actor "system".

@@ -368,8 +368,13 @@ int store_submit_sync(store *s, const store_command *cmd, store_done_fn cb, void
 
 int store_wait(store *s)
 {
+    return store_wait_below(s, 0);
+}
+
+int store_wait_below(store *s, size_t max)
+{
     if (!s || !s->own_loop) return -1;
-    while (s->in_flight > 0)
+    while (s->in_flight > max)
         uv_run(s->own_loop, UV_RUN_ONCE);
     return 0;
 }
