@@ -103,11 +103,17 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
+    /* The writer: a 64 MiB page cache (the indexes on random keys, p- and
+     * CVR-nummer, stay in memory through a bulk import) and a checkpoint
+     * every 16384 WAL pages (64 MiB) instead of 1000, so that index pages
+     * written by several commits are copied to the database once. Neither
+     * changes durability: every COMMIT still syncs the WAL. */
     const char *pragmas =
         readonly
             ? "PRAGMA foreign_keys = ON;"
             : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
-              "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536;";
+              "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = "
+              "16384;";
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "%s: %s", s->db_path, sqlite3_errmsg(c->db));
         sqlite3_close(c->db);
