@@ -26,12 +26,29 @@ void reg_fail(reg_decision *d, int status, const char *kode, const char *felt, c
     va_end(ap);
 }
 
+/* Appends src to out[*len..size) like snprintf would (truncated, always
+ * terminated). */
+static void reg_path_append(char *out, size_t size, size_t *len, const char *src)
+{
+    size_t n = strlen(src);
+    if (*len + n >= size) n = size - 1 - *len;
+    memcpy(out + *len, src, n);
+    *len += n;
+    out[*len] = '\0';
+}
+
+/* Called for every field of every record the writer decides, so it avoids
+ * snprintf: the path is only read when the field is refused. */
 void reg_path(char *out, size_t size, const char *prefix, const char *name)
 {
-    if (prefix && *prefix)
-        snprintf(out, size, "%s.%s", prefix, name);
-    else
-        snprintf(out, size, "%s", name);
+    size_t len = 0;
+    if (!size) return;
+    out[0] = '\0';
+    if (prefix && *prefix) {
+        reg_path_append(out, size, &len, prefix);
+        reg_path_append(out, size, &len, ".");
+    }
+    reg_path_append(out, size, &len, name);
 }
 
 void reg_path_index(char *out, size_t size, const char *prefix, const char *name, size_t index)
