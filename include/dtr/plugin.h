@@ -69,10 +69,10 @@ extern "C" {
  * A function returning DTR_ERROR or DTR_DECLINED fills the caller's error
  * text when it is given one. */
 typedef enum dtr_status {
-    DTR_OK = 0,        /* done */
-    DTR_DECLINED = 1,  /* not mine / refused on purpose (bad config, not this route) */
-    DTR_RETRY = 2,     /* temporarily unable: try again later (consumers: back off) */
-    DTR_ERROR = -1     /* failed; the error text says why */
+    DTR_OK = 0,       /* done */
+    DTR_DECLINED = 1, /* not mine / refused on purpose (bad config, not this route) */
+    DTR_RETRY = 2,    /* temporarily unable: try again later (consumers: back off) */
+    DTR_ERROR = -1    /* failed; the error text says why */
 } dtr_status;
 
 /* Kinds, a bitmask: one plugin may be several. */
@@ -83,7 +83,12 @@ enum {
 };
 
 /* Log levels for dtr_host_api.log. */
-typedef enum dtr_log_level { DTR_LOG_DEBUG = 0, DTR_LOG_INFO, DTR_LOG_WARN, DTR_LOG_ERROR } dtr_log_level;
+typedef enum dtr_log_level {
+    DTR_LOG_DEBUG = 0,
+    DTR_LOG_INFO,
+    DTR_LOG_WARN,
+    DTR_LOG_ERROR
+} dtr_log_level;
 
 /* Opaque handles; the host owns all of them.
  *   dtr_plugin   one loaded plugin instance: the host's handle for "who is
@@ -146,8 +151,8 @@ typedef enum dtr_op {
 typedef struct dtr_client {
     const char *id;
     const char *name;
-    const char *role;     /* "kommune", "support", "laeser" or "admin" */
-    const int *kommuner;  /* the kommune role's scope */
+    const char *role;    /* "kommune", "support", "laeser" or "admin" */
+    const int *kommuner; /* the kommune role's scope */
     size_t n_kommuner;
 } dtr_client;
 
@@ -178,8 +183,8 @@ typedef struct dtr_command_result {
     int64_t version;      /* the record's version after (its ETag) */
     int64_t seq_first;    /* the sekvensnumre of the command's hændelser; 0 when none */
     int64_t seq_last;
-    int replayed;         /* 1: the stored answer of an earlier request with the same
-                             Idempotency-Key */
+    int replayed; /* 1: the stored answer of an earlier request with the same
+                     Idempotency-Key */
 } dtr_command_result;
 
 /* Called on the loop thread when the command committed or failed. */
@@ -199,13 +204,13 @@ typedef struct dtr_query {
     int adm_kommune;           /* daginstitution: admKommuneKode */
     int kommune;               /* adresse.kommuneKode */
     int inst_type3;
-    const char *parent;        /* daginstitutionsNummer / anvisningsenhedsNummer */
+    const char *parent; /* daginstitutionsNummer / anvisningsenhedsNummer */
     const char *p_nummer;
     const char *cvr_nummer;
-    const char *navn;          /* case-insensitive substring, Danish letters included */
-    const char *after;         /* the page starts after this number */
-    size_t limit;              /* 1..1000; 0: 100 */
-    int nested;                /* 1: nest children as the GET of one does */
+    const char *navn;  /* case-insensitive substring, Danish letters included */
+    const char *after; /* the page starts after this number */
+    size_t limit;      /* 1..1000; 0: 100 */
+    int nested;        /* 1: nest children as the GET of one does */
 } dtr_query;
 
 /* The host API table, handed to init. Append-only: new functions go at the
@@ -348,9 +353,8 @@ typedef struct dtr_host_api {
      * this call, once the change is on disk or refused. Returns DTR_OK, or
      * DTR_ERROR (err filled) when the store is closing; then done is not
      * called. */
-    dtr_status (*command_submit)(dtr_plugin *self, const dtr_client *client,
-                                 const dtr_command *cmd, dtr_command_fn done, void *udata,
-                                 char *err, size_t errlen);
+    dtr_status (*command_submit)(dtr_plugin *self, const dtr_client *client, const dtr_command *cmd,
+                                 dtr_command_fn done, void *udata, char *err, size_t errlen);
 
     /* --- reads (1.1) ----------------------------------------------------------
      * Return 0 when found, 404 unknown, 410 deleted (read_get), 400 a bad
