@@ -141,41 +141,33 @@ const rest_route rest_routes[] = {
 
 const size_t rest_route_count = sizeof rest_routes / sizeof rest_routes[0];
 
+/* The names of each level: its collection's path segment, its schema in
+ * the OpenAPI document, its niveau. */
+static const struct {
+    const char *collection, *schema, *niveau;
+} rest_level_names[] = {
+    [DTR_LEVEL_DAGINSTITUTION] = {"daginstitutioner", "Daginstitution", "daginstitution"},
+    [DTR_LEVEL_ANVISNINGSENHED] = {"anvisningsenheder", "Anvisningsenhed", "anvisningsenhed"},
+    [DTR_LEVEL_ALTERNATIV_ADRESSE] = {"alternative-adresser", "AlternativAdresse",
+                                      "alternativAdresse"},
+};
+
+static unsigned rest_level_index(dtr_level level)
+{
+    return (unsigned)level <= DTR_LEVEL_ALTERNATIV_ADRESSE ? (unsigned)level : 0;
+}
+
 const char *rest_collection(dtr_level level)
 {
-    switch (level) {
-    case DTR_LEVEL_DAGINSTITUTION:
-        return "daginstitutioner";
-    case DTR_LEVEL_ANVISNINGSENHED:
-        return "anvisningsenheder";
-    case DTR_LEVEL_ALTERNATIV_ADRESSE:
-        return "alternative-adresser";
-    }
-    return "daginstitutioner";
+    return rest_level_names[rest_level_index(level)].collection;
 }
 
 const char *rest_schema_name(dtr_level level)
 {
-    switch (level) {
-    case DTR_LEVEL_DAGINSTITUTION:
-        return "Daginstitution";
-    case DTR_LEVEL_ANVISNINGSENHED:
-        return "Anvisningsenhed";
-    case DTR_LEVEL_ALTERNATIV_ADRESSE:
-        return "AlternativAdresse";
-    }
-    return "Daginstitution";
+    return rest_level_names[rest_level_index(level)].schema;
 }
 
 const char *rest_niveau(dtr_level level)
 {
-    switch (level) {
-    case DTR_LEVEL_DAGINSTITUTION:
-        return "daginstitution";
-    case DTR_LEVEL_ANVISNINGSENHED:
-        return "anvisningsenhed";
-    case DTR_LEVEL_ALTERNATIV_ADRESSE:
-        return "alternativAdresse";
-    }
-    return "daginstitution";
+    return rest_level_names[rest_level_index(level)].niveau;
 }
