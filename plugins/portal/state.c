@@ -191,10 +191,18 @@ int portal_state_load(portal *p, char *err, size_t errlen)
     }
     for (size_t i = 0; i < p->n_subs; i++)
         p->subs[i].position = -1;
+    /* Open first and judge that open's errno: asking again after a failed
+     * load raced with an older instance's rename putting the file in place. */
+    FILE *f = fopen(p->state_path, "r");
+    if (!f) {
+        if (errno == ENOENT) return 0; /* a first start */
+        snprintf(err, errlen, "%s: %s", p->state_path, strerror(errno));
+        return -1;
+    }
     json_error_t jerr;
-    json_t *root = json_load_file(p->state_path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(f);
     if (!root) {
-        if (access(p->state_path, F_OK) != 0 && errno == ENOENT) return 0; /* a first start */
         snprintf(err, errlen, "%s: %s (line %d)", p->state_path, jerr.text, jerr.line);
         return -1;
     }
