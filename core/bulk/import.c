@@ -103,8 +103,9 @@ struct importer {
     int level;        /* the file being read (-1 before the first row) */
     pending_close *closes;
     size_t n_closes, cap_closes;
-    bool in_snapshot; /* the reader holds one read transaction for the batch */
-    bool failed;      /* the store failed: stop */
+    bool in_snapshot;      /* the reader holds one read transaction for the batch */
+    bool indexes_deferred; /* an initial load: the store builds list indexes at the end */
+    bool failed;           /* the store failed: stop */
     char *err;
     size_t errlen;
 };
@@ -520,6 +521,47 @@ static void audit_done(const store_result *res, void *udata)
     *(int *)udata = res->status;
 }
 
+/* The answer of store_indexes_defer or store_indexes_restore. */
+typedef struct indexes_answer {
+    int status;
+    int n_indexes;
+} indexes_answer;
+
+static void indexes_done(const store_result *res, void *udata)
+{
+    indexes_answer *a = udata;
+    a->status = res->status;
+    a->n_indexes = res->n_indexes;
+}
+
+/* An import into an empty register is an initial load: the store builds
+ * the record table's list indexes once at the end instead of row by row
+ * (store_indexes_defer). Not in a dry run, which writes nothing. */
+static int defer_indexes(importer *im)
+{
+    indexes_answer a = {-1, 0};
+    if (store_indexes_defer(im->s, indexes_done, &a) != 0) return -1;
+    store_wait(im->s);
+    im->indexes_deferred = a.n_indexes > 0;
+    return a.status == 0 ? 0 : -1;
+}
+
+/* Builds the deferred indexes; on the way out of a failed import too (if
+ * that fails as well, the next store_open builds them). */
+static int restore_indexes(importer *im)
+{
+    if (!im->indexes_deferred) return 0;
+    indexes_answer a = {-1, 0};
+    bool bar = im->report.bar_shown;
+    if (bar) fputs("\r\033[Kbuilding the register's indexes ...", stderr);
+    if (store_indexes_restore(im->s, indexes_done, &a) != 0) return -1;
+    store_wait(im->s);
+    if (bar) fputs("\r\033[K", stderr);
+    if (a.status != 0) return -1;
+    im->indexes_deferred = false;
+    return 0;
+}
+
 /* The import's one audit entry: who, which files (name, size, BLAKE2b),
  * and the counts. files is the array built before reading. */
 static int write_audit_entry(importer *im, json_t *files)
@@ -617,6 +659,10 @@ int bulk_import(bulk_format *f, const bulk_import_options *opt, bulk_counts *cou
                                                "bytes", (json_int_t)size, "blake2b", hex));
     }
     if (open_store(&im, err, errlen) != 0) goto done;
+    if (!opt->dry_run && defer_indexes(&im) != 0) {
+        snprintf(err, errlen, "the register could not prepare the load");
+        goto done;
+    }
 
     dtr_import_sink sink = {
         .ctx = &im, .record = on_record, .refuse = on_refuse, .progress = on_progress};
@@ -629,6 +675,12 @@ int bulk_import(bulk_format *f, const bulk_import_options *opt, bulk_counts *cou
     }
     if (!im.failed) run_late_closes(&im);
     if (im.failed) goto done;
+    if (restore_indexes(&im) != 0) {
+        snprintf(err, errlen,
+                 "the register's indexes could not be built (the next start of the "
+                 "register builds them)");
+        goto done;
+    }
     if (!opt->dry_run && write_audit_entry(&im, files) != 0) {
         snprintf(err, errlen, "the import's audit entry could not be written");
         goto done;
@@ -639,6 +691,7 @@ done:
     if (result < 0 && im.report.bar_shown) fputs("\n", stderr);
     if (counts) *counts = im.n;
     if (im.r) store_reader_close(im.r);
+    if (im.s && im.indexes_deferred) restore_indexes(&im);
     if (im.s) store_close(im.s);
     json_decref(files);
     free(im.closes);

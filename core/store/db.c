@@ -103,11 +103,13 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
     }
     sqlite3_extended_result_codes(c->db, 1);
     sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
-    /* The writer: a 64 MiB page cache (the indexes on random keys, p- and
+    /* Read-write: a 64 MiB page cache (the indexes on random keys, p- and
      * CVR-nummer, stay in memory through a bulk import) and a checkpoint
      * every 16384 WAL pages (64 MiB) instead of 1000, so that index pages
-     * written by several commits are copied to the database once. Neither
-     * changes durability: every COMMIT still syncs the WAL. */
+     * written by several commits are copied to the database once. The
+     * writer's connection then hands its checkpoints to the checkpoint
+     * thread (checkpoint.c). Neither changes durability: every COMMIT still
+     * syncs the WAL. */
     const char *pragmas =
         readonly
             ? "PRAGMA foreign_keys = ON;"

@@ -155,6 +155,13 @@ static const char migration_2[] =
     "  UPDATE client_generation SET generation = generation + 1 WHERE id = 1;\n"
     "END;\n";
 
+/* Migration 3 (indexes.c): the definitions of the indexes a bulk load
+ * dropped, to be built again when it ends (or by the next open). */
+static const char migration_3[] = "CREATE TABLE deferred_index (\n"
+                                  "  name TEXT PRIMARY KEY,\n"
+                                  "  sql TEXT NOT NULL\n"
+                                  ") WITHOUT ROWID;\n";
+
 int store_schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -232,6 +239,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
     const store_migration list[] = {
         {1, first},
         {2, migration_2},
+        {3, migration_3},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

@@ -56,7 +56,7 @@
 #include "register/register.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 typedef struct store store;
 typedef struct store_reader store_reader;
@@ -81,6 +81,8 @@ typedef struct store_options {
                              answers are those of a real run and no reader ever sees them */
     size_t max_batch;     /* commands per transaction at most; 0: 1000 */
     int busy_timeout_ms;  /* how long to wait for another process's write lock; 0: 5000 */
+    int checkpoint_pages; /* WAL pages (4 KiB) after which the checkpoint thread copies the WAL
+                             into the database; 0: 16384 (64 MiB) */
     const char *vfs;      /* SQLite VFS name for every connection; NULL: the default */
     store_clock_fn clock; /* NULL: the system clock */
     void *clock_udata;
@@ -163,6 +165,8 @@ typedef struct store_result {
                            Idempotency-Key */
     uint64_t commit_id; /* which of this store's commits carried it (1, 2, ...); 0 when
                            nothing was committed for it */
+    int n_indexes;      /* store_indexes_defer, store_indexes_restore: how many indexes it
+                           dropped or built */
 } store_result;
 
 /* Called on the loop thread (the store's private loop: inside store_wait or
@@ -203,6 +207,19 @@ int store_tick(store *s, store_done_fn cb, void *udata);
 int store_cursor_set(store *s, const char *consumer, int64_t sekvensnummer, store_done_fn cb,
                      void *udata);
 
+/* An initial bulk load. Row by row, every created record costs one insert
+ * into each of the record table's list indexes (level, kommune, institution
+ * type, P- and CVR-nummer, ...); after the load, each index is built once by
+ * sorting, far faster. store_indexes_defer drops those indexes when the
+ * register holds no record at all (anything else is not an initial load,
+ * and nothing is dropped: n_indexes 0), durably noting their definitions;
+ * store_indexes_restore builds every deferred index again. Each runs through
+ * the writer in its own transaction; lists stay correct meanwhile, only
+ * slower. An interrupted load's deferred indexes are built by the next
+ * store_open before it returns. Loop thread. */
+int store_indexes_defer(store *s, store_done_fn cb, void *udata);
+int store_indexes_restore(store *s, store_done_fn cb, void *udata);
+
 /* Appends one audit entry on its own (the import's summary entry) through
  * the writer. Loop thread; the entry's strings are copied. */
 int store_audit(store *s, const audit_entry *entry, store_done_fn cb, void *udata);
@@ -220,6 +237,7 @@ typedef struct store_stats {
     uint64_t last_batch;     /* commands in the last committed batch */
     uint64_t max_batch;      /* the largest batch so far */
     uint64_t queued;         /* commands waiting for the writer now */
+    uint64_t checkpoints;    /* WAL checkpoints run by the checkpoint thread */
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
 

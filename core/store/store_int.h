@@ -105,6 +105,15 @@ int store_migrate_list(sqlite3 *db, const store_migration *list, size_t n, char 
 /* The schema version recorded in db (0 when none). */
 int store_schema_version(sqlite3 *db);
 
+/* Deferred indexes (indexes.c), inside the caller's write transaction:
+ * indexes_defer drops the deferrable record indexes when the record table
+ * is empty (*deferred: how many), indexes_restore builds every deferred one
+ * (*restored). SQLite's code. indexes_restore_at_open runs a restore in its
+ * own transaction when an earlier load left any: 0, or -1 with err. */
+int indexes_defer(store_conn *c, int *deferred);
+int indexes_restore(store_conn *c, int *restored);
+int indexes_restore_at_open(store_conn *c, char *err, size_t errlen);
+
 /* ---- time and text ----------------------------------------------------------- */
 
 int64_t store_now_ms(store *s);
@@ -127,6 +136,8 @@ typedef enum job_kind {
     JOB_TICK,
     JOB_CURSOR,
     JOB_AUDIT,
+    JOB_DEFER_INDEXES,
+    JOB_RESTORE_INDEXES,
     JOB_ANSWERED /* answered on the loop side already (idempotency conflict) */
 } job_kind;
 
@@ -228,6 +239,17 @@ struct store {
     int64_t done_last_seq;              /* under mu: newest sekvensnummer delivered by a batch */
     store_stats stats;                  /* under mu */
 
+    /* checkpoint thread (checkpoint.c) */
+    pthread_t ckpt_thread;
+    bool ckpt_inited, ckpt_started;
+    int ckpt_wake_pages;  /* WAL pages that wake the thread */
+    store_conn ckpt_conn; /* its thread only */
+    pthread_mutex_t ckpt_mu;
+    pthread_cond_t ckpt_cond;
+    bool ckpt_wanted;   /* under ckpt_mu: the WAL passed its limit */
+    bool ckpt_stop;     /* under ckpt_mu */
+    uint64_t ckpt_runs; /* under ckpt_mu */
+
     /* loop side */
     bool closed;
     size_t in_flight;        /* submitted, callback not yet run */
@@ -239,6 +261,13 @@ struct store {
 
 /* The writer thread's body (writer.c). */
 void *writer_main(void *arg);
+
+/* The checkpoint thread (checkpoint.c): started before the writer thread,
+ * it takes the WAL checkpoints off the writer's commits. start: 0, or -1
+ * with err; stop joins it and closes its connection (safe when start
+ * failed or never ran). */
+int checkpointer_start(store *s, char *err, size_t errlen);
+void checkpointer_stop(store *s);
 
 /* ---- the register's state over SQLite (state.c) ------------------------------------ */
 

@@ -197,6 +197,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     s->no_group_commit = opt->no_group_commit;
     s->dry_run = opt->dry_run;
     s->max_batch = opt->max_batch ? opt->max_batch : 1000;
+    s->ckpt_wake_pages = opt->checkpoint_pages > 0 ? opt->checkpoint_pages : 16384;
     s->clock = opt->clock;
     s->clock_udata = opt->clock_udata;
     s->log = opt->log;
@@ -207,7 +208,10 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     if (!s->idem) abort();
 
     if (conn_open(&s->wconn, s, false, err, errlen) != 0 ||
-        store_migrate(&s->wconn, err, errlen) != 0) {
+        store_migrate(&s->wconn, err, errlen) != 0 ||
+        (!s->dry_run && indexes_restore_at_open(&s->wconn, err, errlen) != 0) ||
+        checkpointer_start(s, err, errlen) != 0) {
+        checkpointer_stop(s);
         conn_close(&s->wconn);
         free_store(s);
         return -1;
@@ -227,6 +231,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the writer thread: %s", strerror(rc));
         s->closed = true;
+        checkpointer_stop(s);
         conn_close(&s->wconn);
         uv_close((uv_handle_t *)s->async, on_async_closed);
         if (s->own_loop) {
@@ -250,7 +255,8 @@ void store_close(store *s)
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->mu);
     if (s->thread_started) pthread_join(s->thread, NULL);
-    deliver_done(s); /* every queued job was answered by the writer before it ended */
+    deliver_done(s);      /* every queued job was answered by the writer before it ended */
+    checkpointer_stop(s); /* first: the writer's connection, closed last, checkpoints */
     conn_close(&s->wconn);
     for (size_t i = 0; i < IDEM_BUCKETS; i++) {
         while (s->idem[i]) { /* only left if a job was lost; answer nobody twice */
@@ -397,6 +403,20 @@ int store_cursor_set(store *s, const char *consumer, int64_t sekvensnummer, stor
     return 0;
 }
 
+int store_indexes_defer(store *s, store_done_fn cb, void *udata)
+{
+    if (!s || s->closed) return -1;
+    enqueue(s, job_new(JOB_DEFER_INDEXES, cb, udata));
+    return 0;
+}
+
+int store_indexes_restore(store *s, store_done_fn cb, void *udata)
+{
+    if (!s || s->closed) return -1;
+    enqueue(s, job_new(JOB_RESTORE_INDEXES, cb, udata));
+    return 0;
+}
+
 int store_audit(store *s, const audit_entry *e, store_done_fn cb, void *udata)
 {
     if (!s || s->closed || !e || !e->actor || !e->operation) return -1;
@@ -428,4 +448,9 @@ void store_get_stats(store *s, store_stats *out)
     pthread_mutex_lock(&s->mu);
     *out = s->stats;
     pthread_mutex_unlock(&s->mu);
+    if (s->ckpt_inited) {
+        pthread_mutex_lock(&s->ckpt_mu);
+        out->checkpoints = s->ckpt_runs;
+        pthread_mutex_unlock(&s->ckpt_mu);
+    }
 }

@@ -293,6 +293,24 @@ static void run_audit(store_conn *c, store_job *j)
     j->wrote = true;
 }
 
+/* store_indexes_defer and store_indexes_restore, in a savepoint of their
+ * own so that a failure leaves the batch's other jobs alone. */
+static void run_indexes(store_conn *c, store_job *j)
+{
+    if (!savepoint(c, SQ_SAVEPOINT)) {
+        job_fail(j, 503, "IKKE_KLAR", "kunne ikke begynde");
+        return;
+    }
+    int rc = j->kind == JOB_DEFER_INDEXES ? indexes_defer(c, &j->res.n_indexes)
+                                          : indexes_restore(c, &j->res.n_indexes);
+    if (rc != SQLITE_OK || !savepoint(c, SQ_RELEASE)) {
+        j->res.n_indexes = 0;
+        job_undo_503(c, j, "deferred indexes");
+        return;
+    }
+    if (j->res.n_indexes) j->wrote = true;
+}
+
 static void fail_batch(store_job *batch, const char *tekst)
 {
     for (store_job *j = batch; j; j = j->next) {
@@ -331,6 +349,10 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
             break;
         case JOB_AUDIT:
             run_audit(c, j);
+            break;
+        case JOB_DEFER_INDEXES:
+        case JOB_RESTORE_INDEXES:
+            run_indexes(c, j);
             break;
         case JOB_ANSWERED:
             break;

@@ -225,17 +225,6 @@ static void test_deleted_numbers_stay_burnt(void **state)
     json_decref(hist);
 }
 
-static size_t list_count(tfix *f, store_query q)
-{
-    json_t *items = NULL;
-    char next[7];
-    int rc = store_list(f->r, &q, &items, next);
-    if (rc != 0) fail_msg("store_list: %d", rc);
-    size_t n = json_array_size(items);
-    json_decref(items);
-    return n;
-}
-
 /* ---- audit --------------------------------------------------------------------------- */
 
 static void test_every_change_is_audited_and_tampering_is_named(void **state)

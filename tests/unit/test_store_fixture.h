@@ -242,6 +242,18 @@ static inline int64_t count_rows(tfix *f, const char *sql)
     return n;
 }
 
+/* How many records a list answers (its first page). */
+static inline size_t list_count(tfix *f, store_query q)
+{
+    json_t *items = NULL;
+    char next[7];
+    int rc = store_list(f->r, &q, &items, next);
+    if (rc != 0) fail_msg("store_list: %d", rc);
+    size_t n = json_array_size(items);
+    json_decref(items);
+    return n;
+}
+
 static inline void exec_sql(tfix *f, const char *sql)
 {
     sqlite3 *db = NULL;

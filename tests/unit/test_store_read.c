@@ -101,17 +101,6 @@ static void fill_for_lists(tfix *f, char di[3][7], char ae[6][7])
     create_ok(f, REG_ANVISNINGSENHED, ae_body(di[2], "Privat 2", 6011, 101), ae[5]);
 }
 
-static size_t list_count(tfix *f, store_query q)
-{
-    json_t *items = NULL;
-    char next[7];
-    int rc = store_list(f->r, &q, &items, next);
-    if (rc != 0) fail_msg("store_list: %d", rc);
-    size_t n = json_array_size(items);
-    json_decref(items);
-    return n;
-}
-
 static void test_list_filters(void **state)
 {
     tfix *f = *state;

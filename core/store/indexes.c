@@ -1,0 +1,115 @@
+/*
+ * indexes.c -- deferred index maintenance for an initial bulk load.
+ *
+ * Every record row feeds the record table's list indexes (level, kommune,
+ * institution type, P- and CVR-nummer, ...). Row by row, a million rows put
+ * a million random inserts into each; built once at the end, an index is
+ * one sort. So an import into an empty register drops those indexes first
+ * and builds them again when it is done.
+ *
+ * Durability: the definitions of the dropped indexes are kept in the table
+ * deferred_index, written in the same transaction as the drops. Whatever
+ * stops the load (a crash, a kill), the next store_open finds them there
+ * and builds the indexes before it serves; nothing depends on the process
+ * that dropped them coming back.
+ *
+ * Only indexes the writer does not read are deferred: record_parent stays
+ * (a close or a move reads a record's children through it), and so does
+ * the unique index on nummer (a constraint, and every lookup). Readers
+ * meanwhile get the same answers, found by scanning.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "store/store_int.h"
+
+/* The indexes a bulk load may defer; see above for why no others. */
+static const char *const deferrable[] = {
+    "record_level",    "record_adm_kommune", "record_kommune", "record_inst_type3",
+    "record_p_nummer", "record_cvr_nummer",  "record_timed",
+};
+#define N_DEFERRABLE (sizeof deferrable / sizeof deferrable[0])
+
+/* Runs one statement with one text parameter to its end. */
+static int run1(sqlite3 *db, const char *sql, const char *param)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    if (param) sqlite3_bind_text(st, 1, param, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
+
+int indexes_defer(store_conn *c, int *deferred)
+{
+    *deferred = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT 1 FROM record LIMIT 1", -1, &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return SQLITE_OK; /* not an initial load */
+    if (rc != SQLITE_DONE) return rc;
+
+    for (size_t i = 0; i < N_DEFERRABLE; i++) {
+        /* only an index that exists (a load interrupted before left the
+         * others deferred already) */
+        rc = run1(c->db,
+                  "INSERT INTO deferred_index (name, sql) SELECT name, sql FROM sqlite_master "
+                  "WHERE type = 'index' AND tbl_name = 'record' AND name = ?1",
+                  deferrable[i]);
+        if (rc != SQLITE_OK) return rc;
+        if (sqlite3_changes(c->db) == 0) continue;
+        char drop[80];
+        snprintf(drop, sizeof drop, "DROP INDEX \"%s\"", deferrable[i]);
+        if ((rc = run1(c->db, drop, NULL)) != SQLITE_OK) return rc;
+        (*deferred)++;
+    }
+    return SQLITE_OK;
+}
+
+int indexes_restore(store_conn *c, int *restored)
+{
+    *restored = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT name, sql FROM deferred_index ORDER BY name", -1,
+                                &st, NULL);
+    if (rc != SQLITE_OK) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        const char *sql = (const char *)sqlite3_column_text(st, 1);
+        rc = run1(c->db, sql, NULL);
+        if (rc == SQLITE_OK) rc = run1(c->db, "DELETE FROM deferred_index WHERE name = ?1", name);
+        if (rc != SQLITE_OK) {
+            store_log(c->s, 3, "cannot build index %s: %s", name, sqlite3_errmsg(c->db));
+            break;
+        }
+        (*restored)++;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+int indexes_restore_at_open(store_conn *c, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "SELECT count(*) FROM deferred_index", -1, &st, NULL);
+    int pending =
+        rc == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (pending == 0) return 0;
+    if (pending > 0) {
+        store_log(c->s, 2, "building %d indexes an interrupted bulk load left deferred", pending);
+        int restored = 0;
+        rc = run1(c->db, "BEGIN IMMEDIATE", NULL);
+        if (rc == SQLITE_OK) rc = indexes_restore(c, &restored);
+        if (rc == SQLITE_OK) rc = run1(c->db, "COMMIT", NULL);
+        if (rc == SQLITE_OK) return 0;
+        if (!sqlite3_get_autocommit(c->db)) run1(c->db, "ROLLBACK", NULL);
+    }
+    snprintf(err, errlen, "cannot build the indexes a bulk load deferred: %s",
+             sqlite3_errmsg(c->db));
+    return -1;
+}
