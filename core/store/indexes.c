@@ -70,6 +70,26 @@ int indexes_defer(store_conn *c, int *deferred)
     return SQLITE_OK;
 }
 
+/* The connection's page cache setting (PRAGMA cache_size: pages, or KiB
+ * when negative); 0 when it cannot be read. */
+static int cache_size_of(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = 0;
+    if (sqlite3_prepare_v2(db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static void set_cache_size(sqlite3 *db, int v)
+{
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", v);
+    sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
 int indexes_restore(store_conn *c, int *restored)
 {
     *restored = 0;
@@ -77,6 +97,11 @@ int indexes_restore(store_conn *c, int *restored)
     int rc = sqlite3_prepare_v2(c->db, "SELECT name, sql FROM deferred_index ORDER BY name", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK) return rc;
+    /* Building an index sorts all its keys in memory (temp_store = MEMORY):
+     * the page cache, no use to a sort, gives that memory back meanwhile,
+     * so that the build does not add a sort's worth to the peak. */
+    int cache = cache_size_of(c->db);
+    if (cache) set_cache_size(c->db, -4096);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
         const char *sql = (const char *)sqlite3_column_text(st, 1);
@@ -89,6 +114,7 @@ int indexes_restore(store_conn *c, int *restored)
         (*restored)++;
     }
     sqlite3_finalize(st);
+    if (cache) set_cache_size(c->db, cache);
     return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
