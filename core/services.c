@@ -421,8 +421,12 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
     s->loop = loop;
     s->log = log;
     s->reg = reg;
-    store_options so = {
-        .data_dir = data_dir, .audit_key = key, .loop = loop, .log = svc_store_log, .log_udata = s};
+    store_options so = {.data_dir = data_dir,
+                        .audit_key = key,
+                        .loop = loop,
+                        .build_deferred_indexes = true, /* the host holds the data dir's lock */
+                        .log = svc_store_log,
+                        .log_udata = s};
     if (store_open(&so, &s->store, err, errlen) != 0) goto fail;
     char db_path[4096];
     snprintf(db_path, sizeof db_path, "%s/dtr.sqlite", data_dir);

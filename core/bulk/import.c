@@ -611,6 +611,7 @@ static int open_store(importer *im, char *err, size_t errlen)
                         .clock_udata = im->opt->clock_udata,
                         .dry_run = im->opt->dry_run,
                         .max_batch = im->batch,
+                        .build_deferred_indexes = true, /* bulk_import holds the lock */
                         .log = store_log_line};
     int rc = store_open(&so, &im->s, err, errlen);
     sodium_memzero(key, sizeof key);

@@ -83,8 +83,12 @@ typedef struct store_options {
     int busy_timeout_ms;  /* how long to wait for another process's write lock; 0: 5000 */
     int checkpoint_pages; /* WAL pages (4 KiB) after which the checkpoint thread copies the WAL
                              into the database; 0: 16384 (64 MiB) */
-    const char *vfs;      /* SQLite VFS name for every connection; NULL: the default */
-    store_clock_fn clock; /* NULL: the system clock */
+    bool build_deferred_indexes; /* build the indexes an interrupted bulk load left deferred
+                                    (store_indexes_defer) before returning. Only for a caller
+                                    that holds the data directory's lock (dtr serve, dtr import):
+                                    a load running in another process defers them on purpose */
+    const char *vfs;             /* SQLite VFS name for every connection; NULL: the default */
+    store_clock_fn clock;        /* NULL: the system clock */
     void *clock_udata;
     store_log_fn log; /* NULL: lines go to stderr */
     void *log_udata;
@@ -216,7 +220,7 @@ int store_cursor_set(store *s, const char *consumer, int64_t sekvensnummer, stor
  * store_indexes_restore builds every deferred index again. Each runs through
  * the writer in its own transaction; lists stay correct meanwhile, only
  * slower. An interrupted load's deferred indexes are built by the next
- * store_open before it returns. Loop thread. */
+ * store_open with build_deferred_indexes. Loop thread. */
 int store_indexes_defer(store *s, store_done_fn cb, void *udata);
 int store_indexes_restore(store *s, store_done_fn cb, void *udata);
 

@@ -209,7 +209,8 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
 
     if (conn_open(&s->wconn, s, false, err, errlen) != 0 ||
         store_migrate(&s->wconn, err, errlen) != 0 ||
-        (!s->dry_run && indexes_restore_at_open(&s->wconn, err, errlen) != 0) ||
+        (opt->build_deferred_indexes && !s->dry_run &&
+         indexes_restore_at_open(&s->wconn, err, errlen) != 0) ||
         checkpointer_start(s, err, errlen) != 0) {
         checkpointer_stop(s);
         conn_close(&s->wconn);

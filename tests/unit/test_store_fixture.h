@@ -28,6 +28,7 @@ typedef struct tfix {
     int64_t now_ms;
     uint8_t key[AUDIT_KEY_BYTES];
     bool no_group_commit;
+    bool build_deferred_indexes;
     const char *vfs;
 } tfix;
 
@@ -62,6 +63,7 @@ static inline void fix_open(tfix *f)
                          .clock = fix_clock,
                          .clock_udata = f,
                          .no_group_commit = f->no_group_commit,
+                         .build_deferred_indexes = f->build_deferred_indexes,
                          .vfs = f->vfs,
                          .log = fix_quiet_log};
     int rc = store_open(&opt, &f->s, err, sizeof err);
