@@ -10,10 +10,13 @@
  *
  * A PASSIVE checkpoint copies what no reader still needs; SQLite starts the
  * WAL over from its beginning at the next commit after everything was
- * copied. Should the checkpointer fall far behind (a reader holding an old
- * snapshot, a disk slower than the writer), the WAL would grow without end:
- * past CKPT_WRITER_FACTOR times the limit the writer checkpoints itself
- * after its commit, as SQLite would have.
+ * copied. A writer that commits without pause can keep that from ever
+ * happening (each checkpoint ends a little behind the newest commit), and
+ * so can a slow disk: the WAL would grow without end. So past
+ * CKPT_WRITER_FACTOR times the limit the writer, after its commit, runs a
+ * RESTART checkpoint itself: it waits (up to the busy timeout) for the
+ * checkpoint thread and for readers of old WAL frames, copies the rest, and
+ * its next commit starts the WAL over.
  */
 #include <stdio.h>
 #include <string.h>
@@ -53,7 +56,9 @@ static int on_wal_commit(void *udata, sqlite3 *db, const char *name, int pages)
 {
     store *s = udata;
     if (pages >= CKPT_WRITER_FACTOR * s->ckpt_wake_pages) {
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(db));
         return SQLITE_OK;
     }
     if (pages >= s->ckpt_wake_pages) {
