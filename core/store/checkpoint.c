@@ -38,9 +38,8 @@ static void *checkpointer_main(void *arg)
         if (s->ckpt_stop) break;
         s->ckpt_wanted = false;
         pthread_mutex_unlock(&s->ckpt_mu);
-        int wal = 0, copied = 0;
-        int rc = sqlite3_wal_checkpoint_v2(s->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, &wal,
-                                           &copied);
+        int rc =
+            sqlite3_wal_checkpoint_v2(s->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         if (rc != SQLITE_OK && rc != SQLITE_BUSY)
             store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(s->ckpt_conn.db));
         pthread_mutex_lock(&s->ckpt_mu);
