@@ -140,3 +140,49 @@ dtr_status ops_endpoint_metrics(dtr_request *req, void *udata)
     free(text);
     return DTR_OK;
 }
+
+/* ---- the OpenAPI description ----------------------------------------------- */
+
+/* Written once as JSON text, next to the handlers it describes. The three
+ * routes are open to everyone (no credentials), as the host serves them. */
+static const char ops_openapi_text[] =
+    "{"
+    "\"/healthz\": {\"get\": {"
+    "  \"operationId\": \"get_healthz\", \"tags\": [\"drift\"],"
+    "  \"summary\": \"Processen kører og svarer\","
+    "  \"description\": \"200 så længe processen kører; siger intet om lageret eller "
+    "plugins.\","
+    "  \"security\": [{}],"
+    "  \"responses\": {\"200\": {\"description\": \"OK\", \"content\": {\"application/json\": "
+    "{\"schema\": {\"type\": \"object\", \"required\": [\"status\"], \"additionalProperties\": "
+    "false, \"properties\": {\"status\": {\"type\": \"string\", \"const\": \"ok\"}}}}}}}}},"
+    "\"/readyz\": {\"get\": {"
+    "  \"operationId\": \"get_readyz\", \"tags\": [\"drift\"],"
+    "  \"summary\": \"Klar til at tage imod forespørgsler\","
+    "  \"description\": \"200 når alle plugins er startet og lageret kan skrives; ellers 503 "
+    "IKKE_KLAR med den første kontrol der fejlede.\","
+    "  \"security\": [{}],"
+    "  \"responses\": {"
+    "    \"200\": {\"description\": \"Klar\", \"content\": {\"application/json\": "
+    "{\"schema\": {\"type\": \"object\", \"required\": [\"status\"], \"additionalProperties\": "
+    "false, \"properties\": {\"status\": {\"type\": \"string\", \"const\": \"ready\"}}}}}},"
+    "    \"503\": {\"description\": \"Ikke klar (starter, stopper, eller lageret kan ikke "
+    "skrives). fejl[].kode: IKKE_KLAR\","
+    "      \"headers\": {\"Retry-After\": {\"description\": \"Sekunder før næste forsøg.\","
+    "        \"schema\": {\"type\": \"integer\"}}},"
+    "      \"content\": {\"application/problem+json\": {\"schema\": "
+    "{\"$ref\": \"#/components/schemas/Problem\"}}}}}}},"
+    "\"/metrics\": {\"get\": {"
+    "  \"operationId\": \"get_metrics\", \"tags\": [\"drift\"],"
+    "  \"summary\": \"Målinger i Prometheus' tekstformat\","
+    "  \"description\": \"Forespørgsler pr. rute og status, svartider (histogram), åbne "
+    "forbindelser, commits og feedens forsinkelse pr. consumer.\","
+    "  \"security\": [{}],"
+    "  \"responses\": {\"200\": {\"description\": \"OK\", \"content\": "
+    "{\"text/plain; version=0.0.4; charset=utf-8\": {\"schema\": {\"type\": \"string\"}}}}}}}"
+    "}";
+
+json_t *ops_endpoints_openapi(void)
+{
+    return json_loads(ops_openapi_text, 0, NULL);
+}

@@ -45,6 +45,12 @@ void ops_endpoints_add_metrics_hook(ops_endpoints *e, ops_metrics_hook_fn fn, vo
  * failing check's "name: why" in why. */
 bool ops_endpoints_ready(const ops_endpoints *e, char *why, size_t whylen);
 
+/* The OpenAPI 3.1 description of the three routes: a "paths" object
+ * {"/healthz": {"get": {...}}, ...} (a new reference), for the document at
+ * GET /v1/openapi.json. Its error answer refers to the rest plugin's shared
+ * components (#/components/schemas/Problem). NULL only when out of memory. */
+json_t *ops_endpoints_openapi(void);
+
 /* The route handlers; udata is the ops_endpoints. */
 dtr_status ops_endpoint_healthz(dtr_request *req, void *udata);
 dtr_status ops_endpoint_readyz(dtr_request *req, void *udata);

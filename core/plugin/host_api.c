@@ -1,8 +1,8 @@
 /*
  * host_api.c -- the functions of the dtr_host_api table that are the
  * loader's own: logging, routes, the work queue, timers, the loop and the
- * data directory. The request and answer functions come from net
- * (net_fill_request_api).
+ * data directory (and the OpenAPI descriptions, from openapi.c). The
+ * request and answer functions come from net (net_fill_request_api).
  *
  * Each function is called by a plugin with its dtr_plugin handle; the handle
  * says which instance asks, so that its work and timers are counted and its
@@ -67,6 +67,7 @@ static dtr_status plug_api_route_add(dtr_plugin *self, const char *method, const
     } else {
         st = net_router_add(self->set->router, method, pattern, max_body_bytes, self, self->name,
                             fn, udata, err, errlen);
+        if (st == DTR_OK) plug_route_remember(self, method, pattern);
     }
     if (st != DTR_OK && self && !self->route_error) {
         self->route_error = strdup(err);
@@ -199,4 +200,6 @@ void plug_fill_host_api(dtr_host_api *api)
     api->timer_stop = plug_api_timer_stop;
     api->loop = plug_api_loop;
     api->data_dir = plug_api_data_dir;
+    api->openapi_describe = plug_api_openapi_describe;
+    api->openapi_paths = plug_api_openapi_paths;
 }

@@ -42,6 +42,13 @@ struct dtr_timer {
     struct dtr_timer *prev, *next;
 };
 
+/* A route an instance registered (method upper case, pattern as given):
+ * what its OpenAPI description may name. */
+typedef struct plug_route {
+    char *method;
+    char *pattern;
+} plug_route;
+
 /* One plugin instance (dtr_plugin in the ABI). */
 struct dtr_plugin {
     plug_set *set;
@@ -53,6 +60,9 @@ struct dtr_plugin {
     size_t work;      /* work items queued or running */
     struct dtr_timer *timers;
     char *route_error;  /* the first route refused during init/start */
+    plug_route *routes; /* the routes it registered (openapi.c) */
+    size_t nroutes;
+    json_t *openapi;    /* the "paths" it described (owned); NULL before the first */
     bool accept_routes; /* during init and start only */
     bool initialized;   /* init answered DTR_OK: free must be called */
     bool started;       /* start answered DTR_OK: stop must be called */
@@ -77,5 +87,23 @@ struct plug_set {
 /* Called by host_api.c when a work item of p finished: if p is retired and
  * idle now, its release is scheduled (never run inside the caller). */
 void plug_instance_idle_check(dtr_plugin *p);
+
+/* ---- OpenAPI descriptions (openapi.c) ------------------------------------ */
+
+/* Notes that p registered method + pattern (after the router took it). */
+void plug_route_remember(dtr_plugin *p, const char *method, const char *pattern);
+/* Checks paths against p's routes and keeps a deep copy of its operations:
+ * dtr_host_api.openapi_describe without the "during init or start" rule
+ * (the core's pseudo-instance describes its routes when they are added). */
+dtr_status plug_openapi_keep(dtr_plugin *p, const json_t *paths, char *err, size_t errlen);
+/* Describes the core's route method + pattern of set from the host's own
+ * description of its endpoints (ops_endpoints_openapi), when it has one. */
+void plug_openapi_describe_core_route(plug_set *set, const char *method, const char *pattern);
+/* The table's openapi_describe and openapi_paths. */
+dtr_status plug_api_openapi_describe(dtr_plugin *self, const json_t *paths, char *err,
+                                     size_t errlen);
+json_t *plug_api_openapi_paths(dtr_plugin *self);
+/* Frees what openapi.c keeps for p (its routes and its description). */
+void plug_openapi_forget(dtr_plugin *p);
 
 #endif /* DTR_PLUGIN_INTERNAL_H */

@@ -29,6 +29,7 @@ static const size_t plug_descriptor_size_by_minor[] = {
     [1] = offsetof(dtr_plugin_descriptor, consume), /* 1.1: host table only */
     [2] = sizeof(dtr_plugin_descriptor),            /* 1.2: consume */
     [3] = sizeof(dtr_plugin_descriptor),            /* 1.3: host table only */
+    [4] = sizeof(dtr_plugin_descriptor),            /* 1.4: host table only */
 };
 _Static_assert(sizeof plug_descriptor_size_by_minor / sizeof plug_descriptor_size_by_minor[0] ==
                    DTR_ABI_MINOR + 1,
@@ -249,8 +250,13 @@ dtr_status plug_set_add_core_route(plug_set *set, const char *method, const char
                                    dtr_route_fn fn, void *udata, char *err, size_t errlen)
 {
     /* no owner name: net then says "the core" in its messages */
-    return net_router_add(set->router, method, pattern, 0, &set->core, NULL, fn, udata, err,
-                          errlen);
+    dtr_status st =
+        net_router_add(set->router, method, pattern, 0, &set->core, NULL, fn, udata, err, errlen);
+    if (st == DTR_OK) {
+        plug_route_remember(&set->core, method, pattern);
+        plug_openapi_describe_core_route(set, method, pattern);
+    }
+    return st;
 }
 
 size_t plug_set_count(const plug_set *set)
@@ -403,11 +409,13 @@ static void plug_set_reap(plug_set *set)
     net_router_free(set->router);
     set->router = NULL;
     for (size_t i = 0; i < set->ninstances; i++) {
+        plug_openapi_forget(set->instances[i]);
         free(set->instances[i]->name);
         free(set->instances[i]->route_error);
         free(set->instances[i]);
     }
     free(set->instances);
+    plug_openapi_forget(&set->core);
     free(set->core.name);
     uv_close((uv_handle_t *)&set->reaper, plug_set_closed);
 }

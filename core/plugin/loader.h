@@ -69,7 +69,9 @@ plug_set *plug_set_new(plug_registry *reg);
 /* The set's router (owned by the set) to install in the server. */
 net_router *plug_set_router(plug_set *set);
 /* Adds a route of the core itself (/healthz and friends; owner "core"). Its
- * requests are counted like a plugin's, so the router outlives them. */
+ * requests are counted like a plugin's, so the router outlives them. A route
+ * the host's endpoints describe (ops_endpoints_openapi) is described with
+ * it, for the set's openapi_paths. */
 dtr_status plug_set_add_core_route(plug_set *set, const char *method, const char *pattern,
                                    dtr_route_fn fn, void *udata, char *err, size_t errlen);
 
@@ -125,8 +127,9 @@ void plug_set_instance_udata(dtr_plugin *p, void *udata);
 /* ---- host API (host_api.c) ----------------------------------------------- */
 
 /* Fills the host API table: log, route_add, the request functions of net,
- * work_submit, timers, loop and data_dir. Entries of other modules stay
- * NULL until the host fills them (plug_registry_api_edit). */
+ * work_submit, timers, loop, data_dir, openapi_describe and openapi_paths.
+ * Entries of other modules stay NULL until the host fills them
+ * (plug_registry_api_edit). */
 void plug_fill_host_api(dtr_host_api *api);
 
 #endif /* DTR_PLUGIN_LOADER_H */

@@ -33,6 +33,9 @@
  *        signing with the server's Ed25519 key (sign, signing_public_key).
  *   1.3  req_query_name: the names of a request's query parameters, so a
  *        protocol plugin can refuse the ones it does not know.
+ *   1.4  openapi_describe, openapi_paths: a plugin describes the routes it
+ *        registered (OpenAPI 3.1), and the plugin that serves the OpenAPI
+ *        document collects every description.
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -47,7 +50,7 @@ extern "C" {
 #endif
 
 #define DTR_ABI_MAJOR 1
-#define DTR_ABI_MINOR 3
+#define DTR_ABI_MINOR 4
 
 /* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor.
  * A plugin defines it as
@@ -421,6 +424,47 @@ typedef struct dtr_host_api {
      * the order sent; a name sent twice counts twice), or NULL past the last.
      * Owned by the request, like req_query's values. */
     const char *(*req_query_name)(dtr_request *req, size_t index);
+
+    /* --- describing routes (1.4) -----------------------------------------------
+     * GET /v1/openapi.json describes everything the server serves. The plugin
+     * that serves it (rest) writes its own routes itself; every other plugin
+     * describes the routes it registered with openapi_describe, and the
+     * document's plugin collects them all with openapi_paths. The host
+     * describes its own routes (/healthz, /readyz, /metrics) the same way.
+     *
+     * A description is an OpenAPI 3.1 "paths" object: {"<pattern>": {"<method>":
+     * {operation}}}, the pattern exactly as given to route_add and the method
+     * in lower case ("get" for a route added as "GET"). Only operations are
+     * taken: put path parameters into each operation's "parameters". An
+     * operation may $ref the shared components of the document the rest
+     * plugin serves: "#/components/responses/E400" ... "E503" (one per error
+     * status: 400, 401, 403, 404, 405, 408, 409, 410, 412, 413, 415, 422,
+     * 429, 431, 503; each a problem+json answer), the schemas
+     * "#/components/schemas/Problem", "Fejl", "Nummer", "Dato", "Adresse",
+     * "Daginstitution", "Anvisningsenhed", "AlternativAdresse", "Haendelse",
+     * and the security scheme "basicAuth". Anything else it needs it writes
+     * inline. */
+
+    /* Describes routes of the calling instance: paths (borrowed; the host
+     * keeps a deep copy) as above. Every path and method in it must be a
+     * route this same instance registered with route_add; otherwise the
+     * whole description is refused with DTR_DECLINED, err naming the path and
+     * method, and nothing of it is kept (so is a paths that is not an object,
+     * a path item that is not an object, a key that is not a method, an
+     * operation that is not an object). Calling it again adds operations and
+     * replaces the ones described before for the same path and method. Only
+     * during init or start (DTR_ERROR otherwise, like route_add). A refusal
+     * does not stop the start: the route is then missing from the document
+     * (the host logs a warning). The description lives as long as the
+     * instance. */
+    dtr_status (*openapi_describe)(dtr_plugin *self, const json_t *paths, char *err, size_t errlen);
+    /* The union of what the host and every instance of the caller's set of
+     * plugins (the ones started together with it; a reload makes a new set)
+     * described: a new "paths" object the caller owns (json_decref). Complete
+     * once the set started, i.e. from the first request on; the document's
+     * plugin builds its document then, not in init. Never NULL but when out
+     * of memory. */
+    json_t *(*openapi_paths)(dtr_plugin *self);
 } dtr_host_api;
 
 /* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------

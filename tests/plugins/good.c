@@ -1,6 +1,7 @@
 /*
  * good.c -- a test plugin that uses every host service of ABI 1.0, and the
- * worked example of docs/plugins.md.
+ * worked example of docs/plugins.md. It also describes one route for the
+ * OpenAPI document (ABI 1.4, openapi_describe).
  *
  * Config (every key optional):
  *   "greeting": string   echoed by GET /good/greeting (default "hej")
@@ -328,6 +329,33 @@ static void good_free(void *state)
     free(g);
 }
 
+/* ---- the OpenAPI description (ABI 1.4) ---------------------------------------- */
+
+/* Describes GET /good/greeting for GET /v1/openapi.json: an OpenAPI 3.1
+ * "paths" object naming only routes this instance registered. Its summary
+ * carries the greeting of the config, so a test can tell which instance's
+ * description it sees. The host copies it; a refusal is logged by the host
+ * and leaves the route undescribed. */
+static void good_describe(good *g)
+{
+    static const char text[] =
+        "{\"/good/greeting\": {\"get\": {\"operationId\": \"get_good_greeting\","
+        " \"tags\": [\"good\"], \"security\": [{}],"
+        " \"responses\": {\"200\": {\"description\": \"OK\", \"content\": {"
+        "  \"application/json\": {\"schema\": {\"type\": \"object\","
+        "   \"required\": [\"greeting\", \"instance\"], \"properties\": {"
+        "    \"greeting\": {\"type\": \"string\"}, \"instance\": {\"type\": \"integer\"}}}}}}}}}}";
+    json_t *paths = json_loads(text, 0, NULL);
+    json_t *op = json_object_get(json_object_get(paths, "/good/greeting"), "get");
+    char summary[200];
+    snprintf(summary, sizeof summary, "Says %s", g->greeting);
+    json_object_set_new(op, "summary", json_string(summary));
+    char err[256];
+    if (g->api->openapi_describe(g->self, paths, err, sizeof err) != DTR_OK)
+        g->api->log(g->self, DTR_LOG_WARN, "not described: %s", err);
+    json_decref(paths);
+}
+
 static dtr_status good_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                             void **state, char *err, size_t errlen)
 {
@@ -362,6 +390,7 @@ static dtr_status good_init(dtr_plugin *self, const dtr_host_api *api, const jso
         }
     }
     g->instance = ++good_instances;
+    good_describe(g);
     *state = g;
     return DTR_OK;
 }
