@@ -1,12 +1,19 @@
 /*
- * openapi.c -- GET /v1/openapi.json: the OpenAPI 3.1 document of the REST
- * API, built once at init.
+ * openapi.c -- GET /v1/openapi.json: the OpenAPI 3.1 document of everything
+ * the server serves.
  *
- * The paths are made from the route table (routes.c), the same table init
- * registers, so the document cannot name a route the plugin does not serve
- * or miss one it does (a unit test checks both directions). What each kind
- * of route takes and answers is decided here, in one switch per question;
- * the data schemas and the error codes are written out below as JSON text.
+ * The plugin's own paths are made from the route table (routes.c), the same
+ * table init registers, so the document cannot name a route the plugin does
+ * not serve or miss one it does (a unit test checks both directions). What
+ * each kind of route takes and answers is decided here, in one switch per
+ * question; the data schemas and the error codes are written out below as
+ * JSON text. They are the document's shared components: the host's and the
+ * other plugins' descriptions (ABI 1.4, openapi_describe) $ref them.
+ *
+ * The own document is made at init; the rest of the set describes its
+ * routes in its own init or start, which may come after this plugin's, so
+ * the whole document is merged (openapi_paths) at the first request for it
+ * and kept as bytes from then on.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,19 +541,72 @@ json_t *rest_openapi_document(void)
         "{s:s, s:{s:s, s:s, s:s}, s:o, s:{s:o, s:o, s:{s:{s:s, s:s}}}}", "openapi", "3.1.0", "info",
         "title", "Dagtilbudsregisteret", "version", "1.0.0", "description",
         "REST API v1 for Dagtilbudsregisteret: dagtilbud på tre niveauer (daginstitution, "
-        "anvisningsenhed, alternativ adresse), deres historik og hændelser. Fejl er "
-        "application/problem+json med en liste af fejl (kode, felt, tekst).",
+        "anvisningsenhed, alternativ adresse), deres historik og hændelser; desuden alt "
+        "andet serveren tilbyder: de øvrige plugins' ruter (eksport, Unilogin, "
+        "Dagtilbudsportalen, statistik) og serverens egne (/healthz, /readyz, /metrics). Fejl "
+        "er application/problem+json med en liste af fejl (kode, felt, tekst).",
         "paths", paths, "components", "schemas", schemas, "responses", rest_error_responses(),
         "securitySchemes", "basicAuth", "type", "http", "scheme", "basic");
 }
 
 int rest_openapi_build(rest *r)
 {
-    json_t *doc = rest_openapi_document();
-    if (!doc) return -1;
-    r->openapi.data = json_dumps(doc, JSON_COMPACT);
+    r->openapi_own = rest_openapi_document();
+    return r->openapi_own ? 0 : -1;
+}
+
+size_t rest_openapi_merge(json_t *doc, const json_t *paths)
+{
+    json_t *own = json_object_get(doc, "paths");
+    size_t left_out = 0;
+    const char *path;
+    json_t *item;
+    json_object_foreach((json_t *)paths, path, item)
+    {
+        json_t *into = json_object_get(own, path);
+        if (!into) {
+            into = json_object();
+            json_object_set_new(own, path, into);
+        }
+        const char *method;
+        json_t *op;
+        json_object_foreach(item, method, op)
+        {
+            if (json_object_get(into, method))
+                left_out++;
+            else
+                json_object_set(into, method, op);
+        }
+    }
+    return left_out;
+}
+
+/* Whether the host has openapi_paths (ABI 1.4; an older host's table ends
+ * before it). */
+static bool rest_host_has_paths(const dtr_host_api *api)
+{
+    return api->struct_size >= offsetof(dtr_host_api, openapi_paths) + sizeof api->openapi_paths &&
+           api->openapi_paths;
+}
+
+const rest_bytes *rest_openapi_bytes(rest *r)
+{
+    if (r->openapi.data) return &r->openapi;
+    json_t *doc = r->openapi_own;
+    if (!doc) return NULL;
+    json_t *others = rest_host_has_paths(r->api) ? r->api->openapi_paths(r->self) : NULL;
+    size_t left_out = others ? rest_openapi_merge(doc, others) : 0;
+    json_decref(others);
+    if (left_out)
+        r->api->log(r->self, DTR_LOG_WARN,
+                    "openapi.json: %zu described operation(s) of other plugins name a route of "
+                    "this plugin; its own description was kept",
+                    left_out);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (!text) return NULL; /* the merge is done again at the next request */
     json_decref(doc);
-    if (!r->openapi.data) return -1;
-    r->openapi.len = strlen(r->openapi.data);
-    return 0;
+    r->openapi_own = NULL;
+    r->openapi.data = text;
+    r->openapi.len = strlen(text);
+    return &r->openapi;
 }

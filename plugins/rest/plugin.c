@@ -146,6 +146,7 @@ static void rest_free(void *state)
     rest_cache_free(r->cache);
     free(r->bindings);
     free(r->openapi.data);
+    json_decref(r->openapi_own);
     for (size_t i = 0; i < 4; i++)
         free(r->codes[i].data);
     free(r);

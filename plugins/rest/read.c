@@ -348,6 +348,11 @@ dtr_status rest_handle_openapi(dtr_request *req, void *udata)
     if (!rest_read_allowed(r, req)) return DTR_OK;
     rest_args unused;
     if (!rest_read_args(r, req, b->route, &unused)) return DTR_OK;
-    r->api->respond(req, 200, "application/json", r->openapi.data, r->openapi.len);
+    const rest_bytes *doc = rest_openapi_bytes(r);
+    if (!doc) {
+        rest_problem(r->api, req, 503, "IKKE_KLAR", NULL, "ikke nok hukommelse");
+        return DTR_OK;
+    }
+    r->api->respond(req, 200, "application/json", doc->data, doc->len);
     return DTR_OK;
 }

@@ -19,7 +19,8 @@
  *               register commands, answered when the command is on disk
  *   udtraek.c   GET /v1/udtraek: the whole register streamed from a
  *               snapshot, page by page, with backpressure
- *   openapi.c   GET /v1/openapi.json, built from the route table
+ *   openapi.c   GET /v1/openapi.json: its own routes from the route table,
+ *               merged with what the host and the other plugins described
  *   cache.c     GET answers of records kept as JSON bytes, kept correct by
  *               replaying the change feed
  *
@@ -171,7 +172,8 @@ struct rest {
     dtr_plugin *self;
     const dtr_host_api *api;
     rest_binding *bindings; /* one per route of rest_routes */
-    rest_bytes openapi;     /* the OpenAPI document */
+    rest_bytes openapi;     /* the OpenAPI document as served; made at its first request */
+    json_t *openapi_own;    /* the plugin's own document (init); NULL once merged into openapi */
     rest_bytes codes[4];    /* kommuner, ejerformer, lovgrundlag, institutionstyper */
     size_t udtraek_page;    /* daginstitutioner per page of an udtræk */
     size_t cache_bytes;     /* the config's cache_bytes */
@@ -192,13 +194,25 @@ dtr_status rest_handle_events(dtr_request *req, void *udata);
 dtr_status rest_handle_udtraek(dtr_request *req, void *udata);
 dtr_status rest_handle_write(dtr_request *req, void *udata);
 
-/* Makes the code list answers (read.c) and the OpenAPI document
- * (openapi.c) once, at init. 0, or -1 when out of memory. */
+/* Makes the code list answers (read.c) and the plugin's own OpenAPI
+ * document (openapi.c) once, at init. 0, or -1 when out of memory. */
 int rest_codes_build(rest *r);
 int rest_openapi_build(rest *r);
-/* The OpenAPI document as a json_t (new reference): what openapi_build
- * dumps; the unit tests compare it with the route table. */
+/* The plugin's own OpenAPI document as a json_t (new reference): its routes
+ * and the shared components; the unit tests compare it with the route
+ * table. */
 json_t *rest_openapi_document(void);
+/* Adds the operations of paths (an OpenAPI "paths" object, borrowed: what
+ * the host's openapi_paths collected from the other plugins and the host)
+ * to doc's paths. An operation doc already has for the same path and
+ * method stays (the plugin's own win); returns how many of paths' were
+ * left out for that reason (0 in a sound set: routes are unique). */
+size_t rest_openapi_merge(json_t *doc, const json_t *paths);
+/* The document as served (GET /v1/openapi.json): the own document merged
+ * with every other description of the set, made at the first request (all
+ * instances have described their routes by then) and kept. NULL when out
+ * of memory. */
+const rest_bytes *rest_openapi_bytes(rest *r);
 
 /* ---- problem+json (problem.c) ------------------------------------------------ */
 

@@ -420,6 +420,14 @@ static void fake_snapshot_end(dtr_reader *r)
     fake.snapshots_open--;
 }
 
+/* ---- OpenAPI descriptions (1.4) ---------------------------------------------------------- */
+
+static json_t *fake_openapi_paths(dtr_plugin *self)
+{
+    (void)self;
+    return fake.openapi_paths ? json_deep_copy(fake.openapi_paths) : json_object();
+}
+
 /* ---- the table and the plugin ------------------------------------------------------------ */
 
 static dtr_host_api api;
@@ -428,7 +436,7 @@ const dtr_host_api *fake_host(void)
 {
     api.abi_major = DTR_ABI_MAJOR;
     api.abi_minor = DTR_ABI_MINOR;
-    api.struct_size = sizeof api;
+    api.struct_size = fake.host_size ? (uint32_t)fake.host_size : sizeof api;
     api.log = fake_log;
     api.route_add = fake_route_add;
     fake_fill_request_api(&api);
@@ -448,6 +456,7 @@ const dtr_host_api *fake_host(void)
     api.read_latest = fake_read_latest;
     api.snapshot_begin = fake_snapshot_begin;
     api.snapshot_end = fake_snapshot_end;
+    api.openapi_paths = fake_openapi_paths;
     return &api;
 }
 
@@ -460,6 +469,7 @@ void fake_reset(void)
 {
     json_decref(fake.cmd.body);
     free(fake.cmd.body_bytes);
+    json_decref(fake.openapi_paths);
     memset(&fake, 0, sizeof fake);
     fake.public_read = 1;
     fake.stream_room = 1;

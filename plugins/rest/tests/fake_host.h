@@ -93,7 +93,10 @@ typedef struct fake_state {
     fake_command cmd;
     size_t commands_pending;
     char last_log[512];
-    void *loop; /* what api->loop answers (a uv_loop_t * a test made; NULL: none) */
+    void *loop;            /* what api->loop answers (a uv_loop_t * a test made; NULL: none) */
+    json_t *openapi_paths; /* what api->openapi_paths answers a copy of (NULL: {}); owned,
+                              released by fake_reset */
+    size_t host_size;      /* what api->struct_size says (0: sizeof, this header's) */
 } fake_state;
 
 extern fake_state fake;

@@ -2,7 +2,9 @@
  * test_rest_routes.c -- what init registers, and the OpenAPI document
  * against it: every registered route is documented and every documented
  * path and method is registered; every error code of API.md is in the
- * document; the config is checked; the code lists come from code_text.
+ * document; the document merges the rest of the set's descriptions (its own
+ * operations win) at the first request; the config is checked; the code
+ * lists come from code_text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -222,6 +224,78 @@ static void openapi_has_every_error_code(void **state)
     json_decref(doc);
 }
 
+/* Two operations as a "paths" object: GET /v1/eksport/{fil} (another
+ * plugin's) and GET /v1/openapi.json (this plugin's own, named again). */
+static json_t *other_paths(void)
+{
+    return json_pack("{s:{s:{s:s, s:{s:{s:s}}}}, s:{s:{s:s, s:{s:{s:s}}}}}", "/v1/eksport/{fil}",
+                     "get", "summary", "En fil af eksporten", "responses", "200", "description",
+                     "OK", "/v1/openapi.json", "get", "summary", "impostor", "responses", "200",
+                     "description", "OK");
+}
+
+static const char *summary_in(json_t *doc, const char *path, const char *method)
+{
+    return json_string_value(json_object_get(
+        json_object_get(json_object_get(json_object_get(doc, "paths"), path), method), "summary"));
+}
+
+/* The merge: another description's operations are added, and where one
+ * names a path and method the plugin documents itself, its own stays. */
+static void openapi_merge_keeps_its_own(void **state)
+{
+    (void)state;
+    json_t *doc = rest_openapi_document();
+    size_t before = json_object_size(json_object_get(doc, "paths"));
+    json_t *paths = other_paths();
+    assert_int_equal(rest_openapi_merge(doc, paths), 1);
+    json_decref(paths);
+    assert_int_equal(json_object_size(json_object_get(doc, "paths")), before + 1);
+    assert_string_equal(summary_in(doc, "/v1/eksport/{fil}", "get"), "En fil af eksporten");
+    assert_string_equal(summary_in(doc, "/v1/openapi.json", "get"), "Dette OpenAPI 3.1-dokument");
+    json_decref(doc);
+}
+
+/* GET /v1/openapi.json serves the merge with what the host collected,
+ * described after this plugin's init (the document is made at the first
+ * request), and the same bytes from then on. */
+static void openapi_serves_the_whole_set(void **state)
+{
+    (void)state;
+    fake.openapi_paths = other_paths(); /* after init, as a later plugin's init would */
+    fake_req *req = fake_call("GET", "/v1/openapi.json", NULL, NULL);
+    assert_int_equal(req->status, 200);
+    json_t *doc = fake_resp_json(req);
+    assert_string_equal(summary_in(doc, "/v1/eksport/{fil}", "get"), "En fil af eksporten");
+    assert_string_equal(summary_in(doc, "/v1/openapi.json", "get"), "Dette OpenAPI 3.1-dokument");
+    assert_non_null(strstr(fake.last_log, "1 described operation"));
+    json_decref(doc);
+    json_decref(fake.openapi_paths);
+    fake.openapi_paths = NULL;
+    fake_req *again = fake_call("GET", "/v1/openapi.json", NULL, NULL);
+    assert_int_equal(again->out_len, req->out_len);
+    assert_memory_equal(again->out, req->out, req->out_len);
+    fake_req_free(again);
+    fake_req_free(req);
+}
+
+/* A host older than ABI 1.4 has no openapi_paths: the document is the
+ * plugin's own. */
+static void openapi_on_an_older_host(void **state)
+{
+    fake_plugin_free(*state);
+    fake.host_size = offsetof(dtr_host_api, openapi_describe);
+    fake.openapi_paths = other_paths();
+    *state = fake_plugin_new(NULL);
+    assert_non_null(*state);
+    fake_req *req = fake_call("GET", "/v1/openapi.json", NULL, NULL);
+    assert_int_equal(req->status, 200);
+    json_t *doc = fake_resp_json(req);
+    assert_null(json_object_get(json_object_get(doc, "paths"), "/v1/eksport/{fil}"));
+    json_decref(doc);
+    fake_req_free(req);
+}
+
 static void config_is_checked(void **state)
 {
     (void)state;
@@ -271,6 +345,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(registers_the_api, setup, teardown),
         cmocka_unit_test_setup_teardown(openapi_matches_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(openapi_has_every_error_code, setup, teardown),
+        cmocka_unit_test_setup_teardown(openapi_merge_keeps_its_own, setup, teardown),
+        cmocka_unit_test_setup_teardown(openapi_serves_the_whole_set, setup, teardown),
+        cmocka_unit_test_setup_teardown(openapi_on_an_older_host, setup, teardown),
         cmocka_unit_test_setup_teardown(config_is_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(code_lists, setup, teardown),
     };
