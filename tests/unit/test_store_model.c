@@ -2,7 +2,9 @@
  * test_store_model.c -- model-based test of the store with the register's
  * decisions: random command sequences (creates, updates, moves, closes,
  * deletes, by actors with different scopes, with and without If-Match,
- * while the days pass) go both to the store and to a small model written
+ * daginstitution patches that change named anvisningsenheder in the same
+ * command, while the days pass and the daily tick makes the closes dated
+ * ahead take effect) go both to the store and to a small model written
  * here from DOMAIN.md and API.md, and after every step the two must agree:
  * the status (and the error code) of the answer, the sekvensnumre it used,
  * and every record it touched. The whole register is compared every few
@@ -32,6 +34,7 @@ typedef struct mrec {
     int inst;
     char navn[32];
     char fra[11], til[11]; /* til "" when open */
+    char reg_day[11];      /* the day the current version was registered */
     int64_t version;
     bool deleted;
 } mrec;
@@ -134,14 +137,24 @@ typedef struct mcmd {
     char navn[32];
     bool set_kommune, set_ejerform, set_lov, set_inst, set_navn;
     char til[11];
+    /* a daginstitution patch's "anvisningsenheder": the children it names */
+    struct {
+        char nummer[7];
+        char navn[32];
+        int inst;
+        bool set_navn, set_inst;
+    } kids[2];
+    int n_kids;
 } mcmd;
+
+#define MAX_CHANGES 4
 
 /* What the model expects of one command. */
 typedef struct expect {
     int status;
-    const char *kode; /* one of the errors must carry it */
-    int changes;      /* records changed */
-    mrec after[2];    /* the changed records after (changes <= 2 here) */
+    const char *kode;        /* one of the errors must carry it */
+    int changes;             /* records changed */
+    mrec after[MAX_CHANGES]; /* the changed records after, in the answer's order */
 } expect;
 
 static void refuse(expect *e, int status, const char *kode)
@@ -190,6 +203,7 @@ static void predict_create(model *m, const mcmd *c, expect *e)
     n.version = 1;
     snprintf(n.navn, sizeof n.navn, "%s", c->navn);
     memcpy(n.fra, m->today, 11);
+    memcpy(n.reg_day, m->today, 11);
     if (c->level == REG_DAGINSTITUTION) {
         n.ejerform = c->ejerform;
         n.lov = c->lov;
@@ -214,6 +228,18 @@ static void predict_create(model *m, const mcmd *c, expect *e)
     e->after[0] = n;
 }
 
+/* Appends a record's new version to the expected changes when it differs. */
+static void expect_version(model *m, expect *e, const mrec *before, mrec after)
+{
+    bool differs = strcmp(after.navn, before->navn) != 0 || after.kommune != before->kommune ||
+                   after.ejerform != before->ejerform || after.lov != before->lov ||
+                   after.inst != before->inst;
+    if (!differs) return;
+    after.version++;
+    memcpy(after.reg_day, m->today, 11);
+    e->after[e->changes++] = after;
+}
+
 static void predict_update(model *m, const mcmd *c, expect *e)
 {
     mrec *r = m_target(m, c, e);
@@ -224,6 +250,19 @@ static void predict_update(model *m, const mcmd *c, expect *e)
     if (c->set_ejerform) a.ejerform = c->ejerform;
     if (c->set_lov) a.lov = c->lov;
     if (c->set_inst) a.inst = c->inst;
+    /* the named children: each must be an anvisningsenhed under the target */
+    mrec *kid[2] = {NULL, NULL};
+    mrec kid_after[2];
+    for (int i = 0; i < c->n_kids; i++) {
+        kid[i] = m_find(m, c->kids[i].nummer);
+        if (!kid[i] || kid[i]->deleted || kid[i]->level != REG_ANVISNINGSENHED ||
+            strcmp(kid[i]->parent, r->nummer) != 0)
+            return refuse(e, 422, "FORAELDER_FINDES_IKKE");
+        kid_after[i] = *kid[i];
+        if (c->kids[i].set_navn)
+            snprintf(kid_after[i].navn, sizeof kid_after[i].navn, "%s", c->kids[i].navn);
+        if (c->kids[i].set_inst) kid_after[i].inst = c->kids[i].inst;
+    }
     mrec *dag = m_owner(m, r);
     if (!m_may(c->actor, dag->kommune, dag->ejerform)) return refuse(e, 403, "IKKE_TILLADT");
     if (r->level == REG_DAGINSTITUTION && !m_may(c->actor, a.kommune, a.ejerform))
@@ -233,23 +272,23 @@ static void predict_update(model *m, const mcmd *c, expect *e)
         if (!lov_allowed(a.ejerform, a.lov)) return refuse(e, 422, "KRYDSVALIDERING");
         for (int i = 0; i < m->n; i++) {
             mrec *k = &m->r[i];
-            if (!k->deleted && strcmp(k->parent, r->nummer) == 0 && !m_closed(m, k) &&
-                !inst_allowed(a.lov, k->inst))
-                return refuse(e, 422, "KRYDSVALIDERING");
+            if (k->deleted || strcmp(k->parent, r->nummer) != 0 || m_closed(m, k)) continue;
+            int inst = k->inst;
+            for (int j = 0; j < c->n_kids; j++)
+                if (kid[j] == k) inst = kid_after[j].inst;
+            if (!inst_allowed(a.lov, inst)) return refuse(e, 422, "KRYDSVALIDERING");
         }
     } else if (r->level == REG_ANVISNINGSENHED && !m_closed(m, r) &&
                !inst_allowed(dag->lov, a.inst)) {
         return refuse(e, 422, "KRYDSVALIDERING");
     }
     if (m_closed(m, r)) return refuse(e, 409, "NEDLAGT");
+    for (int i = 0; i < c->n_kids; i++)
+        if (m_closed(m, kid[i])) return refuse(e, 409, "NEDLAGT");
     e->status = 0;
-    bool differs = strcmp(a.navn, r->navn) != 0 || a.kommune != r->kommune ||
-                   a.ejerform != r->ejerform || a.lov != r->lov || a.inst != r->inst;
-    if (differs) {
-        a.version++;
-        e->changes = 1;
-        e->after[0] = a;
-    }
+    expect_version(m, e, r, a);
+    for (int i = 0; i < c->n_kids; i++)
+        expect_version(m, e, kid[i], kid_after[i]);
 }
 
 static void predict_close(model *m, const mcmd *c, expect *e)
@@ -272,6 +311,7 @@ static void predict_close(model *m, const mcmd *c, expect *e)
         e->changes = 1;
         e->after[0] = *r;
         memcpy(e->after[0].til, c->til, 11);
+        memcpy(e->after[0].reg_day, m->today, 11);
         e->after[0].version++;
     }
 }
@@ -316,6 +356,7 @@ static void predict_move(model *m, const mcmd *c, expect *e)
         e->changes = 1;
         e->after[0] = *r;
         memcpy(e->after[0].parent, t->nummer, 7);
+        memcpy(e->after[0].reg_day, m->today, 11);
         e->after[0].version++;
     }
 }
@@ -340,6 +381,25 @@ static void predict(model *m, const mcmd *c, expect *e)
         predict_move(m, c, e);
         break;
     }
+}
+
+/* The daily tick: every record not deleted whose virkningTil lies after the
+ * day its version was registered, and has now arrived, gets a new version
+ * (its "nedlagt" hændelse). Returns how many did. */
+static int m_tick(model *m)
+{
+    int n = 0;
+    for (int i = 0; i < m->n; i++) {
+        mrec *r = &m->r[i];
+        if (r->deleted || !r->til[0] || strcmp(r->til, r->reg_day) <= 0 ||
+            strcmp(r->til, m->today) > 0)
+            continue;
+        r->version++;
+        memcpy(r->reg_day, m->today, 11);
+        m->seq++;
+        n++;
+    }
+    return n;
 }
 
 static void apply_expect(model *m, const expect *e)
@@ -519,6 +579,57 @@ static void day_add(const char *day, int n, char out[11])
              (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u);
 }
 
+/* A daginstitution patch names one or two anvisningsenheder: mostly its
+ * own children not deleted (open or closed), sometimes another number (a
+ * deleted child, another's unit, one never issued); each changes its navn,
+ * its instType3, both or nothing. */
+static void gen_child_patches(ctx *x, mcmd *c, const mrec *dag)
+{
+    const mrec *own[MAXREC];
+    int n_own = 0;
+    for (int i = 0; dag && i < x->m.n; i++)
+        if (x->m.r[i].level == REG_ANVISNINGSENHED && !x->m.r[i].deleted &&
+            strcmp(x->m.r[i].parent, dag->nummer) == 0)
+            own[n_own++] = &x->m.r[i];
+    int want = 1 + (int)rnd(x, 2);
+    bool foreign = rnd(x, 100) < 12;
+    json_t *arr = json_array();
+    for (int tries = 0; tries < 10 && c->n_kids < want; tries++) {
+        char pick[7];
+        if (foreign) {
+            pick_target(x, REG_ANVISNINGSENHED, pick);
+            foreign = false;
+        } else if (n_own > 0) {
+            memcpy(pick, own[rnd(x, (uint64_t)n_own)]->nummer, 7);
+        } else {
+            break;
+        }
+        bool twice = false;
+        for (int i = 0; i < c->n_kids; i++)
+            twice = twice || strcmp(c->kids[i].nummer, pick) == 0;
+        if (twice) continue;
+        int i = c->n_kids++;
+        memcpy(c->kids[i].nummer, pick, 7);
+        json_t *el = json_pack("{s:s}", "nummer", pick);
+        if (rnd(x, 2)) {
+            c->kids[i].set_navn = true;
+            snprintf(c->kids[i].navn, sizeof c->kids[i].navn, "Barn %d", (int)rnd(x, 30));
+            json_object_set_new(el, "navn", json_string(c->kids[i].navn));
+        }
+        if (rnd(x, 3) == 0) {
+            int lov = c->set_lov ? c->lov : dag ? dag->lov : 1;
+            c->kids[i].set_inst = true;
+            c->kids[i].inst = pick_inst(x, lov);
+            json_object_set_new(el, "instType3", json_integer(c->kids[i].inst));
+        }
+        json_array_append_new(arr, el);
+    }
+    if (c->n_kids)
+        json_object_set_new(c->body, "anvisningsenheder", arr);
+    else
+        json_decref(arr);
+}
+
 static void gen(ctx *x, mcmd *c)
 {
     memset(c, 0, sizeof *c);
@@ -582,6 +693,7 @@ static void gen(ctx *x, mcmd *c)
                 c->lov = pick_lov(x, c->set_ejerform ? c->ejerform : r ? r->ejerform : 1);
                 json_object_set_new(c->body, "lovgrundlagKode", json_integer(c->lov));
             }
+            if (rnd(x, 100) < 50) gen_child_patches(x, c, r);
         } else {
             if (rnd(x, 3) == 0) {
                 c->set_kommune = true;
@@ -619,6 +731,8 @@ static void gen(ctx *x, mcmd *c)
 }
 
 /* How often each outcome came up: proof that the sequences reach the rules. */
+static int nested_changes; /* children changed by a daginstitution patch */
+static int timed_changes;  /* versions made by the tick */
 static struct {
     char key[40];
     int n;
@@ -672,8 +786,14 @@ static void step(ctx *x)
         CHECK(a.seq_first == x->m.seq + 1 && a.seq_last == x->m.seq + e.changes,
               "sekvensnumre %lld..%lld, model %lld..%lld", (long long)a.seq_first,
               (long long)a.seq_last, (long long)x->m.seq + 1, (long long)x->m.seq + e.changes);
-        CHECK(strcmp(a.changes[0].nummer, e.after[0].nummer) == 0, "changed %s, model %s",
-              a.changes[0].nummer, e.after[0].nummer);
+        for (int i = 0; i < e.changes; i++)
+            CHECK(strcmp(a.changes[i].nummer, e.after[i].nummer) == 0 &&
+                      a.changes[i].version == e.after[i].version,
+                  "change %d: %s v%lld, model %s v%lld", i, a.changes[i].nummer,
+                  (long long)a.changes[i].version, e.after[i].nummer,
+                  (long long)e.after[i].version);
+        for (int i = 0; i < e.changes; i++)
+            if (c.op == REG_OP_UPDATE && strcmp(e.after[i].nummer, c.nummer) != 0) nested_changes++;
     }
     count_outcome(op_name(c.op), &e);
     apply_expect(&x->m, &e);
@@ -683,7 +803,27 @@ static void step(ctx *x)
     mrec *t = m_find(&x->m, c.nummer);
     if (t) compare_record(x, t);
     if ((t = m_find(&x->m, c.parent)) != NULL) compare_record(x, t);
-    if (e.changes) compare_record(x, m_find(&x->m, e.after[0].nummer));
+    for (int i = 0; i < e.changes; i++)
+        compare_record(x, m_find(&x->m, e.after[i].nummer));
+}
+
+/* A day passes: the store's tick must make exactly the model's timed
+ * changes. */
+static void pass_a_day(ctx *x)
+{
+    x->f->now_ms += 86400000;
+    day_add(x->m.today, 1, x->m.today);
+    int due = m_tick(&x->m);
+    answer a;
+    memset(&a, 0, sizeof a);
+    assert_int_equal(store_tick(x->f->s, answer_cb, &a), 0);
+    store_wait(x->f->s);
+    CHECK(a.called && a.status == 0, "tick: status %d", a.status);
+    CHECK((int)a.n_changes == (due < 32 ? due : 32), "tick on %s: %zu timed changes, model %d",
+          x->m.today, a.n_changes, due);
+    answer_clear(&a);
+    timed_changes += due;
+    compare_all(x);
 }
 
 static void test_random_sequences_agree_with_the_model(void **state)
@@ -699,10 +839,7 @@ static void test_random_sequences_agree_with_the_model(void **state)
         memcpy(x->m.today, "2026-03-10", 11);
         fix_open(x->f);
         for (x->step = 0; x->step < STEPS; x->step++) {
-            if (rnd(x, 100) < 4) { /* a day passes */
-                x->f->now_ms += 86400000;
-                day_add(x->m.today, 1, x->m.today);
-            }
+            if (rnd(x, 100) < 4) pass_a_day(x);
             step(x);
             if (x->step % 50 == 49) compare_all(x);
         }
@@ -726,6 +863,7 @@ static void test_random_sequences_agree_with_the_model(void **state)
                           "update 412 VERSIONSKONFLIKT",
                           "update 409 NEDLAGT",
                           "update 422 KRYDSVALIDERING",
+                          "update 422 FORAELDER_FINDES_IKKE",
                           "close 0 ",
                           "close 409 HAR_AKTIVE_BOERN",
                           "close 422 UGYLDIG_DATO",
@@ -739,6 +877,11 @@ static void test_random_sequences_agree_with_the_model(void **state)
             seen = seen || strcmp(outcomes[i].key, must[k]) == 0;
         if (!seen) fail_msg("no command ended in \"%s\"", must[k]);
     }
+    if (getenv("STORE_MODEL_OUTCOMES"))
+        print_message("%6d  nested child changes\n%6d  timed changes\n", nested_changes,
+                      timed_changes);
+    assert_true(nested_changes > 0);
+    assert_true(timed_changes > 0);
 }
 
 int main(void)
