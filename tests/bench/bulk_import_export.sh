@@ -6,7 +6,7 @@
 #   2. dtr generate --units N (default 1,000,000: numbers run across the
 #      series G, H, J, ...), then its import into a fresh data directory
 #      (goals: < 60 s, < 256 MiB peak RSS);
-#   3. dtr export of that register.
+#   3. its re-import (all unchanged), and dtr export of that register.
 # Nothing is asserted: it prints the figures. Disk: the million takes about
 # 3 GB of database in the work directory.
 #
@@ -44,6 +44,7 @@ run() {
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,t,":"); s=0; for(i=1;i<=n;i++) s=s*60+t[i]; print s}' "$log")
     rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$log")
     rows=$(awk -F': ' '/^rows read:/ {print $2}' "$out")
+    last_wall=$wall last_rss=$rss
     if [ -n "$rows" ]; then
         local refused created unchanged
         refused=$(awk -F': ' '/^refused:/ {print $2}' "$out")
@@ -57,9 +58,16 @@ run() {
     fi
 }
 
+# goal LABEL VALUE LIMIT UNIT: the figure against its goal from issue 5, as a ratio.
+goal() {
+    awk -v l="$1" -v v="$2" -v g="$3" -v u="$4" \
+        'BEGIN {printf "%s: %.2f %s against a goal of < %s %s: %.2fx the goal (%s)\n", l, v, u, g, u, v / g, (v < g ? "met" : "NOT met")}'
+}
+
 echo "dtr bulk benchmark: $dtr, $(nproc) CPUs, work in $work"
 if [ -d "$sample" ]; then
     run "import sample" "$work/sample-data" import "$sample"
+    goal "  sample import" "$last_wall" 2 s
     run "re-import sample" "$work/sample-data" import "$sample"
     run "export sample" "$work/sample-data" export "$work/sample-out"
     for f in daginstitution.csv anvisningsenhed.csv alternativadresse.csv; do
@@ -74,7 +82,12 @@ echo "  files: $(du -sh "$work/gen" | cut -f1), $(($(wc -l <"$work/gen/daginstit
      "$(($(wc -l <"$work/gen/anvisningsenhed.csv") - 1)) anvisningsenheder," \
      "$(($(wc -l <"$work/gen/alternativadresse.csv") - 1)) alternative adresser"
 run "import $units units" "$work/gen-data" import "$work/gen"
+if [ "$units" -eq 1000000 ]; then
+    goal "  million import" "$last_wall" 60 s
+    goal "  million import peak RSS" "$last_rss" 256 MiB
+fi
 echo "  database: $(du -sh "$work/gen-data" | cut -f1)"
+run "re-import $units units" "$work/gen-data" import "$work/gen"
 run "export $units units" "$work/gen-data" export "$work/gen-out"
 for f in daginstitution.csv anvisningsenhed.csv alternativadresse.csv; do
     cmp -s "$work/gen/$f" "$work/gen-out/$f" || echo "  note: exported $f differs from the generated one"
