@@ -211,6 +211,13 @@ dtr_status csvp_generate(void *state, uint64_t units, uint64_t seed, const char 
  * (a serving host); a command-line host does not, and gets no route. */
 dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen);
 
+/* ---- openapi.c: the route's OpenAPI description (ABI 1.4) ------------------- */
+
+/* Describes GET /v1/eksport/{fil} to the host (openapi_describe), after the
+ * route was added. Does nothing on a host older than ABI 1.4; a refusal is
+ * logged. Loop thread (init). */
+void csvp_openapi_describe(const csvp_state *st);
+
 /* ---- gen_tables.c: the generator's facts --------------------------------- */
 
 /* A kommune: its code and approximate population (1 January 2024). */

@@ -325,5 +325,8 @@ dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen)
 {
     const dtr_host_api *api = st->api;
     if (!host_reads(api)) return DTR_OK;
-    return api->route_add(st->self, "GET", "/v1/eksport/{fil}", 0, eksport_handle, st, err, errlen);
+    dtr_status rc =
+        api->route_add(st->self, "GET", "/v1/eksport/{fil}", 0, eksport_handle, st, err, errlen);
+    if (rc == DTR_OK) csvp_openapi_describe(st);
+    return rc;
 }

@@ -138,6 +138,7 @@ static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const j
         portal_destroy(p);
         return DTR_ERROR;
     }
+    portal_openapi_describe(api, self);
     p->generation = ++last_generation;
     p->next_live = live_instances;
     live_instances = p;

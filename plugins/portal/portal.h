@@ -11,6 +11,7 @@
  *   deliver.c   one subscriber's delivery: in order, retries, parking, replay
  *   routes.c    GET /v1/portal/webhooks, POST /v1/portal/webhooks/replay
  *   geojson.c   GET /v1/portal/dagtilbud.geojson, built on the pool and cached
+ *   openapi.c   the three routes' OpenAPI description (ABI 1.4)
  *   plugin.c    the descriptor: init, start, stop, free, consume
  *
  * Everything runs on the loop thread except the work functions handed to
@@ -252,5 +253,12 @@ void portal_geo_free(portal_geo *g);
 
 /* Answers 401 / 403 as the API says. */
 void portal_respond_401(portal *p, dtr_request *req);
+
+/* ---- openapi.c ---------------------------------------------------------------- */
+
+/* Describes the plugin's three routes to the host (openapi_describe), after
+ * they were added. Does nothing on a host older than ABI 1.4; a refusal is
+ * logged. Loop thread (init). */
+void portal_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif

@@ -347,7 +347,11 @@ static json_t *rest_success_schema(const rest_route *route)
                                         "SideAlternativeAdresser"};
     switch (route->kind) {
     case REST_OPENAPI:
-        return json_pack("{s:s}", "type", "object");
+        return json_pack("{s:s, s:[s,s,s,s], s:{s:{s:s, s:s}, s:{s:s}, s:{s:s}, s:{s:s}}}", "type",
+                         "object", "required", "openapi", "info", "paths", "components",
+                         "properties", "openapi", "type", "string", "const", "3.1.0", "info",
+                         "type", "object", "paths", "type", "object", "components", "type",
+                         "object");
     case REST_CODES:
         return json_pack("{s:s, s:o}", "type", "array", "items", rest_ref("schemas", "Kode"));
     case REST_LIST:

@@ -279,6 +279,7 @@ static dtr_status stat_init(dtr_plugin *self, const dtr_host_api *api, const jso
         free(sp);
         return DTR_ERROR;
     }
+    stat_openapi_describe(api, self);
     *state = sp;
     return DTR_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * statistik.h -- the statistik plugin's parts: dates and parameters
  * (params.c), reading and counting the anvisningsenheder in effect on a day
- * (count.c), and the instance with its routes (plugin.c).
+ * (count.c), the routes' OpenAPI description (openapi.c), and the instance
+ * with its routes (plugin.c).
  *
  * Dagtilbudsstatistikken (Danmarks Statistik) counts the anvisningsenheder
  * in effect on a reference date (1 October), each in the version in effect
@@ -82,5 +83,12 @@ char *stat_rows_csv(const json_t *rows, const stat_field *fields, size_t n, size
  * those columns (malloc'd, *len). */
 json_t *stat_units_json(const stat_units *u);
 char *stat_units_csv(const stat_units *u, size_t *len);
+
+/* ---- openapi.c ---------------------------------------------------------------- */
+
+/* Describes GET /v1/statistik/optaelling and /v1/statistik/enheder to the
+ * host (openapi_describe), after they were added. Does nothing on a host
+ * older than ABI 1.4; a refusal is logged. Loop thread (init). */
+void stat_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif /* STATISTIK_H */

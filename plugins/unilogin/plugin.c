@@ -417,6 +417,7 @@ static dtr_status uni_init(dtr_plugin *self, const dtr_host_api *api, const json
         free(u);
         return DTR_ERROR;
     }
+    uni_openapi_describe(api, self);
     *state = u;
     return DTR_OK;
 }

@@ -1,7 +1,8 @@
 /*
  * unilogin.h -- the unilogin plugin's parts: the list of numbers users can
  * be attached to and its change sets (rows.c), the files it writes for
- * every batch of the feed (export.c), and the instance (plugin.c).
+ * every batch of the feed (export.c), the routes' OpenAPI description
+ * (openapi.c), and the instance (plugin.c).
  *
  * The list (API.md, Consumer plugins): anvisningsenheder and alternative
  * adresser in effect today that have both a cvrNummer and a pNummer, one
@@ -66,5 +67,12 @@ bool uni_changes_empty(const json_t *changes);
  * reason in err. */
 int uni_export_write(const dtr_host_api *api, dtr_plugin *self, const char *dir,
                      const json_t *changes, int64_t fra, int64_t til, char *err, size_t errlen);
+
+/* ---- openapi.c ---------------------------------------------------------------- */
+
+/* Describes GET /v1/unilogin/institutioner and /v1/unilogin/aendringer to
+ * the host (openapi_describe), after they were added. Does nothing on a host
+ * older than ABI 1.4; a refusal is logged. Loop thread (init). */
+void uni_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif /* UNILOGIN_H */
