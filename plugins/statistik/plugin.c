@@ -14,6 +14,7 @@
  * BOM, ';', CRLF). Reads follow public_read like the REST API's. The
  * reading, counting and serializing run on the pool with a reader of their
  * own (reads over history can be long); the loop only parses and answers.
+ * Both routes are described for GET /v1/openapi.json (openapi.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

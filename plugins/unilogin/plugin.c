@@ -12,7 +12,8 @@
  * Routes (reads follow public_read like the REST API's):
  *   GET /v1/unilogin/institutioner         the list as of a snapshot
  *   GET /v1/unilogin/aendringer?efter=S    the change set after S
- * Both read on the pool with a reader of their own (rows.c).
+ * Both read on the pool with a reader of their own (rows.c), and both are
+ * described for GET /v1/openapi.json (openapi.c).
  *
  * The consumer: at most once per interval_ms it takes up the batch the feed
  * offers and makes one change set from the batch's first hændelse to the
