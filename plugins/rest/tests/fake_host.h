@@ -17,7 +17,9 @@
  *   - commands: command_submit records the command (deep copies) and keeps
  *     its callback until fake_command_finish() answers it;
  *   - the work queue: work_submit queues; fake_run_work() runs the queued
- *     items (work, then done) in order.
+ *     items (work, then done) in order;
+ *   - the set's OpenAPI descriptions (1.4): openapi_paths answers a copy of
+ *     fake.openapi_paths.
  * Everything is global: one fake host per test process, reset by
  * fake_reset().
  */
