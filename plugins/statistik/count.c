@@ -1,7 +1,7 @@
 /*
- * count.c -- the anvisningsenheder in effect on a day, and their counts
- * (see statistik.h). stat_read_units reads on a pool thread through a
- * reader of its own; the rest is pure.
+ * count.c -- the anvisningsenheder in effect on a day a page at a time,
+ * their counts, and their text (see statistik.h). The pager reads on a
+ * pool thread through a reader of its own; the rest is pure.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,25 +9,11 @@
 
 #include "statistik.h"
 
-#define STAT_PAGE 1000
-#define STAT_BOM "\xEF\xBB\xBF"
-
 void stat_units_free(stat_units *u)
 {
     free(u->v);
     memset(u, 0, sizeof *u);
 }
-
-/* A daginstitution's ejerformKode on the day. */
-typedef struct stat_owner {
-    char nummer[7];
-    int ejerform;
-} stat_owner;
-
-typedef struct stat_owners {
-    stat_owner *v;
-    size_t n, cap;
-} stat_owners;
 
 static int stat_int(const json_t *v)
 {
@@ -40,110 +26,167 @@ static void stat_copy_nummer(char dst[7], const json_t *v)
     snprintf(dst, 7, "%s", s ? s : "");
 }
 
-/* Calls take(item) for every record of the list q describes, page by
- * page. 0 or the failing read's status. */
-static int stat_each(const dtr_host_api *api, dtr_reader *r, dtr_query *q,
-                     void (*take)(void *ctx, const json_t *item), void *ctx)
+/* ---- the pager ------------------------------------------------------------------------ */
+
+void stat_pager_init(stat_pager *p, const dtr_host_api *api, dtr_reader *r, const char *day)
 {
-    char after[7] = "";
-    for (;;) {
-        json_t *items = NULL;
-        char next[7] = "";
-        q->after = after[0] ? after : NULL;
-        int rc = api->read_list(r, q, &items, next);
-        if (rc != 0) return rc;
-        size_t i;
-        json_t *item;
-        json_array_foreach(items, i, item)
-        {
-            take(ctx, item);
+    memset(p, 0, sizeof *p);
+    p->api = api;
+    p->r = r;
+    snprintf(p->day, sizeof p->day, "%s", day);
+}
+
+void stat_pager_free(stat_pager *p)
+{
+    free(p->owners);
+    p->owners = NULL;
+    p->nowners = p->cap = 0;
+}
+
+/* The ejerformKode of daginstitution nummer on the pager's day into *out:
+ * looked up among the page's owners, else read (as of the day: a
+ * daginstitution not in effect then, or deleted, has none) and kept, in
+ * number order. 0, or the failing read's status. */
+static int stat_owner_of(stat_pager *p, const char *nummer, int *out)
+{
+    size_t lo = 0, hi = p->nowners;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(nummer, p->owners[mid].nummer);
+        if (c == 0) {
+            *out = p->owners[mid].ejerform;
+            return 0;
         }
-        json_decref(items);
-        if (!next[0]) return 0;
-        memcpy(after, next, sizeof after);
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
     }
-}
-
-static void stat_take_owner(void *ctx, const json_t *item)
-{
-    stat_owners *o = ctx;
-    if (o->n == o->cap) {
-        o->cap = o->cap ? 2 * o->cap : 256;
-        o->v = realloc(o->v, o->cap * sizeof *o->v);
-        if (!o->v) abort();
+    json_t *rec = NULL;
+    dtr_level level = DTR_LEVEL_DAGINSTITUTION;
+    int rc = nummer[0] ? p->api->read_get(p->r, nummer, p->day, 0, &level, &rec) : 404;
+    int ejerform = STAT_MISSING;
+    if (rc == 0 && level == DTR_LEVEL_DAGINSTITUTION)
+        ejerform = stat_int(json_object_get(rec, "ejerformKode"));
+    json_decref(rec);
+    if (rc != 0 && rc != 404 && rc != 410) return rc;
+    if (p->nowners == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 64;
+        p->owners = realloc(p->owners, p->cap * sizeof *p->owners);
+        if (!p->owners) abort();
     }
-    stat_owner *w = &o->v[o->n++];
-    stat_copy_nummer(w->nummer, json_object_get(item, "nummer"));
-    w->ejerform = stat_int(json_object_get(item, "ejerformKode"));
+    memmove(p->owners + lo + 1, p->owners + lo, (p->nowners - lo) * sizeof *p->owners);
+    snprintf(p->owners[lo].nummer, sizeof p->owners[lo].nummer, "%s", nummer);
+    p->owners[lo].ejerform = ejerform;
+    p->nowners++;
+    *out = ejerform;
+    return 0;
 }
 
-static void stat_take_unit(void *ctx, const json_t *item)
+int stat_pager_next(stat_pager *p, stat_units *page)
 {
-    stat_units *u = ctx;
-    if (u->n == u->cap) {
-        u->cap = u->cap ? 2 * u->cap : 1024;
-        u->v = realloc(u->v, u->cap * sizeof *u->v);
-        if (!u->v) abort();
-    }
-    stat_unit *w = &u->v[u->n++];
-    stat_copy_nummer(w->nummer, json_object_get(item, "nummer"));
-    stat_copy_nummer(w->daginstitution, json_object_get(item, "daginstitutionsNummer"));
-    w->value[STAT_KOMMUNE] =
-        stat_int(json_object_get(json_object_get(item, "adresse"), "kommuneKode"));
-    w->value[STAT_INSTTYPE] = stat_int(json_object_get(item, "instType3"));
-    w->value[STAT_EJERFORM] = STAT_MISSING;
-}
-
-static int stat_owner_cmp(const void *key, const void *elem)
-{
-    return strcmp(key, ((const stat_owner *)elem)->nummer);
-}
-
-int stat_read_units(const dtr_host_api *api, dtr_reader *r, const char *day, stat_units *out)
-{
-    memset(out, 0, sizeof *out);
-    int64_t seq = 0;
-    int rc = api->snapshot_begin(r, &seq);
+    page->n = 0;
+    p->nowners = 0;
+    if (p->last) return 0;
+    dtr_query q;
+    memset(&q, 0, sizeof q);
+    q.level = DTR_LEVEL_ANVISNINGSENHED;
+    q.virkningsdato = p->day;
+    q.after = p->after[0] ? p->after : NULL;
+    q.limit = STAT_PAGE;
+    json_t *items = NULL;
+    char next[7] = "";
+    int rc = p->api->read_list(p->r, &q, &items, next);
     if (rc != 0) return rc;
-    stat_owners owners = {0};
-    dtr_query q = {.level = DTR_LEVEL_DAGINSTITUTION, .virkningsdato = day, .limit = STAT_PAGE};
-    rc = stat_each(api, r, &q, stat_take_owner, &owners);
-    if (rc == 0) {
-        q = (dtr_query){
-            .level = DTR_LEVEL_ANVISNINGSENHED, .virkningsdato = day, .limit = STAT_PAGE};
-        rc = stat_each(api, r, &q, stat_take_unit, out);
+    if (page->cap < json_array_size(items)) {
+        page->cap = json_array_size(items);
+        page->v = realloc(page->v, page->cap * sizeof *page->v);
+        if (!page->v) abort();
     }
-    /* lists come ordered by nummer: the owners can be searched as they are */
-    for (size_t i = 0; rc == 0 && i < out->n; i++) {
-        stat_unit *w = &out->v[i];
-        const stat_owner *o = owners.n ? bsearch(w->daginstitution, owners.v, owners.n,
-                                                 sizeof *owners.v, stat_owner_cmp)
-                                       : NULL;
-        if (o) w->value[STAT_EJERFORM] = o->ejerform;
+    size_t i;
+    json_t *item;
+    json_array_foreach(items, i, item)
+    {
+        stat_unit *w = &page->v[page->n++];
+        stat_copy_nummer(w->nummer, json_object_get(item, "nummer"));
+        stat_copy_nummer(w->daginstitution, json_object_get(item, "daginstitutionsNummer"));
+        w->value[STAT_KOMMUNE] =
+            stat_int(json_object_get(json_object_get(item, "adresse"), "kommuneKode"));
+        w->value[STAT_INSTTYPE] = stat_int(json_object_get(item, "instType3"));
+        rc = stat_owner_of(p, w->daginstitution, &w->value[STAT_EJERFORM]);
+        if (rc != 0) break;
     }
-    api->snapshot_end(r);
-    free(owners.v);
-    if (rc != 0) stat_units_free(out);
-    return rc;
+    json_decref(items);
+    if (rc != 0) {
+        page->n = 0;
+        return rc;
+    }
+    memcpy(p->after, next, sizeof p->after);
+    p->last = next[0] == '\0';
+    return 0;
 }
 
 /* ---- counting ------------------------------------------------------------------------- */
 
-/* The grouping of a count: the comparison qsort_r calls. */
-typedef struct stat_grouping {
-    const stat_field *fields;
-    size_t n;
-} stat_grouping;
-
-static int stat_unit_cmp(const void *a, const void *b, void *ctx)
+void stat_tally_init(stat_tally *t, const stat_field *fields, size_t n)
 {
-    const stat_unit *x = a, *y = b;
-    const stat_grouping *g = ctx;
-    for (size_t i = 0; i < g->n; i++) {
-        int vx = x->value[g->fields[i]], vy = y->value[g->fields[i]];
+    memset(t, 0, sizeof *t);
+    for (size_t i = 0; i < n && i < STAT_NFIELDS; i++)
+        t->fields[t->nfields++] = fields[i];
+}
+
+void stat_tally_free(stat_tally *t)
+{
+    free(t->groups);
+    free(t->counts);
+    memset(t, 0, sizeof *t);
+}
+
+/* Orders two units by the tally's fields, in their order. */
+static int stat_group_cmp(const stat_tally *t, const stat_unit *x, const stat_unit *y)
+{
+    for (size_t i = 0; i < t->nfields; i++) {
+        int vx = x->value[t->fields[i]], vy = y->value[t->fields[i]];
         if (vx != vy) return vx < vy ? -1 : 1;
     }
     return 0;
+}
+
+void stat_tally_add(stat_tally *t, const stat_units *page)
+{
+    for (size_t k = 0; k < page->n; k++) {
+        const stat_unit *w = &page->v[k];
+        size_t lo = 0, hi = t->n;
+        int c = 1;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            c = stat_group_cmp(t, w, &t->groups[mid]);
+            if (c == 0) {
+                lo = mid;
+                break;
+            }
+            if (c < 0)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        t->total++;
+        if (c == 0 && lo < t->n) {
+            t->counts[lo]++;
+            continue;
+        }
+        if (t->n == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 64;
+            t->groups = realloc(t->groups, t->cap * sizeof *t->groups);
+            t->counts = realloc(t->counts, t->cap * sizeof *t->counts);
+            if (!t->groups || !t->counts) abort();
+        }
+        memmove(t->groups + lo + 1, t->groups + lo, (t->n - lo) * sizeof *t->groups);
+        memmove(t->counts + lo + 1, t->counts + lo, (t->n - lo) * sizeof *t->counts);
+        t->groups[lo] = *w;
+        t->counts[lo] = 1;
+        t->n++;
+    }
 }
 
 static json_t *stat_value_json(int v)
@@ -151,22 +194,16 @@ static json_t *stat_value_json(int v)
     return v == STAT_MISSING ? json_null() : json_integer(v);
 }
 
-json_t *stat_count(stat_units *u, const stat_field *fields, size_t n)
+json_t *stat_tally_rows(const stat_tally *t)
 {
-    stat_grouping g = {fields, n};
-    if (u->n > 1) qsort_r(u->v, u->n, sizeof *u->v, stat_unit_cmp, &g);
     json_t *rows = json_array();
-    for (size_t i = 0; i < u->n;) {
-        size_t j = i + 1;
-        while (j < u->n && stat_unit_cmp(&u->v[i], &u->v[j], &g) == 0)
-            j++;
+    for (size_t i = 0; i < t->n; i++) {
         json_t *row = json_object();
-        for (size_t k = 0; k < n; k++)
-            json_object_set_new(row, stat_field_name(fields[k]),
-                                stat_value_json(u->v[i].value[fields[k]]));
-        json_object_set_new(row, "antal", json_integer((json_int_t)(j - i)));
+        for (size_t k = 0; k < t->nfields; k++)
+            json_object_set_new(row, stat_field_name(t->fields[k]),
+                                stat_value_json(t->groups[i].value[t->fields[k]]));
+        json_object_set_new(row, "antal", json_integer((json_int_t)t->counts[i]));
         json_array_append_new(rows, row);
-        i = j;
     }
     return rows;
 }
@@ -222,39 +259,28 @@ char *stat_rows_csv(const json_t *rows, const stat_field *fields, size_t n, size
     return b.p;
 }
 
-json_t *stat_units_json(const stat_units *u)
+char *stat_unit_json(const stat_unit *w)
 {
-    json_t *list = json_array();
-    for (size_t i = 0; i < u->n; i++) {
-        const stat_unit *w = &u->v[i];
-        json_t *o = json_object();
-        json_object_set_new(o, "nummer", json_string(w->nummer));
-        json_object_set_new(o, "daginstitutionsNummer", json_string(w->daginstitution));
-        for (int f = 0; f < STAT_NFIELDS; f++)
-            json_object_set_new(o, stat_field_name((stat_field)f), stat_value_json(w->value[f]));
-        json_array_append_new(list, o);
-    }
-    return list;
+    json_t *o = json_object();
+    json_object_set_new(o, "nummer", json_string(w->nummer));
+    json_object_set_new(o, "daginstitutionsNummer", json_string(w->daginstitution));
+    for (int f = 0; f < STAT_NFIELDS; f++)
+        json_object_set_new(o, stat_field_name((stat_field)f), stat_value_json(w->value[f]));
+    char *text = json_dumps(o, DTR_JSON_WIRE);
+    json_decref(o);
+    return text;
 }
 
-char *stat_units_csv(const stat_units *u, size_t *len)
+size_t stat_unit_csv(const stat_unit *w, char line[STAT_CSV_LINE])
 {
-    stat_buf b = {0};
-    stat_put(&b, STAT_BOM "nummer;daginstitutionsNummer;kommuneKode;instType3;ejerformKode\r\n");
-    for (size_t i = 0; i < u->n; i++) {
-        const stat_unit *w = &u->v[i];
-        char line[128];
-        char vals[STAT_NFIELDS][16];
-        for (int f = 0; f < STAT_NFIELDS; f++) {
-            if (w->value[f] == STAT_MISSING)
-                vals[f][0] = '\0';
-            else
-                snprintf(vals[f], sizeof vals[f], "%d", w->value[f]);
-        }
-        snprintf(line, sizeof line, "%s;%s;%s;%s;%s\r\n", w->nummer, w->daginstitution, vals[0],
-                 vals[1], vals[2]);
-        stat_put(&b, line);
+    char vals[STAT_NFIELDS][16];
+    for (int f = 0; f < STAT_NFIELDS; f++) {
+        if (w->value[f] == STAT_MISSING)
+            vals[f][0] = '\0';
+        else
+            snprintf(vals[f], sizeof vals[f], "%d", w->value[f]);
     }
-    *len = b.len;
-    return b.p;
+    int n = snprintf(line, STAT_CSV_LINE, "%s;%s;%s;%s;%s\r\n", w->nummer, w->daginstitution,
+                     vals[0], vals[1], vals[2]);
+    return n < 0 ? 0 : (size_t)n < STAT_CSV_LINE ? (size_t)n : STAT_CSV_LINE - 1;
 }

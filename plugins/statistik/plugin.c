@@ -11,10 +11,14 @@
  * dato defaults to the latest 1 October not after today (Copenhagen);
  * grupper to kommuneKode,instType3,ejerformKode ("grupper=" counts without
  * grouping: one row). With Accept: text/csv both answer CSV (UTF-8 with a
- * BOM, ';', CRLF). Reads follow public_read like the REST API's. The
- * reading, counting and serializing run on the pool with a reader of their
- * own (reads over history can be long); the loop only parses and answers.
- * Both routes are described for GET /v1/openapi.json (openapi.c).
+ * BOM, ';', CRLF). Reads follow public_read like the REST API's. Both
+ * read on the pool with a reader of their own inside one snapshot, a page
+ * of units at a time (count.c's pager; reads over history can be long),
+ * so that memory does not grow with the register: the count keeps one
+ * entry per group and answers at the end; the key list is streamed, a
+ * page at a time as the client takes it (stream.c). The loop only parses
+ * and answers. Both routes are described for GET /v1/openapi.json
+ * (openapi.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,13 +37,12 @@ typedef struct stat_plugin {
     bool stopped;
 } stat_plugin;
 
-typedef enum stat_route { STAT_OPTAELLING, STAT_ENHEDER } stat_route;
-
+/* A count (GET /v1/statistik/optaelling) on its way through the pool, or
+ * the parameters of a key list before its stream takes over. */
 typedef struct stat_job {
     stat_plugin *sp;
     dtr_request *req; /* NULL once the client went away */
     dtr_reader *reader;
-    stat_route route;
     char day[11];
     stat_field fields[STAT_NFIELDS];
     size_t nfields;
@@ -110,31 +113,39 @@ static char *stat_dump(json_t *answer, size_t *len)
     return body;
 }
 
-/* Pool thread: read, count, serialize. */
+/* Pool thread: reads the day's units page by page inside one snapshot,
+ * counts them, serializes the count. */
 static void stat_job_work(void *udata)
 {
     stat_job *j = udata;
     const dtr_host_api *api = j->sp->api;
-    stat_units units;
-    j->rc = stat_read_units(api, j->reader, j->day, &units);
+    int64_t seq = 0;
+    j->rc = api->snapshot_begin(j->reader, &seq);
     if (j->rc != 0) return;
-    if (j->route == STAT_OPTAELLING) {
-        json_t *rows = stat_count(&units, j->fields, j->nfields);
+    stat_pager pager;
+    stat_pager_init(&pager, api, j->reader, j->day);
+    stat_units page = {0};
+    stat_tally tally;
+    stat_tally_init(&tally, j->fields, j->nfields);
+    while (j->rc == 0 && !pager.last) {
+        j->rc = stat_pager_next(&pager, &page);
+        if (j->rc == 0) stat_tally_add(&tally, &page);
+    }
+    api->snapshot_end(j->reader);
+    stat_pager_free(&pager);
+    stat_units_free(&page);
+    if (j->rc == 0) {
+        json_t *rows = stat_tally_rows(&tally);
         if (j->csv) {
             j->body = stat_rows_csv(rows, j->fields, j->nfields, &j->len);
             json_decref(rows);
         } else {
             j->body = stat_dump(json_pack("{s:s, s:o, s:I}", "dato", j->day, "raekker", rows,
-                                          "total", (json_int_t)units.n),
+                                          "total", (json_int_t)tally.total),
                                 &j->len);
         }
-    } else if (j->csv) {
-        j->body = stat_units_csv(&units, &j->len);
-    } else {
-        j->body = stat_dump(
-            json_pack("{s:s, s:o}", "dato", j->day, "enheder", stat_units_json(&units)), &j->len);
     }
-    stat_units_free(&units);
+    stat_tally_free(&tally);
 }
 
 static void stat_job_done(void *udata, int status)
@@ -206,13 +217,18 @@ static dtr_status stat_submit(stat_plugin *sp, dtr_request *req, stat_job *j)
     return DTR_OK;
 }
 
+/* The key list's stream is done with its reader (loop thread). */
+static void stat_stream_reader_back(void *ctx, dtr_reader *r)
+{
+    stat_reader_give(ctx, r);
+}
+
 static dtr_status stat_route_optaelling(dtr_request *req, void *udata)
 {
     stat_plugin *sp = udata;
     if (!stat_may_read(sp, req)) return DTR_OK;
     stat_job *j = calloc(1, sizeof *j);
     if (!j) abort();
-    j->route = STAT_OPTAELLING;
     if (!stat_parse_day(sp, req, j)) {
         free(j);
         return DTR_OK;
@@ -230,18 +246,25 @@ static dtr_status stat_route_optaelling(dtr_request *req, void *udata)
     return stat_submit(sp, req, j);
 }
 
+/* GET /v1/statistik/enheder: the stream (stream.c) answers. */
 static dtr_status stat_route_enheder(dtr_request *req, void *udata)
 {
     stat_plugin *sp = udata;
     if (!stat_may_read(sp, req)) return DTR_OK;
-    stat_job *j = calloc(1, sizeof *j);
-    if (!j) abort();
-    j->route = STAT_ENHEDER;
-    if (!stat_parse_day(sp, req, j)) {
-        free(j);
+    stat_job params;
+    memset(&params, 0, sizeof params);
+    if (!stat_parse_day(sp, req, &params)) return DTR_OK;
+    dtr_reader *r = stat_reader_take(sp);
+    if (!r) {
+        sp->api->respond_problem(req, 503, "IKKE_KLAR", NULL, "registeret kunne ikke læses");
         return DTR_OK;
     }
-    return stat_submit(sp, req, j);
+    if (!stat_enheder_stream(sp->api, sp->self, req, r, params.day, stat_wants_csv(sp->api, req),
+                             stat_stream_reader_back, sp)) {
+        stat_reader_give(sp, r);
+        sp->api->respond_problem(req, 503, "IKKE_KLAR", NULL, "serveren er optaget");
+    }
+    return DTR_OK;
 }
 
 /* ---- lifecycle -------------------------------------------------------------------------- */

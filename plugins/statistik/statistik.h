@@ -1,8 +1,9 @@
 /*
  * statistik.h -- the statistik plugin's parts: dates and parameters
  * (params.c), reading and counting the anvisningsenheder in effect on a day
- * (count.c), the routes' OpenAPI description (openapi.c), and the instance
- * with its routes (plugin.c).
+ * a page at a time (count.c), the key list streamed over HTTP (stream.c),
+ * the routes' OpenAPI description (openapi.c), and the instance with its
+ * routes (plugin.c).
  *
  * Dagtilbudsstatistikken (Danmarks Statistik) counts the anvisningsenheder
  * in effect on a reference date (1 October), each in the version in effect
@@ -48,6 +49,9 @@ int stat_parse_groups(const char *s, stat_field fields[STAT_NFIELDS]);
 
 /* ---- count.c ------------------------------------------------------------------ */
 
+/* Units per page read, and per piece of the streamed key list. */
+#define STAT_PAGE 250
+
 /* One anvisningsenhed as the statistics see it on a day. */
 typedef struct stat_unit {
     char nummer[7];
@@ -62,27 +66,87 @@ typedef struct stat_units {
 
 void stat_units_free(stat_units *u);
 
-/* Reads every anvisningsenhed in effect on day (YYYY-MM-DD) in the version
- * in effect then, with its daginstitution's ejerformKode as of that day, in
- * one snapshot, ordered by nummer. Pool thread, r its own. 0, or the read's
- * failing status (503). */
-int stat_read_units(const dtr_host_api *api, dtr_reader *r, const char *day, stat_units *out);
+/* A daginstitution's ejerformKode on the day (STAT_MISSING when it was not
+ * in effect then). */
+typedef struct stat_owner {
+    char nummer[7];
+    int ejerform;
+} stat_owner;
 
-/* The count grouped by fields (n of them, in that order): rows
- * [{"<field>": value, ..., "antal": N}] ordered by the fields' values.
- * Sorts u->v. A new array. */
-json_t *stat_count(stat_units *u, const stat_field *fields, size_t n);
+/* Walks the anvisningsenheder in effect on day (YYYY-MM-DD), each in the
+ * version in effect then, ordered by nummer, a page of at most STAT_PAGE at
+ * a time, each with its daginstitution's ejerformKode as of that day (read
+ * by number, once per daginstitution and page). The caller holds one
+ * snapshot on r for the whole walk. Pool thread, r its own. Memory: one
+ * page, whatever the register holds. */
+typedef struct stat_pager {
+    const dtr_host_api *api;
+    dtr_reader *r;
+    char day[11];
+    char after[7];      /* where the next page starts; "" before the first */
+    bool last;          /* the last page has been read */
+    stat_owner *owners; /* the daginstitutioner looked up for the page, by number */
+    size_t nowners, cap;
+} stat_pager;
 
-/* The same rows as CSV: a UTF-8 BOM, a header of the field names and
+void stat_pager_init(stat_pager *p, const dtr_host_api *api, dtr_reader *r, const char *day);
+/* The next page into page (whose units it replaces). 0, or the failing
+ * read's status (503). After the last page p->last is set. */
+int stat_pager_next(stat_pager *p, stat_units *page);
+void stat_pager_free(stat_pager *p);
+
+/* A count grouped by fields, made as the pages come: one entry per group,
+ * ordered by the fields' values in the order given (a missing value
+ * first). Memory: the groups, not the units. */
+typedef struct stat_tally {
+    stat_field fields[STAT_NFIELDS];
+    size_t nfields;
+    stat_unit *groups; /* a unit standing for each group (its values) */
+    size_t *counts;
+    size_t n, cap;
+    size_t total; /* units counted */
+} stat_tally;
+
+void stat_tally_init(stat_tally *t, const stat_field *fields, size_t n);
+void stat_tally_add(stat_tally *t, const stat_units *page);
+/* The rows [{"<field>": value, ..., "antal": N}] in the groups' order. A
+ * new array. */
+json_t *stat_tally_rows(const stat_tally *t);
+void stat_tally_free(stat_tally *t);
+
+/* The count's rows as CSV: a UTF-8 BOM, a header of the field names and
  * "antal", ';' between fields, CRLF after each line. A malloc'd string,
  * *len its length. */
 char *stat_rows_csv(const json_t *rows, const stat_field *fields, size_t n, size_t *len);
 
-/* The units as JSON objects {"nummer", "daginstitutionsNummer",
- * "kommuneKode", "instType3", "ejerformKode"} (a new array), or as CSV with
- * those columns (malloc'd, *len). */
-json_t *stat_units_json(const stat_units *u);
-char *stat_units_csv(const stat_units *u, size_t *len);
+/* The key list's first bytes and its units one at a time, as JSON
+ * ({"nummer", "daginstitutionsNummer", "kommuneKode", "instType3",
+ * "ejerformKode"}: text as DTR_JSON_WIRE writes it, malloc'd) or as a CSV
+ * line with CRLF (into line, STAT_CSV_LINE bytes; returns its length). */
+#define STAT_BOM "\xEF\xBB\xBF"
+#define STAT_UNITS_CSV_HEADER                                                                      \
+    STAT_BOM "nummer;daginstitutionsNummer;kommuneKode;instType3;ejerformKode\r\n"
+#define STAT_CSV_LINE 128
+char *stat_unit_json(const stat_unit *w);
+size_t stat_unit_csv(const stat_unit *w, char line[STAT_CSV_LINE]);
+
+/* ---- stream.c ----------------------------------------------------------------- */
+
+/* Called on the loop thread when the stream is done with the reader it was
+ * given (its snapshot ended): the caller takes it back. */
+typedef void (*stat_reader_back_fn)(void *ctx, dtr_reader *r);
+
+/* Answers GET /v1/statistik/enheder?dato=day on req, streamed: JSON
+ * {"dato", "enheder": [...]} or (csv) the CSV key list, as of one snapshot
+ * of reader, with memory bounded by a page (stream.c says how). From now
+ * on the stream owns req and reader: it answers (503 problem+json when the
+ * register cannot be read before the first byte) and hands reader back
+ * through back(ctx, r). Returns false when it could not start (the pool
+ * refused the first read); then it took nothing and the caller answers.
+ * Loop thread. */
+bool stat_enheder_stream(const dtr_host_api *api, dtr_plugin *self, dtr_request *req,
+                         dtr_reader *reader, const char *day, bool csv, stat_reader_back_fn back,
+                         void *ctx);
 
 /* ---- openapi.c ---------------------------------------------------------------- */
 

@@ -10,10 +10,11 @@
  *   "max_per_file": the most hændelser one file covers (default 100000)
  *
  * Routes (reads follow public_read like the REST API's):
- *   GET /v1/unilogin/institutioner         the list as of a snapshot
- *   GET /v1/unilogin/aendringer?efter=S    the change set after S
- * Both read on the pool with a reader of their own (rows.c), and both are
- * described for GET /v1/openapi.json (openapi.c).
+ *   GET /v1/unilogin/institutioner         the list as of a snapshot, streamed
+ *                                          a page at a time (stream.c)
+ *   GET /v1/unilogin/aendringer?efter=S    the change set after S (rows.c)
+ * Both read on the pool with a reader of their own, and both are described
+ * for GET /v1/openapi.json (openapi.c).
  *
  * The consumer: at most once per interval_ms it takes up the batch the feed
  * offers and makes one change set from the batch's first hændelse to the
@@ -48,7 +49,7 @@ typedef struct uni {
     char export_dir[PATH_MAX];
     dtr_reader *idle[UNI_IDLE_READERS]; /* readers for the pool, not in use */
     size_t nidle;
-    size_t jobs; /* work items in flight */
+    size_t jobs; /* work items and list streams in flight */
     bool stopped;
 
     /* the consumer: at most one batch at a time */
@@ -87,13 +88,10 @@ static void uni_reader_give(uni *u, dtr_reader *r)
 
 /* ---- reads over HTTP -------------------------------------------------------------- */
 
-typedef enum uni_route { UNI_LIST, UNI_CHANGES } uni_route;
-
 typedef struct uni_job {
     uni *u;
     dtr_request *req; /* NULL once the client went away */
     dtr_reader *reader;
-    uni_route route;
     int64_t efter;
     json_t *answer;
     uni_error err;
@@ -140,10 +138,7 @@ static void uni_job_aborted(dtr_request *req, void *udata)
 static void uni_job_work(void *udata)
 {
     uni_job *j = udata;
-    if (j->route == UNI_LIST)
-        j->rc = uni_list(j->u->api, j->reader, &j->answer, &j->err);
-    else
-        j->rc = uni_changes_since(j->u->api, j->reader, j->efter, 0, &j->answer, &j->err);
+    j->rc = uni_changes_since(j->u->api, j->reader, j->efter, 0, &j->answer, &j->err);
 }
 
 static void uni_job_done(void *udata, int status)
@@ -165,14 +160,13 @@ static void uni_job_done(void *udata, int status)
     free(j);
 }
 
-/* Queues a read for the pool; answers 503 when it cannot. */
-static dtr_status uni_submit_read(uni *u, dtr_request *req, uni_route route, int64_t efter)
+/* Queues the change set's read for the pool; answers 503 when it cannot. */
+static dtr_status uni_submit_changes(uni *u, dtr_request *req, int64_t efter)
 {
     uni_job *j = calloc(1, sizeof *j);
     if (!j) abort();
     j->u = u;
     j->req = req;
-    j->route = route;
     j->efter = efter;
     j->reader = uni_reader_take(u);
     if (!j->reader) {
@@ -192,11 +186,31 @@ static dtr_status uni_submit_read(uni *u, dtr_request *req, uni_route route, int
     return DTR_OK;
 }
 
+/* The stream is done with its reader (loop thread). */
+static void uni_stream_reader_back(void *ctx, dtr_reader *r)
+{
+    uni *u = ctx;
+    u->jobs--;
+    uni_reader_give(u, r);
+}
+
+/* GET /v1/unilogin/institutioner: the stream (stream.c) answers. */
 static dtr_status uni_route_list(dtr_request *req, void *udata)
 {
     uni *u = udata;
     if (!uni_may_read(u, req)) return DTR_OK;
-    return uni_submit_read(u, req, UNI_LIST, 0);
+    dtr_reader *r = uni_reader_take(u);
+    if (!r) {
+        u->api->respond_problem(req, 503, "IKKE_KLAR", NULL, "registeret kunne ikke læses");
+        return DTR_OK;
+    }
+    if (!uni_list_stream(u->api, u->self, req, r, uni_stream_reader_back, u)) {
+        uni_reader_give(u, r);
+        u->api->respond_problem(req, 503, "IKKE_KLAR", NULL, "serveren er optaget");
+        return DTR_OK;
+    }
+    u->jobs++;
+    return DTR_OK;
 }
 
 /* A sekvensnummer in a query: decimal digits only, at most 18 of them. */
@@ -222,7 +236,7 @@ static dtr_status uni_route_changes(dtr_request *req, void *udata)
                                 "efter skal være et sekvensnummer (et helt tal, 0 eller større)");
         return DTR_OK;
     }
-    return uni_submit_read(u, req, UNI_CHANGES, efter);
+    return uni_submit_changes(u, req, efter);
 }
 
 /* ---- the consumer ------------------------------------------------------------------- */

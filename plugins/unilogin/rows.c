@@ -1,7 +1,8 @@
 /*
- * rows.c -- the unilogin list and its change sets (see unilogin.h for what
- * they hold). Pool thread: every function reads through the reader it is
- * given, inside a snapshot it begins and ends itself.
+ * rows.c -- the unilogin list's rows and its change sets (see unilogin.h
+ * for what they hold; stream.c writes the whole list). Pool thread: the
+ * change sets read through the reader they are given, inside a snapshot
+ * they begin and end themselves.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,9 +40,7 @@ static bool uni_has_numbers(const json_t *rec)
            uni_present(json_object_get(rec, "pNummer"));
 }
 
-/* On the list now: in effect today (status as the store computed it for
- * today) with both numbers. */
-static bool uni_listed_now(const json_t *rec)
+bool uni_listed_now(const json_t *rec)
 {
     const char *status = json_string_value(json_object_get(rec, "status"));
     return status && strcmp(status, "aktiv") == 0 && uni_has_numbers(rec);
@@ -53,9 +52,7 @@ static void uni_set(json_t *row, const char *key, json_t *value)
     json_object_set(row, key, value ? value : json_null());
 }
 
-/* The row of an anvisningsenhed (level 1), or of an alternativ adresse
- * (level 2) whose anvisningsenhed is unit. A new object. */
-static json_t *uni_row(const json_t *rec, dtr_level level, const json_t *unit)
+json_t *uni_row(const json_t *rec, dtr_level level, const json_t *unit)
 {
     json_t *rec_mut = (json_t *)rec;
     json_t *row = json_object();
@@ -76,78 +73,6 @@ static json_t *uni_row(const json_t *rec, dtr_level level, const json_t *unit)
     uni_set(row, "pNummer", json_object_get(rec_mut, "pNummer"));
     uni_set(row, "adresse", adresse);
     return row;
-}
-
-static int uni_row_cmp(const void *a, const void *b)
-{
-    const json_t *ra = *(json_t *const *)a, *rb = *(json_t *const *)b;
-    const char *na = json_string_value(json_object_get(ra, "institutionsnummer"));
-    const char *nb = json_string_value(json_object_get(rb, "institutionsnummer"));
-    return strcmp(na ? na : "", nb ? nb : "");
-}
-
-/* Sorts an array of rows by institutionsnummer in place. */
-static void uni_sort_rows(json_t *rows)
-{
-    size_t n = json_array_size(rows);
-    if (n < 2) return;
-    json_t **v = malloc(n * sizeof *v);
-    if (!v) abort();
-    for (size_t i = 0; i < n; i++)
-        v[i] = json_incref(json_array_get(rows, i));
-    qsort(v, n, sizeof *v, uni_row_cmp);
-    json_array_clear(rows);
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(rows, v[i]);
-    free(v);
-}
-
-/* ---- the whole list ----------------------------------------------------------------- */
-
-/* Appends the rows of one page of nested anvisningsenheder. */
-static void uni_rows_of_page(const json_t *units, json_t *rows)
-{
-    size_t i, j;
-    json_t *unit, *alt;
-    json_array_foreach(units, i, unit)
-    {
-        if (uni_listed_now(unit))
-            json_array_append_new(rows, uni_row(unit, DTR_LEVEL_ANVISNINGSENHED, unit));
-        json_array_foreach(json_object_get(unit, "alternativeAdresser"), j, alt)
-        {
-            if (uni_listed_now(alt))
-                json_array_append_new(rows, uni_row(alt, DTR_LEVEL_ALTERNATIV_ADRESSE, unit));
-        }
-    }
-}
-
-int uni_list(const dtr_host_api *api, dtr_reader *r, json_t **out, uni_error *e)
-{
-    *out = NULL;
-    int64_t seq = 0;
-    if (api->snapshot_begin(r, &seq) != 0) return uni_store_fail(e);
-    json_t *rows = json_array();
-    char after[7] = "";
-    dtr_query q = {
-        .level = DTR_LEVEL_ANVISNINGSENHED, .status = "aktiv", .limit = UNI_PAGE, .nested = 1};
-    for (;;) {
-        json_t *items = NULL;
-        char next[7] = "";
-        q.after = after[0] ? after : NULL;
-        if (api->read_list(r, &q, &items, next) != 0) {
-            api->snapshot_end(r);
-            json_decref(rows);
-            return uni_store_fail(e);
-        }
-        uni_rows_of_page(items, rows);
-        json_decref(items);
-        if (!next[0]) break;
-        memcpy(after, next, sizeof after);
-    }
-    api->snapshot_end(r);
-    uni_sort_rows(rows);
-    *out = json_pack("{s:I, s:o}", "sekvensnummer", (json_int_t)seq, "institutioner", rows);
-    return 0;
 }
 
 /* ---- touched numbers ------------------------------------------------------------------- */

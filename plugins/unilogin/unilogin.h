@@ -1,8 +1,9 @@
 /*
- * unilogin.h -- the unilogin plugin's parts: the list of numbers users can
- * be attached to and its change sets (rows.c), the files it writes for
- * every batch of the feed (export.c), the routes' OpenAPI description
- * (openapi.c), and the instance (plugin.c).
+ * unilogin.h -- the unilogin plugin's parts: the rows of the list of
+ * numbers users can be attached to and its change sets (rows.c), the whole
+ * list streamed over HTTP (stream.c), the files it writes for every batch
+ * of the feed (export.c), the routes' OpenAPI description (openapi.c), and
+ * the instance (plugin.c).
  *
  * The list (API.md, Consumer plugins): anvisningsenheder and alternative
  * adresser in effect today that have both a cvrNummer and a pNummer, one
@@ -42,9 +43,15 @@ typedef struct uni_error {
     char tekst[200];
 } uni_error;
 
-/* The whole list as of a snapshot: {"sekvensnummer": S, "institutioner":
- * [...]} ordered by institutionsnummer, into *out. 0, or -1 with e filled. */
-int uni_list(const dtr_host_api *api, dtr_reader *r, json_t **out, uni_error *e);
+/* On the list now: a record as read (with "status" for today) that is in
+ * effect today and has both a cvrNummer and a pNummer. */
+bool uni_listed_now(const json_t *rec);
+
+/* The row of an anvisningsenhed (level 1), or of an alternativ adresse
+ * (level 2) whose anvisningsenhed is unit (as read_get shows it). A new
+ * object that borrows parts of rec (keep rec alive while it is used from
+ * one thread at a time). */
+json_t *uni_row(const json_t *rec, dtr_level level, const json_t *unit);
 
 /* The change set of the hændelser after `efter` up to the newest
  * sekvensnummer T of a snapshot, or up to efter + max_events when that comes
@@ -55,6 +62,27 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, int
 
 /* True when a change set has nothing to add and nothing to remove. */
 bool uni_changes_empty(const json_t *changes);
+
+/* ---- stream.c ---------------------------------------------------------------- */
+
+/* Rows per piece of the streamed list: the records one read brings and the
+ * rows the pool turns into text before the loop writes them. */
+#define UNI_STREAM_PAGE 250
+
+/* Called on the loop thread when the stream is done with the reader it was
+ * given (its snapshot ended): the caller takes it back. */
+typedef void (*uni_reader_back_fn)(void *ctx, dtr_reader *r);
+
+/* Answers GET /v1/unilogin/institutioner on req, streamed:
+ *   {"sekvensnummer": S, "institutioner": [rows by institutionsnummer]}
+ * as of one snapshot S of reader, with memory bounded by a page whatever
+ * the register holds (stream.c says how). From now on the stream owns req
+ * and reader: it answers (503 problem+json when the register cannot be
+ * read before the first byte) and hands reader back through back(ctx, r).
+ * Returns false when it could not start (the pool refused the first
+ * read); then it took nothing and the caller answers. Loop thread. */
+bool uni_list_stream(const dtr_host_api *api, dtr_plugin *self, dtr_request *req,
+                     dtr_reader *reader, uni_reader_back_fn back, void *ctx);
 
 /* ---- export.c --------------------------------------------------------------- */
 
