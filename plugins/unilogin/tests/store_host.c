@@ -5,6 +5,7 @@
 #include "store_host.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,19 +19,36 @@ struct dtr_plugin {
 };
 
 struct dtr_request {
-    sh_response *resp;
+    sh_call *call;
+    char method[8];
     char path[512];
     char query[512];
     const char *accept;
     const char *authorization;
     char params[8][2][128]; /* decoded query parameters (name, value) */
     size_t nparams;
-    bool answered;
     dtr_abort_fn on_abort;
     void *abort_udata;
+    dtr_drain_fn on_drain;
+    void *drain_udata;
     char www_authenticate[64];
-    char *stream; /* a streamed body so far */
+};
+
+/* A request in flight as the test's client sees it. The dtr_request is
+ * freed when the answer ends or the client goes away (as the real host
+ * frees it), so a plugin touching it afterwards trips the sanitizer. */
+struct sh_call {
+    store_host *h;
+    dtr_request *req; /* NULL once the answer ended or the client went away */
+    sh_response resp;
+    bool answered;
+    bool streaming;
+    char *stream; /* the streamed body so far */
     size_t stream_len;
+    size_t taken;       /* bytes of it the client took */
+    size_t high_water;  /* 0: no flow control */
+    bool want_drain;    /* stream_write said "wait"; the plugin waits for on_drain */
+    size_t writes_over; /* writes made while want_drain was set (flow control ignored) */
 };
 
 struct dtr_timer {
@@ -60,6 +78,11 @@ struct store_host {
     int64_t start_at;
     feed_consumer *consumer;
     size_t work; /* work items in flight */
+    /* what tests look at */
+    long readers_open;          /* reader_open minus reader_close (loop thread) */
+    atomic_long snapshots_open; /* snapshot_begin minus snapshot_end (any thread) */
+    atomic_long reads_left;     /* reads that succeed before they fail; -1: all */
+    size_t high_water;          /* for new requests; 0: no flow control */
 };
 
 static store_host *sh_of(dtr_plugin *self)
@@ -209,8 +232,7 @@ static dtr_status sh_api_route_add(dtr_plugin *self, const char *method, const c
 
 static const char *sh_req_method(dtr_request *req)
 {
-    (void)req;
-    return "GET";
+    return req->method;
 }
 
 static const char *sh_req_path(dtr_request *req)
@@ -264,12 +286,14 @@ static void sh_resp_header(dtr_request *req, const char *name, const char *value
         snprintf(req->www_authenticate, sizeof req->www_authenticate, "%s", value);
 }
 
+/* Ends the answer: fills the call's response and frees the request. */
 static void sh_finish(dtr_request *req, int status, const char *content_type, const void *body,
                       size_t len)
 {
-    if (req->answered) sh_die("the plugin answered a request twice");
-    req->answered = true;
-    sh_response *r = req->resp;
+    sh_call *c = req->call;
+    if (c->answered) sh_die("the plugin answered a request twice");
+    c->answered = true;
+    sh_response *r = &c->resp;
     r->status = status;
     snprintf(r->content_type, sizeof r->content_type, "%s", content_type ? content_type : "");
     snprintf(r->www_authenticate, sizeof r->www_authenticate, "%s", req->www_authenticate);
@@ -278,19 +302,22 @@ static void sh_finish(dtr_request *req, int status, const char *content_type, co
     r->body[len] = '\0';
     r->len = len;
     if (strstr(r->content_type, "json")) r->json = json_loadb(r->body, len, 0, NULL);
+    c->req = NULL;
+    free(req);
 }
 
 static void sh_respond(dtr_request *req, int status, const char *content_type, const void *body,
                        size_t len)
 {
+    if (req->call->streaming) sh_die("respond after stream_begin");
     sh_finish(req, status, content_type, body, len);
 }
 
 static void sh_respond_json(dtr_request *req, int status, const char *content_type, json_t *json)
 {
-    char *text = json_dumps(json, JSON_COMPACT);
+    char *text = json_dumps(json, DTR_JSON_WIRE);
     json_decref(json);
-    sh_finish(req, status, content_type ? content_type : "application/json", text, strlen(text));
+    sh_respond(req, status, content_type ? content_type : "application/json", text, strlen(text));
     free(text);
 }
 
@@ -305,26 +332,37 @@ static void sh_respond_problem(dtr_request *req, int status, const char *kode, c
 
 static void sh_stream_begin(dtr_request *req, int status, const char *content_type)
 {
-    req->resp->status = status;
-    snprintf(req->resp->content_type, sizeof req->resp->content_type, "%s",
+    sh_call *c = req->call;
+    if (c->streaming) sh_die("stream_begin twice");
+    c->streaming = true;
+    c->resp.status = status;
+    snprintf(c->resp.content_type, sizeof c->resp.content_type, "%s",
              content_type ? content_type : "");
 }
 
+/* Queues bytes; as the real host, 1 while the bytes the client has not
+ * taken are below the high-water mark, else 0 and on_drain comes once the
+ * client took enough (sh_call_take). */
 static int sh_stream_write(dtr_request *req, const void *data, size_t len)
 {
-    req->stream = realloc(req->stream, req->stream_len + len + 1);
-    memcpy(req->stream + req->stream_len, data, len);
-    req->stream_len += len;
-    return 1;
+    sh_call *c = req->call;
+    if (!c->streaming) sh_die("stream_write before stream_begin");
+    if (c->want_drain) c->writes_over++;
+    c->stream = realloc(c->stream, c->stream_len + len + 1);
+    memcpy(c->stream + c->stream_len, data, len);
+    c->stream_len += len;
+    if (!c->high_water || c->stream_len - c->taken < c->high_water) return 1;
+    c->want_drain = true;
+    return 0;
 }
 
 static void sh_stream_end(dtr_request *req)
 {
+    sh_call *c = req->call;
+    if (!c->streaming) sh_die("stream_end before stream_begin");
     char ctype[128];
-    snprintf(ctype, sizeof ctype, "%s", req->resp->content_type);
-    sh_finish(req, req->resp->status, ctype, req->stream, req->stream_len);
-    free(req->stream);
-    req->stream = NULL;
+    snprintf(ctype, sizeof ctype, "%s", c->resp.content_type);
+    sh_finish(req, c->resp.status, ctype, c->stream, c->stream_len);
 }
 
 static void sh_req_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
@@ -335,9 +373,8 @@ static void sh_req_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
 
 static void sh_req_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
 {
-    (void)req;
-    (void)fn;
-    (void)udata;
+    req->on_drain = fn;
+    req->drain_udata = udata;
 }
 
 static dtr_status sh_req_authenticate(dtr_request *req, const dtr_client **client)
@@ -365,17 +402,40 @@ static dtr_reader *sh_reader(dtr_plugin *self)
 static dtr_reader *sh_reader_open(dtr_plugin *self)
 {
     char err[256];
-    return (dtr_reader *)store_reader_open(sh_of(self)->s, err, sizeof err);
+    store_reader *r = store_reader_open(sh_of(self)->s, err, sizeof err);
+    if (r) sh_of(self)->readers_open++;
+    return (dtr_reader *)r;
 }
+
+/* The readers the plugin opened are all closed through the plugin's
+ * handle; the store has no way back to the host, so one host serves one
+ * plugin instance (as everywhere here). */
+static store_host *sh_the_host;
 
 static void sh_reader_close(dtr_reader *r)
 {
+    if (!r) return;
     store_reader_close((store_reader *)r);
+    sh_the_host->readers_open--;
+}
+
+/* Whether a read may go on: false once the test's budget of reads is
+ * spent (sh_fail_reads_after). Any thread. */
+static bool sh_read_allowed(void)
+{
+    long left = atomic_load(&sh_the_host->reads_left);
+    while (left > 0 && !atomic_compare_exchange_weak(&sh_the_host->reads_left, &left, left - 1)) {
+    }
+    return left != 0;
 }
 
 static int sh_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
                        dtr_level *level, json_t **out)
 {
+    if (!sh_read_allowed()) {
+        *out = NULL;
+        return 503;
+    }
     reg_level l = REG_DAGINSTITUTION;
     int rc =
         store_get((store_reader *)r, nummer, virkningsdato, nested ? STORE_NESTED : 0, &l, out);
@@ -385,6 +445,11 @@ static int sh_read_get(dtr_reader *r, const char *nummer, const char *virkningsd
 
 static int sh_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
 {
+    if (!sh_read_allowed()) {
+        *items = NULL;
+        next[0] = '\0';
+        return 503;
+    }
     store_query sq = {.level = (reg_level)q->level,
                       .virkningsdato = q->virkningsdato,
                       .status = q->status,
@@ -418,12 +483,15 @@ static int sh_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
 
 static int sh_snapshot_begin(dtr_reader *r, int64_t *seq)
 {
-    return store_snapshot_begin((store_reader *)r, seq);
+    int rc = store_snapshot_begin((store_reader *)r, seq);
+    if (rc == 0) atomic_fetch_add(&sh_the_host->snapshots_open, 1);
+    return rc;
 }
 
 static void sh_snapshot_end(dtr_reader *r)
 {
     store_snapshot_end((store_reader *)r);
+    atomic_fetch_sub(&sh_the_host->snapshots_open, 1);
 }
 
 static void sh_consume_done(dtr_plugin *self, int64_t up_to, dtr_status status)
@@ -549,6 +617,10 @@ store_host *sh_new_batched(const char *name, const char *today_day, size_t batch
     h->public_read = true;
     h->start_at = -1;
     h->self.h = h;
+    atomic_init(&h->snapshots_open, 0);
+    atomic_init(&h->reads_left, -1);
+    if (sh_the_host) sh_die("one store_host at a time");
+    sh_the_host = h;
     for (int i = 0; i < AUDIT_KEY_BYTES; i++)
         h->audit_key[i] = (uint8_t)(i * 5 + 3);
     char err[256];
@@ -601,6 +673,7 @@ void sh_free(store_host *h)
     snprintf(cmd, sizeof cmd, "rm -rf %s", h->dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", h->dir);
     sodium_memzero(h->sk, sizeof h->sk);
+    sh_the_host = NULL;
     free(h);
 }
 
@@ -697,6 +770,9 @@ void sh_unload(store_host *h)
     h->state = NULL;
     h->loaded = false;
     uv_run(&h->loop, UV_RUN_NOWAIT); /* timers the plugin closed */
+    if (h->readers_open != 0) sh_die("the plugin left %ld readers open", h->readers_open);
+    if (atomic_load(&h->snapshots_open) != 0)
+        sh_die("the plugin left %ld snapshots open", (long)atomic_load(&h->snapshots_open));
 }
 
 int64_t sh_consumer_durable(store_host *h, const char *name)
@@ -707,17 +783,16 @@ int64_t sh_consumer_durable(store_host *h, const char *name)
 
 /* ---- requests ---------------------------------------------------------------------------- */
 
-static bool sh_answered(void *udata)
+sh_call *sh_call_start(store_host *h, const char *method, const char *target, const char *accept,
+                       const char *authorization)
 {
-    return ((dtr_request *)udata)->answered;
-}
-
-sh_response sh_get(store_host *h, const char *target, const char *accept, const char *authorization)
-{
-    sh_response resp;
-    memset(&resp, 0, sizeof resp);
+    sh_call *c = calloc(1, sizeof *c);
     dtr_request *req = calloc(1, sizeof *req);
-    req->resp = &resp;
+    c->h = h;
+    c->req = req;
+    c->high_water = h->high_water;
+    req->call = c;
+    snprintf(req->method, sizeof req->method, "%s", method);
     req->accept = accept;
     req->authorization = authorization;
     const char *q = strchr(target, '?');
@@ -739,15 +814,103 @@ sh_response sh_get(store_host *h, const char *target, const char *accept, const 
     for (size_t i = 0; i < sh_nroutes; i++)
         if (strcmp(sh_routes[i].pattern, req->path) == 0) route = &sh_routes[i];
     if (!route) {
-        resp.status = 404;
-        resp.body = strdup("");
+        c->answered = true;
+        c->resp.status = 404;
+        c->resp.body = strdup("");
+        c->req = NULL;
+        free(req);
     } else {
         dtr_status st = route->fn(req, route->udata);
-        if (st != DTR_OK && !req->answered) sh_finish(req, 500, "text/plain", "", 0);
-        sh_run_until(h, sh_answered, req);
+        if (st != DTR_OK && !c->answered) sh_finish(req, 500, "text/plain", "", 0);
     }
+    return c;
+}
+
+/* The plugin waits for the client: it was told to (stream_write said 0)
+ * and has no work on the pool. */
+static bool sh_call_settled(void *udata)
+{
+    sh_call *c = udata;
+    return c->answered || (c->want_drain && c->h->work == 0);
+}
+
+void sh_call_wait(sh_call *c)
+{
+    sh_run_until(c->h, sh_call_settled, c);
+}
+
+size_t sh_call_take(sh_call *c, size_t n)
+{
+    size_t unsent = c->stream_len - c->taken;
+    if (n > unsent) n = unsent;
+    c->taken += n;
+    unsent -= n;
+    if (c->req && c->want_drain && unsent < c->high_water / 4 + 1) {
+        c->want_drain = false;
+        if (c->req->on_drain) c->req->on_drain(c->req, c->req->drain_udata);
+    }
+    return n;
+}
+
+void sh_call_abort(sh_call *c)
+{
+    dtr_request *req = c->req;
+    if (!req) return;
+    c->req = NULL;
+    if (req->on_abort) req->on_abort(req, req->abort_udata);
     free(req);
-    return resp;
+}
+
+bool sh_call_answered(const sh_call *c)
+{
+    return c->answered;
+}
+
+size_t sh_call_sent(const sh_call *c)
+{
+    return c->stream_len;
+}
+
+size_t sh_call_unsent(const sh_call *c)
+{
+    return c->stream_len - c->taken;
+}
+
+bool sh_call_waits(const sh_call *c)
+{
+    return !c->answered && c->want_drain && c->h->work == 0;
+}
+
+size_t sh_call_writes_over(const sh_call *c)
+{
+    return c->writes_over;
+}
+
+sh_response sh_call_finish(sh_call *c)
+{
+    for (;;) {
+        sh_call_wait(c);
+        if (c->answered) break;
+        sh_call_take(c, SIZE_MAX);
+    }
+    sh_response r = c->resp;
+    free(c->stream);
+    free(c);
+    return r;
+}
+
+void sh_call_free(sh_call *c)
+{
+    if (!c) return;
+    if (c->req) sh_die("sh_call_free on a request still in flight");
+    sh_response_clear(&c->resp);
+    free(c->stream);
+    free(c);
+}
+
+sh_response sh_get(store_host *h, const char *target, const char *accept, const char *authorization)
+{
+    return sh_call_finish(sh_call_start(h, "GET", target, accept, authorization));
 }
 
 void sh_response_clear(sh_response *r)
@@ -762,6 +925,31 @@ const char *sh_problem_kode(const sh_response *r)
     const char *k = json_string_value(
         json_object_get(json_array_get(json_object_get(r->json, "fejl"), 0), "kode"));
     return k ? k : "";
+}
+
+void sh_set_high_water(store_host *h, size_t bytes)
+{
+    h->high_water = bytes;
+}
+
+long sh_readers_open(const store_host *h)
+{
+    return h->readers_open;
+}
+
+long sh_snapshots_open(store_host *h)
+{
+    return atomic_load(&h->snapshots_open);
+}
+
+void sh_fail_reads_after(store_host *h, long n)
+{
+    atomic_store(&h->reads_left, n);
+}
+
+size_t sh_work_in_flight(const store_host *h)
+{
+    return h->work;
 }
 
 /* ---- register changes -------------------------------------------------------------------- */
@@ -813,6 +1001,52 @@ const char *sh_must(store_host *h, reg_op op, reg_level level, const char *numme
         sh_die("command %d on %s refused with %d", (int)op, nummer ? nummer : "-", r.status);
     memcpy(out, r.nummer, 7);
     return out;
+}
+
+typedef struct sh_many {
+    size_t pending;
+    json_t **records;
+    size_t failed;
+} sh_many;
+
+typedef struct sh_many_one {
+    sh_many *m;
+    size_t i;
+} sh_many_one;
+
+static void sh_many_done(const store_result *res, void *udata)
+{
+    sh_many_one *o = udata;
+    o->m->pending--;
+    if (res->status != 0) o->m->failed++;
+    if (o->m->records) o->m->records[o->i] = res->status == 0 ? json_incref(res->record) : NULL;
+    free(o);
+}
+
+static bool sh_many_all_done(void *udata)
+{
+    return ((sh_many *)udata)->pending == 0;
+}
+
+void sh_run_many(store_host *h, reg_op op, reg_level level, json_t **bodies, size_t n,
+                 json_t **records)
+{
+    sh_many m = {.pending = n, .records = records};
+    for (size_t i = 0; i < n; i++) {
+        sh_many_one *o = calloc(1, sizeof *o);
+        o->m = &m;
+        o->i = i;
+        store_command cmd = {.op = op,
+                             .level = level,
+                             .body = bodies[i],
+                             .actor = {.id = "support-1", .role = REG_ROLE_SUPPORT},
+                             .request_id = "test"};
+        if (store_submit(h->s, &cmd, sh_many_done, o) != 0) sh_die("store_submit refused");
+    }
+    sh_run_until(h, sh_many_all_done, &m);
+    for (size_t i = 0; i < n; i++)
+        json_decref(bodies[i]);
+    if (m.failed) sh_die("%zu of %zu commands refused", m.failed, n);
 }
 
 static void sh_tick_done(const store_result *res, void *udata)

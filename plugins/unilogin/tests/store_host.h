@@ -8,7 +8,10 @@
  * (sh_run), as the writer would make them for the REST API.
  *
  * Used by the unilogin and statistik plugin tests. One plugin instance per
- * host. Loop thread only (the test's thread), like the real host.
+ * host, one host at a time. Loop thread only (the test's thread), like the
+ * real host. Streamed answers go through the same flow control as the real
+ * host's (a high-water mark, on_drain), driven by the test as the client
+ * (sh_call_*), which can also go away in the middle.
  */
 #ifndef STORE_HOST_H
 #define STORE_HOST_H
@@ -52,7 +55,7 @@ void sh_set_public_read(store_host *h, bool on);
 int sh_load(store_host *h, const dtr_plugin_descriptor *d, const char *config, char *err,
             size_t errlen);
 /* Stops the plugin, ends its subscription, waits for its work and frees
- * it. */
+ * it; fails (aborts) when it left readers or snapshots open. */
 void sh_unload(store_host *h);
 
 /* An answer captured from the plugin. */
@@ -67,10 +70,59 @@ typedef struct sh_response {
 
 /* Makes a GET request (target: path with an optional ?query) with the
  * given Accept and Authorization headers (NULL: none) and runs the loop
- * until the plugin answered. */
+ * until the plugin answered, taking every byte of a streamed answer. */
 sh_response sh_get(store_host *h, const char *target, const char *accept,
                    const char *authorization);
 void sh_response_clear(sh_response *r);
+
+/* ---- a request step by step: streaming, flow control, a client that leaves ---- */
+
+/* A request in flight, seen from the client. */
+typedef struct sh_call sh_call;
+
+/* The high-water mark of unsent bytes for requests started from now on
+ * (0, the default: none, stream_write always says "go on"). With one,
+ * stream_write answers 0 once the bytes the client has not taken reach it,
+ * and on_drain comes when the client took them down below a quarter. */
+void sh_set_high_water(store_host *h, size_t bytes);
+
+/* Calls the route's handler (method "GET" or "HEAD") and returns at once;
+ * the loop has not run. */
+sh_call *sh_call_start(store_host *h, const char *method, const char *target, const char *accept,
+                       const char *authorization);
+/* Runs the loop until the answer ended or the plugin waits for the client
+ * (stream_write said 0 and no work of the host's is in flight). */
+void sh_call_wait(sh_call *c);
+/* The client takes up to n more bytes of the streamed answer (SIZE_MAX:
+ * all written so far); on_drain runs inside when that brings the unsent
+ * bytes low enough after a 0 from stream_write. Returns the bytes taken. */
+size_t sh_call_take(sh_call *c, size_t n);
+/* The client goes away: the plugin's abort callback runs, and the request
+ * is freed (a plugin touching it later trips the sanitizer). */
+void sh_call_abort(sh_call *c);
+bool sh_call_answered(const sh_call *c);
+/* Bytes the plugin streamed so far, and those the client has not taken. */
+size_t sh_call_sent(const sh_call *c);
+size_t sh_call_unsent(const sh_call *c);
+/* True while the plugin waits for on_drain with nothing in flight. */
+bool sh_call_waits(const sh_call *c);
+/* How many stream_write calls came while the plugin had been told to wait. */
+size_t sh_call_writes_over(const sh_call *c);
+/* Takes every byte until the answer ends; returns it and frees c. */
+sh_response sh_call_finish(sh_call *c);
+/* Frees a call that ended (answered or aborted) and its response. */
+void sh_call_free(sh_call *c);
+
+/* Readers the plugin opened and has not closed (its idle ones included),
+ * and snapshots it began and has not ended. sh_unload fails the test
+ * program when either is left after the plugin's free. */
+long sh_readers_open(const store_host *h);
+long sh_snapshots_open(store_host *h);
+/* Lets n more reads (read_list, read_get) succeed, then fails every
+ * further one with 503; -1 lets all succeed again. Any thread. */
+void sh_fail_reads_after(store_host *h, long n);
+/* Work items of the plugin's on the pool or waiting for their done. */
+size_t sh_work_in_flight(const store_host *h);
 
 /* The first problem+json fejl kode of an answer ("" when none). */
 const char *sh_problem_kode(const sh_response *r);
@@ -91,6 +143,13 @@ sh_result sh_run(store_host *h, reg_op op, reg_level level, const char *nummer, 
  * returns the number. */
 const char *sh_must(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body,
                     char out[7]);
+/* Runs n commands of one kind (creates: no target) as support, all queued
+ * at once so that the writer commits them in batches, and waits for them
+ * all; failing the test program unless every one is accepted. Steals the
+ * bodies. records (may be NULL) gets each command's record after it, as
+ * store_get shows it nested (new references). */
+void sh_run_many(store_host *h, reg_op op, reg_level level, json_t **bodies, size_t n,
+                 json_t **records);
 /* Moves the store's clock to noon UTC of day, then runs the timed changes
  * (store_tick) and waits for them. */
 void sh_set_day_and_tick(store_host *h, const char *day);
