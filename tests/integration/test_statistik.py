@@ -1,9 +1,14 @@
 """The statistik plugin over real HTTP against the real binary: counts on a
 past date after later changes (each unit in the version in effect then,
 with its daginstitution's ownership then), grouping, CSV, the key list, the
-default 1 October and bad parameters."""
+default 1 October and bad parameters. On a generated register of several
+thousand units: the key list comes streamed (chunked), as JSON and as CSV,
+holds exactly the units the register's udtræk gives and agrees with the
+count, and clients that leave in the middle of it leave the server
+answering the same list."""
 
 import datetime
+import json
 import os
 import sys
 import unittest
@@ -11,7 +16,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.environ.get("DTR_SOURCE_DIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "plugins", "unilogin", "tests"))
 from uni_http import (ConsumerServer, anvisningsenhed, copenhagen_today,  # noqa: E402
-                      daginstitution, problem_codes, sanitizer_clean)
+                      daginstitution, left_mid_stream, load_generated, problem_codes,
+                      read_a_little_and_leave, sanitizer_clean)
 
 PAST = "2024-10-01"
 
@@ -125,6 +131,73 @@ class StatistikTest(unittest.TestCase):
             self.assertTrue(h["content-type"].startswith("application/problem+json"))
             self.assertIn("UGYLDIG_PARAMETER", problem_codes(doc))
             self.assertEqual(doc["fejl"][0]["felt"], felt)
+
+
+
+class StatistikStreamTest(unittest.TestCase):
+    """The key list on a generated register of 8000 units (imported rows
+    are in effect since 2019, so all of them count on PAST)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = ConsumerServer()
+        try:
+            load_generated(cls.srv, 8000)
+        except Exception:
+            cls.srv.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.srv.stop()
+            assert code == 0, cls.srv.stderr()
+            assert sanitizer_clean(cls.srv.stderr()), cls.srv.stderr()
+        finally:
+            cls.srv.close()
+
+    def test_the_key_list_is_streamed_and_whole(self):
+        st, _, udtraek = self.srv.call("GET", "/v1/udtraek")
+        self.assertEqual(st, 200)
+        want = sorted(({"nummer": u["nummer"], "daginstitutionsNummer": di["nummer"],
+                        "kommuneKode": u["adresse"]["kommuneKode"], "instType3": u["instType3"],
+                        "ejerformKode": di["ejerformKode"]}
+                       for di in udtraek["daginstitutioner"] for u in di["anvisningsenheder"]),
+                      key=lambda e: e["nummer"])
+        st, h, body = self.srv.request("GET", "/v1/statistik/enheder?dato=" + PAST)
+        self.assertEqual(st, 200)
+        self.assertEqual(h.get("content-type"), "application/json")
+        self.assertEqual(h.get("transfer-encoding"), "chunked")
+        self.assertTrue(body.startswith(b'{"dato":"%s","enheder":[{' % PAST.encode()))
+        doc = json.loads(body)
+        self.assertEqual(len(doc["enheder"]), 8000)
+        self.assertEqual(doc["enheder"], want)
+        st, h, csv = self.srv.request("GET", "/v1/statistik/enheder?dato=" + PAST,
+                                      headers={"Accept": "text/csv"})
+        self.assertEqual(st, 200)
+        self.assertEqual(h.get("content-type"), "text/csv; charset=utf-8")
+        self.assertEqual(h.get("transfer-encoding"), "chunked")
+        lines = csv.decode("utf-8-sig").split("\r\n")
+        self.assertEqual(lines[0], "nummer;daginstitutionsNummer;kommuneKode;instType3;"
+                                   "ejerformKode")
+        self.assertEqual(lines[-1], "")
+        self.assertEqual(lines[1:-1], ["%(nummer)s;%(daginstitutionsNummer)s;%(kommuneKode)d;"
+                                       "%(instType3)d;%(ejerformKode)d" % e for e in want])
+        st, _, count = self.srv.call("GET", "/v1/statistik/optaelling?dato=" + PAST)
+        self.assertEqual(count["total"], 8000)
+
+    def test_clients_that_leave_mid_stream(self):
+        path = "/v1/statistik/enheder?dato=" + PAST
+        st, _, whole = self.srv.request("GET", path)
+        self.assertEqual(st, 200)
+        for _ in range(6):
+            got = read_a_little_and_leave(self.srv, path)
+            self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:40])
+        left = left_mid_stream(self.srv, "/v1/statistik/enheder", 6)
+        self.assertTrue(all(0 < n < len(whole) for n in left), left)
+        st, _, again = self.srv.request("GET", path)
+        self.assertEqual((st, again), (200, whole))
+        self.assertEqual(self.srv.call("GET", "/healthz")[0], 200)
 
 
 if __name__ == "__main__":

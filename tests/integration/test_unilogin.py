@@ -2,8 +2,13 @@
 change sets after closing, deleting and removing a P-nummer, bad
 parameters, access with public_read off, and the consumer's signed files
 (checked against the key `dtr version --keys` prints), across a restart in
-the middle of a stream of changes: the files cover every change."""
+the middle of a stream of changes: the files cover every change. On a
+generated register of a few thousand units: the list comes streamed
+(chunked) and holds exactly the rows the register's udtræk gives, and
+clients that leave in the middle of it leave the server answering the
+same list."""
 
+import json
 import os
 import signal
 import sys
@@ -12,7 +17,8 @@ import unittest
 sys.path.insert(0, os.path.join(os.environ.get("DTR_SOURCE_DIR", os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..")), "plugins", "unilogin", "tests"))
 from uni_http import (CVR, CVR2, ConsumerServer, alternativ_adresse,  # noqa: E402
-                      anvisningsenhed, copenhagen_today, daginstitution, problem_codes,
+                      anvisningsenhed, copenhagen_today, daginstitution, left_mid_stream,
+                      load_generated, problem_codes, read_a_little_and_leave,
                       sanitizer_clean)
 
 
@@ -156,6 +162,85 @@ class UniloginTest(unittest.TestCase):
                  if ln.startswith('dtr_feed_lag{consumer="unilogin"}')]
         self.assertEqual(len(lines), 1, body.decode())
         self.assertGreaterEqual(float(lines[0].split()[-1]), 0)
+
+
+class UniloginStreamTest(unittest.TestCase):
+    """The list on a generated register of 3000 units (several pages)."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = ConsumerServer()
+        try:
+            load_generated(cls.srv, 3000)
+        except Exception:
+            cls.srv.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.srv.stop()
+            assert code == 0, cls.srv.stderr()
+            assert sanitizer_clean(cls.srv.stderr()), cls.srv.stderr()
+        finally:
+            cls.srv.close()
+
+    def expected_rows(self):
+        """The list computed here from the whole register (GET /v1/udtraek)."""
+        st, _, doc = self.srv.call("GET", "/v1/udtraek")
+        self.assertEqual(st, 200)
+        rows = []
+
+        def listed(rec):
+            return rec["status"] == "aktiv" and rec.get("cvrNummer") and rec.get("pNummer")
+
+        def row(rec, niveau, unit):
+            return {"institutionsnummer": rec["nummer"], "navn": rec["navn"], "niveau": niveau,
+                    "daginstitutionsNummer": unit["daginstitutionsNummer"],
+                    "anvisningsenhedsNummer": unit["nummer"],
+                    "kommuneKode": rec["adresse"]["kommuneKode"],
+                    "instType3": unit["instType3"], "cvrNummer": rec["cvrNummer"],
+                    "pNummer": rec["pNummer"], "adresse": rec["adresse"]}
+        for di in doc["daginstitutioner"]:
+            for unit in di["anvisningsenheder"]:
+                if unit["status"] != "aktiv":
+                    continue
+                if listed(unit):
+                    rows.append(row(unit, "anvisningsenhed", unit))
+                for alt in unit.get("alternativeAdresser", []):
+                    if listed(alt):
+                        rows.append(row(alt, "alternativAdresse", unit))
+        return doc["sekvensnummer"], sorted(rows, key=lambda r: r["institutionsnummer"])
+
+    def test_the_list_is_streamed_and_whole(self):
+        seq, want = self.expected_rows()
+        st, h, body = self.srv.request("GET", "/v1/unilogin/institutioner")
+        self.assertEqual(st, 200)
+        self.assertEqual(h.get("content-type"), "application/json")
+        self.assertEqual(h.get("transfer-encoding"), "chunked")
+        self.assertTrue(body.startswith(b'{"sekvensnummer":%d,"institutioner":[{' % seq), body[:80])
+        self.assertNotIn(b"\n", body)
+        doc = json.loads(body)
+        self.assertEqual(doc["sekvensnummer"], seq)
+        self.assertGreater(len(doc["institutioner"]), 1000)  # several pages
+        self.assertEqual(doc["institutioner"], want)
+        st, h, head = self.srv.request("HEAD", "/v1/unilogin/institutioner")
+        self.assertEqual((st, h.get("content-type"), head), (200, "application/json", b""))
+
+    def test_clients_that_leave_mid_stream(self):
+        st, _, whole = self.srv.request("GET", "/v1/unilogin/institutioner")
+        self.assertEqual(st, 200)
+        for _ in range(8):
+            got = read_a_little_and_leave(self.srv, "/v1/unilogin/institutioner")
+            self.assertTrue(got.startswith(b"HTTP/1.1 200"), got[:40])
+        # the server saw each of them leave in the middle (499, part sent)
+        left = left_mid_stream(self.srv, "/v1/unilogin/institutioner", 8)
+        self.assertTrue(all(0 < n < len(whole) for n in left), left)
+        # the server goes on answering, the same list byte for byte
+        st, _, again = self.srv.request("GET", "/v1/unilogin/institutioner")
+        self.assertEqual(st, 200)
+        self.assertEqual(again, whole)
+        self.assertEqual(self.srv.call("GET", "/healthz")[0], 200)
 
 
 class UniloginKillTest(unittest.TestCase):

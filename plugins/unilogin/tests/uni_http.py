@@ -16,7 +16,10 @@ import hashlib
 import json
 import os
 import re
+import shutil
+import socket
 import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -164,6 +167,64 @@ class ConsumerServer(Server):
         assert len(sig) == 64, path
         assert ed25519_verify(public_key, body, sig), "bad signature on " + path
         return json.loads(body)
+
+
+# ---- a generated register, a client that leaves ----
+
+def load_generated(srv, units, seed=7):
+    """Stops srv, loads a register of `units` generated units into its data
+    directory (`dtr generate`, `dtr import`) and starts it again."""
+    assert srv.stop() == 0, srv.stderr()
+    work = tempfile.mkdtemp(prefix="dtr-gen-")
+    try:
+        gen = os.path.join(work, "gen")
+        args = ["--config", srv.config_path]
+        code, out, err = run_cli(["generate", "--units", str(units), "--seed", str(seed)] + args
+                                 + [gen])
+        assert code == 0, "generate: %s %s" % (out, err)
+        code, out, err = run_cli(["import"] + args + ["--data", srv.data_dir, gen])
+        assert code == 0, "import: %s %s" % (out, err)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    srv.restart()
+
+
+def read_a_little_and_leave(srv, path, headers="", nbytes=200):
+    """Sends a GET for path on a connection with a small receive buffer,
+    reads about nbytes of the answer and closes the connection (the server
+    sees a client that went away mid-stream). Returns what was read."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect((srv.host, srv.port))
+    try:
+        s.sendall(("GET %s HTTP/1.1\r\nHost: test\r\n%s\r\n" % (path, headers)).encode())
+        got = b""
+        while len(got) < nbytes:
+            chunk = s.recv(nbytes - len(got))
+            if not chunk:
+                break
+            got += chunk
+        # a reset, not an orderly close, so the server's next write fails
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        return got
+    finally:
+        s.close()
+
+
+def left_mid_stream(srv, path, count):
+    """Waits until the access log shows `count` requests for path that the
+    client left before the end (status 499); returns their bytes sent."""
+    def left():
+        sent = []
+        for line in srv.stderr().splitlines():
+            if '"source":"access"' not in line:
+                continue
+            entry = json.loads(line)
+            if entry.get("path") == path and entry.get("status") == 499:
+                sent.append(entry.get("bytes", 0))
+        return sent if len(sent) >= count else None
+    return wait_until(left, what="%d clients leaving %s in the log" % (count, path))
 
 
 # ---- records ----
