@@ -3,6 +3,7 @@
 # server's memory while it answers
 #   GET /v1/unilogin/institutioner                  (JSON)
 #   GET /v1/statistik/enheder?dato=D                (JSON, and CSV with Accept: text/csv)
+#   GET /v1/statistik/optaelling?dato=D             (a small answer; the count's memory)
 # each fetched twice with curl at full speed from a freshly started server,
 # then the unilogin list once more by a slow client (curl --limit-rate),
 # again from a fresh server. For every fetch it prints the
@@ -134,6 +135,7 @@ measure() {
 measure "unilogin/institutioner" /v1/unilogin/institutioner
 measure "statistik/enheder JSON" "/v1/statistik/enheder?dato=$dato"
 measure "statistik/enheder CSV" "/v1/statistik/enheder?dato=$dato" -H 'Accept: text/csv'
+measure "statistik/optaelling" "/v1/statistik/optaelling?dato=$dato"
 serve
 fetch "unilogin/institutioner slow $rate/s" --limit-rate "$rate" "$base/v1/unilogin/institutioner"
 stop
