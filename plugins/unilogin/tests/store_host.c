@@ -2,7 +2,7 @@
  * store_host.c -- a test host backed by the real store and feed (see
  * store_host.h).
  */
-#include "store_host.h"
+#include "store_host_int.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -13,84 +13,12 @@
 #include <time.h>
 
 #include <sodium.h>
-
-struct dtr_plugin {
-    store_host *h;
-};
-
-struct dtr_request {
-    sh_call *call;
-    char method[8];
-    char path[512];
-    char query[512];
-    const char *accept;
-    const char *authorization;
-    char params[8][2][128]; /* decoded query parameters (name, value) */
-    size_t nparams;
-    dtr_abort_fn on_abort;
-    void *abort_udata;
-    dtr_drain_fn on_drain;
-    void *drain_udata;
-    char www_authenticate[64];
-};
-
-/* A request in flight as the test's client sees it. The dtr_request is
- * freed when the answer ends or the client goes away (as the real host
- * frees it), so a plugin touching it afterwards trips the sanitizer. */
-struct sh_call {
-    store_host *h;
-    dtr_request *req; /* NULL once the answer ended or the client went away */
-    sh_response resp;
-    bool answered;
-    bool streaming;
-    char *stream; /* the streamed body so far */
-    size_t stream_len;
-    size_t taken;       /* bytes of it the client took */
-    size_t high_water;  /* 0: no flow control */
-    bool want_drain;    /* stream_write said "wait"; the plugin waits for on_drain */
-    size_t writes_over; /* writes made while want_drain was set (flow control ignored) */
-};
-
-struct dtr_timer {
-    uv_timer_t handle;
-    dtr_timer_fn fn;
-    void *udata;
-};
-
-struct store_host {
-    char dir[64];
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    bool timed_out;
-    int64_t now_ms;
-    uint8_t audit_key[AUDIT_KEY_BYTES];
-    store *s;
-    store_reader *loop_reader;
-    feed *feed;
-    unsigned char sk[64], pk[32];
-    bool public_read;
-    dtr_host_api api;
-    /* the plugin */
-    struct dtr_plugin self;
-    const dtr_plugin_descriptor *desc;
-    void *state;
-    bool loaded;
-    int64_t start_at;
-    feed_consumer *consumer;
-    size_t work; /* work items in flight */
-    /* what tests look at */
-    long readers_open;          /* reader_open minus reader_close (loop thread) */
-    atomic_long snapshots_open; /* snapshot_begin minus snapshot_end (any thread) */
-    atomic_long reads_left;     /* reads that succeed before they fail; -1: all */
-    size_t high_water;          /* for new requests; 0: no flow control */
-};
-
 static store_host *sh_of(dtr_plugin *self)
 {
     return self->h;
 }
 
-static void sh_die(const char *fmt, ...)
+void sh_die(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -198,14 +126,15 @@ static const char *sh_api_data_dir(dtr_plugin *self)
 
 /* ---- the host API: routes and requests ------------------------------------------ */
 
-typedef struct sh_route {
-    char pattern[128];
-    dtr_route_fn fn;
-    void *udata;
-} sh_route;
-
 static sh_route sh_routes[16];
 static size_t sh_nroutes;
+
+const sh_route *sh_route_find(const char *path)
+{
+    for (size_t i = 0; i < sh_nroutes; i++)
+        if (strcmp(sh_routes[i].pattern, path) == 0) return &sh_routes[i];
+    return NULL;
+}
 
 static dtr_status sh_api_route_add(dtr_plugin *self, const char *method, const char *pattern,
                                    size_t max_body_bytes, dtr_route_fn fn, void *udata, char *err,
@@ -286,9 +215,7 @@ static void sh_resp_header(dtr_request *req, const char *name, const char *value
         snprintf(req->www_authenticate, sizeof req->www_authenticate, "%s", value);
 }
 
-/* Ends the answer: fills the call's response and frees the request. */
-static void sh_finish(dtr_request *req, int status, const char *content_type, const void *body,
-                      size_t len)
+void sh_finish(dtr_request *req, int status, const char *content_type, const void *body, size_t len)
 {
     sh_call *c = req->call;
     if (c->answered) sh_die("the plugin answered a request twice");
@@ -566,7 +493,7 @@ static void sh_fill_api(dtr_host_api *a)
 
 /* ---- the host itself ------------------------------------------------------------------ */
 
-static int64_t sh_day_ms(const char *day)
+int64_t sh_day_ms(const char *day)
 {
     struct tm tm;
     memset(&tm, 0, sizeof tm);
@@ -652,7 +579,7 @@ static void sh_feed_closed(void *udata)
     *(bool *)udata = true;
 }
 
-static bool sh_flag(void *udata)
+bool sh_flag(void *udata)
 {
     return *(bool *)udata;
 }
@@ -779,325 +706,4 @@ int64_t sh_consumer_durable(store_host *h, const char *name)
 {
     int64_t seq = -1;
     return store_cursor_get(h->loop_reader, name, &seq) == 0 ? seq : -1;
-}
-
-/* ---- requests ---------------------------------------------------------------------------- */
-
-sh_call *sh_call_start(store_host *h, const char *method, const char *target, const char *accept,
-                       const char *authorization)
-{
-    sh_call *c = calloc(1, sizeof *c);
-    dtr_request *req = calloc(1, sizeof *req);
-    c->h = h;
-    c->req = req;
-    c->high_water = h->high_water;
-    req->call = c;
-    snprintf(req->method, sizeof req->method, "%s", method);
-    req->accept = accept;
-    req->authorization = authorization;
-    const char *q = strchr(target, '?');
-    size_t plen = q ? (size_t)(q - target) : strlen(target);
-    snprintf(req->path, sizeof req->path, "%.*s", (int)plen, target);
-    if (q) {
-        snprintf(req->query, sizeof req->query, "%s", q + 1);
-        char *save = NULL;
-        for (char *kv = strtok_r(req->query, "&", &save); kv && req->nparams < 8;
-             kv = strtok_r(NULL, "&", &save)) {
-            char *eq = strchr(kv, '=');
-            snprintf(req->params[req->nparams][0], 128, "%.*s",
-                     (int)(eq ? (size_t)(eq - kv) : strlen(kv)), kv);
-            snprintf(req->params[req->nparams][1], 128, "%s", eq ? eq + 1 : "");
-            req->nparams++;
-        }
-    }
-    sh_route *route = NULL;
-    for (size_t i = 0; i < sh_nroutes; i++)
-        if (strcmp(sh_routes[i].pattern, req->path) == 0) route = &sh_routes[i];
-    if (!route) {
-        c->answered = true;
-        c->resp.status = 404;
-        c->resp.body = strdup("");
-        c->req = NULL;
-        free(req);
-    } else {
-        dtr_status st = route->fn(req, route->udata);
-        if (st != DTR_OK && !c->answered) sh_finish(req, 500, "text/plain", "", 0);
-    }
-    return c;
-}
-
-/* The plugin waits for the client: it was told to (stream_write said 0)
- * and has no work on the pool. */
-static bool sh_call_settled(void *udata)
-{
-    sh_call *c = udata;
-    return c->answered || (c->want_drain && c->h->work == 0);
-}
-
-void sh_call_wait(sh_call *c)
-{
-    sh_run_until(c->h, sh_call_settled, c);
-}
-
-size_t sh_call_take(sh_call *c, size_t n)
-{
-    size_t unsent = c->stream_len - c->taken;
-    if (n > unsent) n = unsent;
-    c->taken += n;
-    unsent -= n;
-    if (c->req && c->want_drain && unsent < c->high_water / 4 + 1) {
-        c->want_drain = false;
-        if (c->req->on_drain) c->req->on_drain(c->req, c->req->drain_udata);
-    }
-    return n;
-}
-
-void sh_call_abort(sh_call *c)
-{
-    dtr_request *req = c->req;
-    if (!req) return;
-    c->req = NULL;
-    if (req->on_abort) req->on_abort(req, req->abort_udata);
-    free(req);
-}
-
-bool sh_call_answered(const sh_call *c)
-{
-    return c->answered;
-}
-
-size_t sh_call_sent(const sh_call *c)
-{
-    return c->stream_len;
-}
-
-size_t sh_call_unsent(const sh_call *c)
-{
-    return c->stream_len - c->taken;
-}
-
-bool sh_call_waits(const sh_call *c)
-{
-    return !c->answered && c->want_drain && c->h->work == 0;
-}
-
-size_t sh_call_writes_over(const sh_call *c)
-{
-    return c->writes_over;
-}
-
-sh_response sh_call_finish(sh_call *c)
-{
-    for (;;) {
-        sh_call_wait(c);
-        if (c->answered) break;
-        sh_call_take(c, SIZE_MAX);
-    }
-    sh_response r = c->resp;
-    free(c->stream);
-    free(c);
-    return r;
-}
-
-void sh_call_free(sh_call *c)
-{
-    if (!c) return;
-    if (c->req) sh_die("sh_call_free on a request still in flight");
-    sh_response_clear(&c->resp);
-    free(c->stream);
-    free(c);
-}
-
-sh_response sh_get(store_host *h, const char *target, const char *accept, const char *authorization)
-{
-    return sh_call_finish(sh_call_start(h, "GET", target, accept, authorization));
-}
-
-void sh_response_clear(sh_response *r)
-{
-    free(r->body);
-    json_decref(r->json);
-    memset(r, 0, sizeof *r);
-}
-
-const char *sh_problem_kode(const sh_response *r)
-{
-    const char *k = json_string_value(
-        json_object_get(json_array_get(json_object_get(r->json, "fejl"), 0), "kode"));
-    return k ? k : "";
-}
-
-void sh_set_high_water(store_host *h, size_t bytes)
-{
-    h->high_water = bytes;
-}
-
-long sh_readers_open(const store_host *h)
-{
-    return h->readers_open;
-}
-
-long sh_snapshots_open(store_host *h)
-{
-    return atomic_load(&h->snapshots_open);
-}
-
-void sh_fail_reads_after(store_host *h, long n)
-{
-    atomic_store(&h->reads_left, n);
-}
-
-size_t sh_work_in_flight(const store_host *h)
-{
-    return h->work;
-}
-
-/* ---- register changes -------------------------------------------------------------------- */
-
-typedef struct sh_wait {
-    bool called;
-    sh_result res;
-} sh_wait;
-
-static void sh_cmd_done(const store_result *res, void *udata)
-{
-    sh_wait *w = udata;
-    w->called = true;
-    w->res.status = res->status;
-    memcpy(w->res.nummer, res->primary, 7);
-    w->res.seq_last = res->seq_last;
-    if (res->status != 0 && getenv("SH_LOG"))
-        for (size_t i = 0; i < res->n_errors; i++)
-            fprintf(stderr, "refused: %s %s %s\n", res->errors[i].kode, res->errors[i].felt,
-                    res->errors[i].tekst);
-}
-
-static bool sh_called(void *udata)
-{
-    return ((sh_wait *)udata)->called;
-}
-
-sh_result sh_run(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body)
-{
-    sh_wait w;
-    memset(&w, 0, sizeof w);
-    store_command cmd = {.op = op,
-                         .level = level,
-                         .nummer = nummer,
-                         .body = body,
-                         .actor = {.id = "support-1", .role = REG_ROLE_SUPPORT},
-                         .request_id = "test"};
-    if (store_submit(h->s, &cmd, sh_cmd_done, &w) != 0) sh_die("store_submit refused");
-    sh_run_until(h, sh_called, &w);
-    json_decref(body);
-    return w.res;
-}
-
-const char *sh_must(store_host *h, reg_op op, reg_level level, const char *nummer, json_t *body,
-                    char out[7])
-{
-    sh_result r = sh_run(h, op, level, nummer, body);
-    if (r.status != 0)
-        sh_die("command %d on %s refused with %d", (int)op, nummer ? nummer : "-", r.status);
-    memcpy(out, r.nummer, 7);
-    return out;
-}
-
-typedef struct sh_many {
-    size_t pending;
-    json_t **records;
-    size_t failed;
-} sh_many;
-
-typedef struct sh_many_one {
-    sh_many *m;
-    size_t i;
-} sh_many_one;
-
-static void sh_many_done(const store_result *res, void *udata)
-{
-    sh_many_one *o = udata;
-    o->m->pending--;
-    if (res->status != 0) o->m->failed++;
-    if (o->m->records) o->m->records[o->i] = res->status == 0 ? json_incref(res->record) : NULL;
-    free(o);
-}
-
-static bool sh_many_all_done(void *udata)
-{
-    return ((sh_many *)udata)->pending == 0;
-}
-
-void sh_run_many(store_host *h, reg_op op, reg_level level, json_t **bodies, size_t n,
-                 json_t **records)
-{
-    sh_many m = {.pending = n, .records = records};
-    for (size_t i = 0; i < n; i++) {
-        sh_many_one *o = calloc(1, sizeof *o);
-        o->m = &m;
-        o->i = i;
-        store_command cmd = {.op = op,
-                             .level = level,
-                             .body = bodies[i],
-                             .actor = {.id = "support-1", .role = REG_ROLE_SUPPORT},
-                             .request_id = "test"};
-        if (store_submit(h->s, &cmd, sh_many_done, o) != 0) sh_die("store_submit refused");
-    }
-    sh_run_until(h, sh_many_all_done, &m);
-    for (size_t i = 0; i < n; i++)
-        json_decref(bodies[i]);
-    if (m.failed) sh_die("%zu of %zu commands refused", m.failed, n);
-}
-
-static void sh_tick_done(const store_result *res, void *udata)
-{
-    (void)res;
-    *(bool *)udata = true;
-}
-
-void sh_set_day_and_tick(store_host *h, const char *day)
-{
-    h->now_ms = sh_day_ms(day);
-    bool done = false;
-    if (store_tick(h->s, sh_tick_done, &done) != 0) sh_die("store_tick refused");
-    sh_run_until(h, sh_flag, &done);
-}
-
-/* ---- bodies -------------------------------------------------------------------------------- */
-
-json_t *sh_di_body(const char *navn, int kommune, int ejerform, int lovgrundlag)
-{
-    return json_pack("{s:s, s:i, s:i, s:i}", "navn", navn, "ejerformKode", ejerform,
-                     "lovgrundlagKode", lovgrundlag, "admKommuneKode", kommune);
-}
-
-static json_t *sh_adresse(int kommune)
-{
-    return json_pack("{s:s, s:s, s:s, s:s, s:i}", "vejNavn", "Gammeltoftsgade", "husNummer", "13",
-                     "postNummer", "1355", "byNavn", "København K", "kommuneKode", kommune);
-}
-
-static void sh_set_numbers(json_t *b, const char *cvr, const char *p)
-{
-    if (cvr) json_object_set_new(b, "cvrNummer", json_string(cvr));
-    if (p) json_object_set_new(b, "pNummer", json_string(p));
-}
-
-json_t *sh_ae_body(const char *parent, const char *navn, int inst_type3, int kommune,
-                   const char *cvr, const char *p)
-{
-    json_t *b = json_pack("{s:s, s:i, s:o}", "navn", navn, "instType3", inst_type3, "adresse",
-                          sh_adresse(kommune));
-    if (parent) json_object_set_new(b, "daginstitutionsNummer", json_string(parent));
-    sh_set_numbers(b, cvr, p);
-    return b;
-}
-
-json_t *sh_aa_body(const char *parent, const char *navn, int kommune, const char *cvr,
-                   const char *p)
-{
-    json_t *b = json_pack("{s:s, s:o}", "navn", navn, "adresse", sh_adresse(kommune));
-    if (parent) json_object_set_new(b, "anvisningsenhedsNummer", json_string(parent));
-    sh_set_numbers(b, cvr, p);
-    return b;
 }
