@@ -13,7 +13,8 @@
  * never touches its neighbours -- and commits once: one fsync for the whole
  * batch (synchronous=FULL). Only then are the results handed back to the loop
  * thread (uv_async) and the callbacks run: an accepted result means the
- * change is on disk.
+ * change is on disk. Copying the WAL into the database (checkpoints) is
+ * left to a checkpoint thread of the store's own, so no commit waits for it.
  *
  * Failure. A commit that fails fails every command of its batch with 503
  * IKKE_KLAR and leaves nothing half-written; nothing is retried silently. A

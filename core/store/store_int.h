@@ -8,7 +8,9 @@
  * state.c (reg_state, number allocator), apply.c (writing one change),
  * writer.c (the writer thread), submit.c (the loop side: open, submit,
  * deliver, close), show.c (records as GET shows them), read.c (lists,
- * history), feedread.c (hændelser, snapshots, cursors, idempotency reads).
+ * history), feedread.c (hændelser, snapshots, cursors, idempotency reads),
+ * checkpoint.c (the checkpoint thread), indexes.c (an initial load's
+ * deferred indexes), job.c (jobs and their answers).
  */
 #ifndef DTR_STORE_INT_H
 #define DTR_STORE_INT_H
