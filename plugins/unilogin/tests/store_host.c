@@ -674,11 +674,16 @@ int sh_load(store_host *h, const dtr_plugin_descriptor *d, const char *config, c
         return -1;
     }
     h->loaded = true;
-    if ((d->kinds & DTR_KIND_CONSUMER) && d->consume) {
+    if ((d->kinds & DTR_KIND_CONSUMER) && d->consume && !h->feed_off) {
         h->consumer = feed_subscribe(h->feed, d->name, h->start_at, sh_consume, h, err, errlen);
         if (!h->consumer) sh_die("feed_subscribe: %s", err);
     }
     return 0;
+}
+
+void sh_feed_off(store_host *h)
+{
+    h->feed_off = true;
 }
 
 static bool sh_no_work(void *udata)

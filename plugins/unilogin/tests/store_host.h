@@ -49,9 +49,14 @@ const unsigned char *sh_public_key(const store_host *h);
  * wrong ones (DTR_DECLINED). */
 void sh_set_public_read(store_host *h, bool on);
 
+/* Loads a consumer plugin without subscribing it to the feed (call before
+ * sh_load): for tests of its routes alone, where the consumer's own work on
+ * the pool (its snapshots, its readers) would run beside what they count. */
+void sh_feed_off(store_host *h);
+
 /* Initialises (config: JSON text, NULL for {}) and starts the plugin, and
- * subscribes it to the feed when it is a consumer. 0, or -1 with the
- * plugin's reason in err. */
+ * subscribes it to the feed when it is a consumer (unless sh_feed_off). 0,
+ * or -1 with the plugin's reason in err. */
 int sh_load(store_host *h, const dtr_plugin_descriptor *d, const char *config, char *err,
             size_t errlen);
 /* Stops the plugin, ends its subscription, waits for its work and frees

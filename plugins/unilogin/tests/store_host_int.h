@@ -66,6 +66,7 @@ struct store_host {
     feed *feed;
     unsigned char sk[64], pk[32];
     bool public_read;
+    bool feed_off; /* sh_feed_off: the consumer is not subscribed */
     dtr_host_api api;
     /* the plugin */
     struct dtr_plugin self;
