@@ -103,7 +103,6 @@ struct importer {
     int level;        /* the file being read (-1 before the first row) */
     pending_close *closes;
     size_t n_closes, cap_closes;
-    bool in_snapshot;      /* the reader holds one read transaction for the batch */
     bool indexes_deferred; /* an initial load: the store builds list indexes at the end */
     bool failed;           /* the store failed: stop */
     char *err;
@@ -249,38 +248,32 @@ static void on_result(const store_result *res, void *udata)
     if (--w->pending == 0) row_finish(w);
 }
 
-/* Runs the store's loop until every submitted command is answered, and
- * ends the batch's read snapshot (a read transaction held longer would
- * keep the WAL from being checkpointed). */
+/* Runs the store's loop until every submitted command is answered. */
 static void drain(importer *im)
 {
     if (im->in_flight > 0) store_wait(im->s);
-    if (im->in_snapshot) store_snapshot_end(im->r);
-    im->in_snapshot = false;
     im->submitted = 0;
 }
 
-/* A batch is submitted: its read snapshot ends, and the importer waits only
- * until the batch before it is answered, so that reading and planning the
- * next rows overlaps the writer's work on this one. Lookups need no newer
- * snapshot for that: a number not seen earlier in this import is untouched
- * by it, and the rows of one file do not depend on each other's answers
- * (enter_level drains between files). */
+/* A batch is submitted: the importer waits only until the batch before it
+ * is answered, so that reading and planning the next rows overlaps the
+ * writer's work on this one. The rows of one file do not depend on each
+ * other's answers (enter_level drains between files). */
 static void pace(importer *im)
 {
-    if (im->in_snapshot) store_snapshot_end(im->r);
-    im->in_snapshot = false;
     im->submitted = 0;
     store_wait_below(im->s, im->batch);
 }
 
-/* Looks a row's number up in the register as it was before the import:
- * numbers not seen earlier in this import are untouched by it, so one read
- * transaction serves a whole batch. Returns store_get's value. */
+/* Looks a row's number up in the register as committed. The writer may be
+ * committing the batches before, but a number not seen earlier in this
+ * import is untouched by them, so any committed state answers as the
+ * register before the import would. Each lookup is a read transaction of
+ * its own: a read held across a batch would keep the WAL from starting
+ * over (the writer never pauses in a bulk load), and it grew to the
+ * writer's checkpoint limit. Returns store_get's value. */
 static int lookup(importer *im, const char *nummer, reg_level *level, json_t **stored)
 {
-    int64_t seq;
-    if (!im->in_snapshot && store_snapshot_begin(im->r, &seq) == 0) im->in_snapshot = true;
     return store_get(im->r, nummer, NULL, 0, level, stored);
 }
 
