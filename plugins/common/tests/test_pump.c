@@ -192,6 +192,17 @@ static const dtr_host_api *api_fresh(void)
     return &api;
 }
 
+/* The answer ended cut short: stream_end once, ctx released once, the
+ * log line and the bytes written as expected. */
+static void assert_cut_short(const test_ctx *t, const char *log, const char *body)
+{
+    assert_int_equal(H.ended, 1);
+    assert_int_equal(t->released, 1);
+    assert_string_equal(H.log, log);
+    H.body[H.len] = '\0';
+    assert_string_equal(H.body, body);
+}
+
 static void test_the_whole_answer_in_pieces(void **state)
 {
     (void)state;
@@ -253,12 +264,8 @@ static void test_the_pool_refuses(void **state)
     run_piece(0);
     H.refuse = true;
     run_piece(0);
-    assert_int_equal(H.ended, 1);
-    assert_int_equal(t.released, 1);
-    assert_string_equal(H.log,
-                        "test list r1 cut short after 2 items: the work queue refused the read");
-    H.body[H.len] = '\0';
-    assert_string_equal(H.body, "[a,b");
+    assert_cut_short(&t, "test list r1 cut short after 2 items: the work queue refused the read",
+                     "[a,b");
 }
 
 static void test_cancelled_or_failed_pieces(void **state)
@@ -280,9 +287,7 @@ static void test_cancelled_or_failed_pieces(void **state)
     assert_true(pump_start(api, NULL, &H.req, "text/plain", &test_ops, &t));
     run_piece(0);
     run_piece(1);
-    assert_int_equal(H.ended, 1);
-    assert_int_equal(t.released, 1);
-    assert_string_equal(H.log, "test list r1 cut short after 1 items: the read was cancelled");
+    assert_cut_short(&t, "test list r1 cut short after 1 items: the read was cancelled", "[a");
 
     /* a failed read after it: cut short, its bytes dropped */
     api = api_fresh();
@@ -291,12 +296,8 @@ static void test_cancelled_or_failed_pieces(void **state)
     run_piece(0);
     run_piece(0);
     run_piece(0);
-    assert_int_equal(H.ended, 1);
-    assert_int_equal(t.released, 1);
-    assert_string_equal(H.log,
-                        "test list r1 cut short after 2 items: the register could not be read");
-    H.body[H.len] = '\0';
-    assert_string_equal(H.body, "[a,b");
+    assert_cut_short(&t, "test list r1 cut short after 2 items: the register could not be read",
+                     "[a,b");
 }
 
 static void test_head_and_a_client_gone_mid_piece(void **state)
