@@ -19,6 +19,7 @@
  * meanwhile get the same answers, found by scanning.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "store/store_int.h"
@@ -93,29 +94,47 @@ static void set_cache_size(sqlite3 *db, int v)
 int indexes_restore(store_conn *c, int *restored)
 {
     *restored = 0;
+    /* the list first, whole: the builds below change the schema and the
+     * table, which a statement still stepping through it should not see */
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(c->db, "SELECT name, sql FROM deferred_index ORDER BY name", -1,
                                 &st, NULL);
     if (rc != SQLITE_OK) return rc;
+    char *(*list)[2] = NULL;
+    size_t n = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char *(*grown)[2] = realloc(list, (n + 1) * sizeof *list);
+        if (!grown) abort();
+        list = grown;
+        list[n][0] = strdup((const char *)sqlite3_column_text(st, 0));
+        list[n][1] = strdup((const char *)sqlite3_column_text(st, 1));
+        if (!list[n][0] || !list[n][1]) abort();
+        n++;
+    }
+    sqlite3_finalize(st);
+    rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+
     /* Building an index sorts all its keys in memory (temp_store = MEMORY):
      * the page cache, no use to a sort, gives that memory back meanwhile,
      * so that the build does not add a sort's worth to the peak. */
     int cache = cache_size_of(c->db);
-    if (cache) set_cache_size(c->db, -4096);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
-        const char *sql = (const char *)sqlite3_column_text(st, 1);
-        rc = run1(c->db, sql, NULL);
-        if (rc == SQLITE_OK) rc = run1(c->db, "DELETE FROM deferred_index WHERE name = ?1", name);
-        if (rc != SQLITE_OK) {
-            store_log(c->s, 3, "cannot build index %s: %s", name, sqlite3_errmsg(c->db));
-            break;
-        }
-        (*restored)++;
+    if (n && cache) set_cache_size(c->db, -4096);
+    for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
+        rc = run1(c->db, list[i][1], NULL);
+        if (rc == SQLITE_OK)
+            rc = run1(c->db, "DELETE FROM deferred_index WHERE name = ?1", list[i][0]);
+        if (rc != SQLITE_OK)
+            store_log(c->s, 3, "cannot build index %s: %s", list[i][0], sqlite3_errmsg(c->db));
+        else
+            (*restored)++;
     }
-    sqlite3_finalize(st);
-    if (cache) set_cache_size(c->db, cache);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    if (n && cache) set_cache_size(c->db, cache);
+    for (size_t i = 0; i < n; i++) {
+        free(list[i][0]);
+        free(list[i][1]);
+    }
+    free(list);
+    return rc;
 }
 
 int indexes_restore_at_open(store_conn *c, char *err, size_t errlen)
