@@ -269,3 +269,26 @@ void write_register(const char *dir, const char *di_body, const char *ae_body, c
     write_with_header(dir, "anvisningsenhed.csv", header_ae, ae_body);
     write_with_header(dir, "alternativadresse.csv", header_aa, aa_body);
 }
+
+dtr_status memory_write(void *ctx, const void *data, size_t len)
+{
+    memory *m = ctx;
+    if (m->fail_after >= 0 && (long)m->writes >= m->fail_after) return DTR_ERROR;
+    if (m->len + len + 1 > m->cap) {
+        m->cap = (m->len + len + 1) * 2;
+        m->data = realloc(m->data, m->cap);
+    }
+    memcpy(m->data + m->len, data, len);
+    m->len += len;
+    m->data[m->len] = '\0';
+    m->writes++;
+    if (len > m->largest) m->largest = len;
+    return DTR_OK;
+}
+
+json_t *array_next(void *ctx)
+{
+    array_source *s = ctx;
+    json_t *r = json_array_get(s->records, s->next++);
+    return r ? json_incref(r) : NULL;
+}

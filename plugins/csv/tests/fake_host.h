@@ -1,7 +1,8 @@
 /*
  * fake_host.h -- what the csv plugin's unit tests share: a host table with
  * the code lists (and nothing else), a sink that collects what import_read
- * delivers, and small file helpers.
+ * delivers, a byte sink and a record source in memory, and small file
+ * helpers.
  */
 #ifndef CSVP_FAKE_HOST_H
 #define CSVP_FAKE_HOST_H
@@ -51,6 +52,27 @@ char *read_whole(const char *dir, const char *name, size_t *len);
  * unless given. Any argument may be NULL for "the layout's own header" or
  * "no rows". */
 void write_register(const char *dir, const char *di_body, const char *ae_body, const char *aa_body);
+
+/* A byte sink (dtr_byte_sink's write) into memory, kept NUL-terminated;
+ * fail_after >= 0 makes it fail from that write on, -1 never. Counts the
+ * writes and the largest. The caller frees data. */
+typedef struct memory {
+    char *data;
+    size_t len, cap;
+    size_t writes, largest;
+    long fail_after;
+} memory;
+
+dtr_status memory_write(void *ctx, const void *data, size_t len);
+
+/* An export source (dtr_export_source's next) over a json array of
+ * records, from index next on; yields new references. */
+typedef struct array_source {
+    json_t *records;
+    size_t next;
+} array_source;
+
+json_t *array_next(void *ctx);
 
 extern const char *const header_di;
 extern const char *const header_ae;

@@ -247,35 +247,6 @@ static void test_same_seed_same_bytes(void **state)
 }
 
 /* Generated files written back from their records are the same bytes. */
-typedef struct memory {
-    char *data;
-    size_t len, cap;
-} memory;
-
-static dtr_status memory_write(void *ctx, const void *data, size_t len)
-{
-    memory *m = ctx;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    return DTR_OK;
-}
-
-typedef struct array_source {
-    json_t *records;
-    size_t next;
-} array_source;
-
-static json_t *array_next(void *ctx)
-{
-    array_source *s = ctx;
-    json_t *r = json_array_get(s->records, s->next++);
-    return r ? json_incref(r) : NULL;
-}
-
 static void test_generated_files_round_trip(void **state)
 {
     (void)state;
@@ -287,7 +258,7 @@ static void test_generated_files_round_trip(void **state)
     for (int level = 0; level < 3; level++) {
         array_source src = {c.records[level], 0};
         dtr_export_source source = {&src, array_next};
-        memory m = {0};
+        memory m = {.fail_after = -1};
         dtr_byte_sink out = {&m, memory_write};
         assert_int_equal(
             csvp_descriptor.export_write(plugin, level, &source, &out, err, sizeof err), DTR_OK);

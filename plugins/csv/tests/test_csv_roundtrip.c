@@ -19,23 +19,6 @@
 #include "csvp.h"
 #include "fake_host.h"
 
-typedef struct memory {
-    char *data;
-    size_t len, cap;
-} memory;
-
-static dtr_status memory_write(void *ctx, const void *data, size_t len)
-{
-    memory *m = ctx;
-    if (m->len + len > m->cap) {
-        m->cap = (m->len + len) * 2;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    return DTR_OK;
-}
-
 /* Yields the records read, each with "status" as the store derives it from
  * the imported aktivitetsstatus, and without the test's "line". */
 typedef struct record_source {
@@ -103,7 +86,7 @@ static void test_sample_round_trips_byte_for_byte(void **state)
         const char *file = csvp_descriptor.export_file_name(plugin, level);
         record_source src = {c.records[level], 0};
         dtr_export_source source = {&src, stored_next};
-        memory m = {0};
+        memory m = {.fail_after = -1};
         dtr_byte_sink out = {&m, memory_write};
         assert_int_equal(
             csvp_descriptor.export_write(plugin, level, &source, &out, err, sizeof err), DTR_OK);

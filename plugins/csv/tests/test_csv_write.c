@@ -34,43 +34,6 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A byte sink into memory; fail_after >= 0 makes it fail from that write. */
-typedef struct memory {
-    char *data;
-    size_t len, cap;
-    size_t writes, largest;
-    long fail_after;
-} memory;
-
-static dtr_status memory_write(void *ctx, const void *data, size_t len)
-{
-    memory *m = ctx;
-    if (m->fail_after >= 0 && (long)m->writes >= m->fail_after) return DTR_ERROR;
-    if (m->len + len + 1 > m->cap) {
-        m->cap = (m->len + len + 1) * 2;
-        m->data = realloc(m->data, m->cap);
-    }
-    memcpy(m->data + m->len, data, len);
-    m->len += len;
-    m->data[m->len] = '\0';
-    m->writes++;
-    if (len > m->largest) m->largest = len;
-    return DTR_OK;
-}
-
-/* A source over a json array (yields new references). */
-typedef struct array_source {
-    json_t *records;
-    size_t next;
-} array_source;
-
-static json_t *array_next(void *ctx)
-{
-    array_source *s = ctx;
-    json_t *r = json_array_get(s->records, s->next++);
-    return r ? json_incref(r) : NULL;
-}
-
 /* Writes records at level into m; returns export_write's status. */
 static dtr_status export(int level, json_t *records, memory *m)
 {
