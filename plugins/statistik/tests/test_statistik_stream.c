@@ -34,10 +34,7 @@ extern const dtr_plugin_descriptor dtr_plugin_entry;
 
 typedef struct world {
     store_host *h;
-    char (*units)[7];
-    size_t nunits;
-    char (*dis)[7];
-    size_t ndis;
+    sh_numbers num; /* the daginstitutioner's and units' numbers, in the order created */
 } world;
 
 /* ---- the register ------------------------------------------------------------------- */
@@ -46,9 +43,9 @@ typedef struct world {
  * 147 and ejerform 1 or 2 by turns. */
 static void add_daginstitutioner(world *w, size_t n)
 {
-    json_t **bodies = calloc(n, sizeof *bodies), **records = calloc(n, sizeof *records);
+    json_t **bodies = calloc(n, sizeof *bodies);
     for (size_t i = 0; i < n; i++) {
-        int kommune = (w->ndis + i) % 2 ? 147 : 101, ejerform = (w->ndis + i) % 3 ? 1 : 2;
+        int kommune = (w->num.ndis + i) % 2 ? 147 : 101, ejerform = (w->num.ndis + i) % 3 ? 1 : 2;
         json_t *units = json_array();
         for (size_t k = 0; k < UNITS_EACH; k++)
             json_array_append_new(units,
@@ -56,23 +53,8 @@ static void add_daginstitutioner(world *w, size_t n)
         bodies[i] = sh_di_body("Klynge", kommune, ejerform, ejerform);
         json_object_set_new(bodies[i], "anvisningsenheder", units);
     }
-    sh_run_many(w->h, REG_OP_CREATE, REG_DAGINSTITUTION, bodies, n, records);
-    w->units = realloc(w->units, (w->nunits + n * UNITS_EACH) * sizeof *w->units);
-    w->dis = realloc(w->dis, (w->ndis + n) * sizeof *w->dis);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(w->dis[w->ndis++], 7, "%s",
-                 json_string_value(json_object_get(records[i], "nummer")));
-        size_t k;
-        json_t *unit;
-        json_array_foreach(json_object_get(records[i], "anvisningsenheder"), k, unit)
-        {
-            snprintf(w->units[w->nunits++], 7, "%s",
-                     json_string_value(json_object_get(unit, "nummer")));
-        }
-        json_decref(records[i]);
-    }
+    sh_create(w->h, bodies, n, &w->num);
     free(bodies);
-    free(records);
 }
 
 /* Built on 2025-09-01; on 2025-11-01 every third daginstitution changes
@@ -85,17 +67,17 @@ static int setup(void **state)
     add_daginstitutioner(w, DAGINSTITUTIONER);
     sh_set_day_and_tick(h, "2025-11-01");
     char out[7];
-    for (size_t i = 0; i < w->ndis; i += 3)
-        sh_must(h, REG_OP_UPDATE, REG_DAGINSTITUTION, w->dis[i],
+    for (size_t i = 0; i < w->num.ndis; i += 3)
+        sh_must(h, REG_OP_UPDATE, REG_DAGINSTITUTION, w->num.dis[i],
                 json_pack("{s:i, s:i}", "ejerformKode", i % 2 ? 1 : 2, "lovgrundlagKode",
                           i % 2 ? 1 : 2),
                 out);
-    for (size_t i = 0; i < w->nunits; i += 4 * UNITS_EACH)
+    for (size_t i = 0; i < w->num.nunits; i += 4 * UNITS_EACH)
         for (size_t k = 0; k < UNITS_EACH; k++)
-            sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->units[i + k],
+            sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->num.units[i + k],
                     json_pack("{s:i}", "instType3", 6010), out);
-    for (size_t i = 0; i < w->nunits; i += 9)
-        sh_must(h, REG_OP_CLOSE, REG_ANVISNINGSENHED, w->units[i],
+    for (size_t i = 0; i < w->num.nunits; i += 9)
+        sh_must(h, REG_OP_CLOSE, REG_ANVISNINGSENHED, w->num.units[i],
                 json_pack("{s:s}", "virkningTil", LATER), out);
     add_daginstitutioner(w, 40);
     char err[256] = "";
@@ -109,8 +91,8 @@ static int teardown(void **state)
     world *w = *state;
     sh_unload(w->h); /* fails on readers or snapshots left open */
     sh_free(w->h);
-    free(w->units);
-    free(w->dis);
+    free(w->num.units);
+    free(w->num.dis);
     free(w);
     return 0;
 }
@@ -368,7 +350,7 @@ static void test_a_write_during_the_stream_is_not_in_it(void **state)
     assert_true(sh_call_waits(c));
     /* the last daginstitution changes ownership, a new one is made */
     char out[7];
-    sh_must(h, REG_OP_UPDATE, REG_DAGINSTITUTION, w->dis[w->ndis - 1],
+    sh_must(h, REG_OP_UPDATE, REG_DAGINSTITUTION, w->num.dis[w->num.ndis - 1],
             json_pack("{s:i, s:i}", "ejerformKode", 2, "lovgrundlagKode", 2), out);
     add_daginstitutioner(w, 1);
     sh_set_high_water(h, 0);

@@ -155,6 +155,20 @@ const char *sh_must(store_host *h, reg_op op, reg_level level, const char *numme
  * store_get shows it nested (new references). */
 void sh_run_many(store_host *h, reg_op op, reg_level level, json_t **bodies, size_t n,
                  json_t **records);
+
+/* A register's numbers as a test keeps them: arrays grown by sh_create,
+ * freed by the test. */
+typedef struct sh_numbers {
+    char (*dis)[7];
+    size_t ndis;
+    char (*units)[7]; /* in the order created */
+    size_t nunits;
+} sh_numbers;
+
+/* Creates n daginstitutioner (bodies may nest their anvisningsenheder) with
+ * sh_run_many, and appends the numbers the register gave them to out: the
+ * daginstitutioner's and their units'. Steals the bodies. */
+void sh_create(store_host *h, json_t **bodies, size_t n, sh_numbers *out);
 /* Moves the store's clock to noon UTC of day, then runs the timed changes
  * (store_tick) and waits for them. */
 void sh_set_day_and_tick(store_host *h, const char *day);

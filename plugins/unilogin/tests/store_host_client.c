@@ -276,6 +276,31 @@ void sh_run_many(store_host *h, reg_op op, reg_level level, json_t **bodies, siz
     if (m.failed) sh_die("%zu of %zu commands refused", m.failed, n);
 }
 
+void sh_create(store_host *h, json_t **bodies, size_t n, sh_numbers *out)
+{
+    json_t **records = calloc(n ? n : 1, sizeof *records);
+    if (!records) abort();
+    sh_run_many(h, REG_OP_CREATE, REG_DAGINSTITUTION, bodies, n, records);
+    for (size_t i = 0; i < n; i++) {
+        json_t *units = json_object_get(records[i], "anvisningsenheder");
+        out->dis = realloc(out->dis, (out->ndis + 1) * sizeof *out->dis);
+        out->units =
+            realloc(out->units, (out->nunits + json_array_size(units)) * sizeof *out->units);
+        if (!out->dis || (!out->units && json_array_size(units))) abort();
+        snprintf(out->dis[out->ndis++], 7, "%s",
+                 json_string_value(json_object_get(records[i], "nummer")));
+        size_t k;
+        json_t *unit;
+        json_array_foreach(units, k, unit)
+        {
+            snprintf(out->units[out->nunits++], 7, "%s",
+                     json_string_value(json_object_get(unit, "nummer")));
+        }
+        json_decref(records[i]);
+    }
+    free(records);
+}
+
 static void sh_tick_done(const store_result *res, void *udata)
 {
     (void)res;

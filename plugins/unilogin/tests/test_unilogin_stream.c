@@ -32,10 +32,7 @@ extern const dtr_plugin_descriptor dtr_plugin_entry;
 
 typedef struct world {
     store_host *h;
-    char (*units)[7]; /* in the order created */
-    size_t nunits;
-    char (*dis)[7];
-    size_t ndis;
+    sh_numbers num; /* the daginstitutioner's and units' numbers, in the order created */
 } world;
 
 /* ---- the register ------------------------------------------------------------------- */
@@ -48,39 +45,24 @@ static const char *pnr(size_t i, char out[11])
 }
 
 /* Creates n daginstitutioner of UNITS_EACH listed units each (kommune
- * 101), all queued at once; appends the units' numbers to w->units. */
+ * 101), all queued at once; appends their numbers to w->num. */
 static void add_daginstitutioner(world *w, size_t n)
 {
-    json_t **bodies = calloc(n, sizeof *bodies), **records = calloc(n, sizeof *records);
+    json_t **bodies = calloc(n, sizeof *bodies);
     for (size_t i = 0; i < n; i++) {
         json_t *units = json_array();
         for (size_t k = 0; k < UNITS_EACH; k++) {
             char p[11], navn[32];
-            snprintf(navn, sizeof navn, "Enhed %zu", w->nunits + i * UNITS_EACH + k);
+            snprintf(navn, sizeof navn, "Enhed %zu", w->num.nunits + i * UNITS_EACH + k);
             json_array_append_new(units,
                                   sh_ae_body(NULL, navn, k % 2 ? 6011 : 6012, 101, "10000009",
-                                             pnr(w->nunits + i * UNITS_EACH + k, p)));
+                                             pnr(w->num.nunits + i * UNITS_EACH + k, p)));
         }
         bodies[i] = sh_di_body("Klynge", 101, 1, 1);
         json_object_set_new(bodies[i], "anvisningsenheder", units);
     }
-    sh_run_many(w->h, REG_OP_CREATE, REG_DAGINSTITUTION, bodies, n, records);
-    w->units = realloc(w->units, (w->nunits + n * UNITS_EACH) * sizeof *w->units);
-    w->dis = realloc(w->dis, (w->ndis + n) * sizeof *w->dis);
-    for (size_t i = 0; i < n; i++) {
-        snprintf(w->dis[w->ndis++], 7, "%s",
-                 json_string_value(json_object_get(records[i], "nummer")));
-        size_t k;
-        json_t *unit;
-        json_array_foreach(json_object_get(records[i], "anvisningsenheder"), k, unit)
-        {
-            snprintf(w->units[w->nunits++], 7, "%s",
-                     json_string_value(json_object_get(unit, "nummer")));
-        }
-        json_decref(records[i]);
-    }
+    sh_create(w->h, bodies, n, &w->num);
     free(bodies);
-    free(records);
 }
 
 static int setup(void **state)
@@ -102,8 +84,8 @@ static int teardown(void **state)
     world *w = *state;
     sh_unload(w->h); /* fails on readers or snapshots left open */
     sh_free(w->h);
-    free(w->units);
-    free(w->dis);
+    free(w->num.units);
+    free(w->num.dis);
     free(w);
     return 0;
 }
@@ -207,16 +189,16 @@ static void test_bytes_equal_the_whole_document(void **state)
      * the list, the adresse stays on it) */
     size_t nalts = 0;
     json_t *bodies[400], *alts[400];
-    for (size_t i = 0; i < w->nunits; i += 7)
-        bodies[nalts++] = sh_aa_body(w->units[i], "Filial", 101, "10000009", pnr(5000 + i, p));
-    bodies[nalts++] = sh_aa_body(w->units[3], "Uden P", 101, "10000009", NULL);
+    for (size_t i = 0; i < w->num.nunits; i += 7)
+        bodies[nalts++] = sh_aa_body(w->num.units[i], "Filial", 101, "10000009", pnr(5000 + i, p));
+    bodies[nalts++] = sh_aa_body(w->num.units[3], "Uden P", 101, "10000009", NULL);
     bodies[nalts++] =
-        sh_aa_body(w->units[10], "Filial af en uden P", 101, "10000009", pnr(9000, p));
+        sh_aa_body(w->num.units[10], "Filial af en uden P", 101, "10000009", pnr(9000, p));
     sh_run_many(h, REG_OP_CREATE, REG_ALTERNATIV_ADRESSE, bodies, nalts, alts);
-    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->units[10], json_pack("{s:n}", "pNummer"),
+    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->num.units[10], json_pack("{s:n}", "pNummer"),
             out);
     /* more units after the adresser, so that numbers interleave */
-    size_t first_late = w->nunits;
+    size_t first_late = w->num.nunits;
     add_daginstitutioner(w, 40);
     /* an early adresse moved to a late unit (it now sorts far before its
      * unit), one deleted; a unit in effect since last year closed today,
@@ -224,17 +206,17 @@ static void test_bytes_equal_the_whole_document(void **state)
      * its own */
     const char *moved = json_string_value(json_object_get(alts[1], "nummer"));
     sh_must(h, REG_OP_MOVE, REG_ALTERNATIV_ADRESSE, moved,
-            json_pack("{s:s}", "anvisningsenhedsNummer", w->units[first_late + 3]), out);
+            json_pack("{s:s}", "anvisningsenhedsNummer", w->num.units[first_late + 3]), out);
     sh_must(h, REG_OP_DELETE, REG_ALTERNATIV_ADRESSE,
             json_string_value(json_object_get(alts[2], "nummer")), NULL, out);
-    json_t *old = sh_ae_body(w->dis[2], "Gammel", 6011, 101, "10000009", pnr(9003, p));
+    json_t *old = sh_ae_body(w->num.dis[2], "Gammel", 6011, 101, "10000009", pnr(9003, p));
     json_object_set_new(old, "virkningFra", json_string("2025-01-01"));
     char old_unit[7];
     sh_must(h, REG_OP_CREATE, REG_ANVISNINGSENHED, NULL, old, old_unit);
     sh_must(h, REG_OP_CLOSE, REG_ANVISNINGSENHED, old_unit,
             json_pack("{s:s}", "virkningTil", "2026-03-10"), out);
-    sh_must(h, REG_OP_DELETE, REG_ANVISNINGSENHED, w->units[first_late + 7], NULL, out);
-    json_t *later = sh_ae_body(w->dis[3], "Kommende", 6011, 101, "10000009", pnr(9001, p));
+    sh_must(h, REG_OP_DELETE, REG_ANVISNINGSENHED, w->num.units[first_late + 7], NULL, out);
+    json_t *later = sh_ae_body(w->num.dis[3], "Kommende", 6011, 101, "10000009", pnr(9001, p));
     json_object_set_new(later, "virkningFra", json_string("2026-04-01"));
     char later_unit[7];
     sh_must(h, REG_OP_CREATE, REG_ANVISNINGSENHED, NULL, later, later_unit);
@@ -250,9 +232,10 @@ static void test_bytes_equal_the_whole_document(void **state)
     for (size_t n = rows; n % UNI_STREAM_PAGE != 1; n++) {
         char navn[32];
         snprintf(navn, sizeof navn, "Ekstra %zu", n);
-        sh_must(h, REG_OP_CREATE, REG_ANVISNINGSENHED, NULL,
-                sh_ae_body(w->dis[n % w->ndis], navn, 6011, 101, "10000009", pnr(10000 + n, p)),
-                out);
+        sh_must(
+            h, REG_OP_CREATE, REG_ANVISNINGSENHED, NULL,
+            sh_ae_body(w->num.dis[n % w->num.ndis], navn, 6011, 101, "10000009", pnr(10000 + n, p)),
+            out);
     }
     assert_int_equal(assert_stream_is_whole(w, 0) % UNI_STREAM_PAGE, 1);
 }
@@ -311,13 +294,13 @@ static void test_a_write_during_the_stream_is_not_in_it(void **state)
      * end loses its P-nummer, a new listed unit (the highest number) */
     store_host *h = w->h;
     char out[7], p[11];
-    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->units[w->nunits - 1],
+    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->num.units[w->num.nunits - 1],
             json_pack("{s:s}", "navn", "Omdøbt"), out);
-    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->units[w->nunits - 3],
+    sh_must(h, REG_OP_UPDATE, REG_ANVISNINGSENHED, w->num.units[w->num.nunits - 3],
             json_pack("{s:n}", "pNummer"), out);
     char added[7];
     sh_must(h, REG_OP_CREATE, REG_ANVISNINGSENHED, NULL,
-            sh_ae_body(w->dis[0], "Ny", 6011, 101, "10000009", pnr(20000, p)), added);
+            sh_ae_body(w->num.dis[0], "Ny", 6011, 101, "10000009", pnr(20000, p)), added);
     sh_set_high_water(h, 0);
     sh_response r = sh_call_finish(c);
     assert_int_equal(r.status, 200);
