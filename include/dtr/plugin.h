@@ -217,7 +217,7 @@ typedef struct dtr_query {
 } dtr_query;
 
 /* The host API table, handed to init. Append-only: new functions go at the
- * end, with a minor version bump; a plugin checks struct_size (or abi_minor)
+ * end, with a minor version bump; a plugin checks struct_size (DTR_HOST_HAS, below)
  * before it calls a function newer than the minor it was built for. The
  * table is const and lives as long as the process. */
 typedef struct dtr_host_api {
@@ -466,6 +466,11 @@ typedef struct dtr_host_api {
      * of memory. */
     json_t *(*openapi_paths)(dtr_plugin *self);
 } dtr_host_api;
+
+/* Whether the host's table reaches fn: a host built for an older minor
+ * lacks what was appended after it, so a plugin that uses a newer function
+ * asks first, e.g. `if (DTR_HOST_HAS(api, openapi_describe)) ...`. */
+#define DTR_HOST_HAS(api, fn) ((api)->struct_size >= offsetof(dtr_host_api, fn) + sizeof((api)->fn))
 
 /* --- format plugins (DTR_KIND_FORMAT) ---------------------------------------
  * A format plugin reads and writes the register's bulk files. The host drives

@@ -316,9 +316,9 @@ static dtr_status eksport_handle(dtr_request *req, void *udata)
  * serving host; a command-line host leaves them NULL). */
 static bool host_reads(const dtr_host_api *api)
 {
-    return api->struct_size >= offsetof(dtr_host_api, snapshot_end) + sizeof api->snapshot_end &&
-           api->reader_open && api->reader_close && api->read_list && api->snapshot_begin &&
-           api->snapshot_end && api->req_authenticate && api->public_read;
+    return DTR_HOST_HAS(api, snapshot_end) && api->reader_open && api->reader_close &&
+           api->read_list && api->snapshot_begin && api->snapshot_end && api->req_authenticate &&
+           api->public_read;
 }
 
 dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen)

@@ -60,9 +60,7 @@ static json_t *csvp_openapi_columns(void)
 void csvp_openapi_describe(const csvp_state *st)
 {
     const dtr_host_api *api = st->api;
-    if (api->struct_size <
-            offsetof(dtr_host_api, openapi_describe) + sizeof api->openapi_describe ||
-        !api->openapi_describe)
+    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe)
         return; /* a host older than ABI 1.4 serves no description */
     json_error_t error;
     json_t *paths = json_loads(csvp_openapi_text, 0, &error);

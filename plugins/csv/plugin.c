@@ -30,9 +30,7 @@ static dtr_status csvp_init(dtr_plugin *self, const dtr_host_api *api, const jso
         snprintf(err, errlen, "csv: unknown config key '%s'", key);
         return DTR_DECLINED;
     }
-    if (api == NULL ||
-        api->struct_size < offsetof(dtr_host_api, code_text) + sizeof api->code_text ||
-        api->code_text == NULL) {
+    if (api == NULL || !DTR_HOST_HAS(api, code_text) || api->code_text == NULL) {
         snprintf(err, errlen, "csv: the host has no code lists (code_text)");
         return DTR_DECLINED;
     }

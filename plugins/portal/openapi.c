@@ -165,9 +165,7 @@ static const char portal_openapi_text[] =
 
 void portal_openapi_describe(const dtr_host_api *api, dtr_plugin *self)
 {
-    if (api->struct_size <
-            offsetof(dtr_host_api, openapi_describe) + sizeof api->openapi_describe ||
-        !api->openapi_describe)
+    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe)
         return; /* a host older than ABI 1.4 serves no description */
     json_error_t error;
     json_t *paths = json_loads(portal_openapi_text, 0, &error);

@@ -69,8 +69,7 @@ static void portal_destroy(portal *p)
 static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                               void **state, char *err, size_t errlen)
 {
-    if (!api ||
-        api->struct_size < offsetof(dtr_host_api, NEEDS_API_UP_TO) + sizeof api->NEEDS_API_UP_TO) {
+    if (!api || !DTR_HOST_HAS(api, NEEDS_API_UP_TO)) {
         snprintf(err, errlen, "portal: the host's ABI is older than 1.2 (consumers, signing)");
         return DTR_DECLINED;
     }

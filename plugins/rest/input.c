@@ -353,8 +353,7 @@ static const char *rest_take_param(const rest_param *p, const char *v, rest_args
  * whole register. */
 static bool rest_query_names_known(rest *r, dtr_request *req, const rest_route *route)
 {
-    if (r->api->struct_size < offsetof(dtr_host_api, req_query_name) + sizeof(void *) ||
-        !r->api->req_query_name)
+    if (!DTR_HOST_HAS(r->api, req_query_name) || !r->api->req_query_name)
         return true; /* a host before ABI 1.3 cannot tell */
     const char *name;
     for (size_t i = 0; (name = r->api->req_query_name(req, i)) != NULL; i++) {

@@ -589,8 +589,7 @@ size_t rest_openapi_merge(json_t *doc, const json_t *paths)
  * before it). */
 static bool rest_host_has_paths(const dtr_host_api *api)
 {
-    return api->struct_size >= offsetof(dtr_host_api, openapi_paths) + sizeof api->openapi_paths &&
-           api->openapi_paths;
+    return DTR_HOST_HAS(api, openapi_paths) && api->openapi_paths;
 }
 
 const rest_bytes *rest_openapi_bytes(rest *r)

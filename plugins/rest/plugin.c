@@ -156,8 +156,7 @@ static void rest_free(void *state)
  * reads and commands at the end of the table. */
 static bool rest_host_ok(const dtr_host_api *api)
 {
-    return api && api->abi_major == DTR_ABI_MAJOR &&
-           api->struct_size >= offsetof(dtr_host_api, snapshot_end) + sizeof api->snapshot_end &&
+    return api && api->abi_major == DTR_ABI_MAJOR && DTR_HOST_HAS(api, snapshot_end) &&
            api->req_authenticate && api->public_read && api->command_submit && api->reader &&
            api->reader_open && api->reader_close && api->read_get && api->read_list &&
            api->read_history && api->read_haendelser && api->read_latest && api->snapshot_begin &&

@@ -272,7 +272,7 @@ static dtr_status stat_route_enheder(dtr_request *req, void *udata)
 static dtr_status stat_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                             void **state, char *err, size_t errlen)
 {
-    if (api->struct_size < offsetof(dtr_host_api, snapshot_end) + sizeof api->snapshot_end) {
+    if (!DTR_HOST_HAS(api, snapshot_end)) {
         snprintf(err, errlen, "statistik needs a host with ABI 1.1 (reads)");
         return DTR_ERROR;
     }

@@ -85,9 +85,7 @@ static const char uni_openapi_text[] =
 
 void uni_openapi_describe(const dtr_host_api *api, dtr_plugin *self)
 {
-    if (api->struct_size <
-            offsetof(dtr_host_api, openapi_describe) + sizeof api->openapi_describe ||
-        !api->openapi_describe)
+    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe)
         return; /* a host older than ABI 1.4 serves no description */
     json_error_t error;
     json_t *paths = json_loads(uni_openapi_text, 0, &error);

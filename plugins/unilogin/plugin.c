@@ -391,8 +391,7 @@ static dtr_status uni_config(uni *u, const json_t *config, char *err, size_t err
 static dtr_status uni_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                            void **state, char *err, size_t errlen)
 {
-    if (api->struct_size <
-        offsetof(dtr_host_api, signing_public_key) + sizeof api->signing_public_key) {
+    if (!DTR_HOST_HAS(api, signing_public_key)) {
         snprintf(err, errlen, "unilogin needs a host with ABI 1.2 (consumers and signing)");
         return DTR_ERROR;
     }
