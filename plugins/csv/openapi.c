@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/describe.h"
 #include "csvp.h"
 
 static const char csvp_openapi_text[] =
@@ -59,22 +60,18 @@ static json_t *csvp_openapi_columns(void)
 
 void csvp_openapi_describe(const csvp_state *st)
 {
-    const dtr_host_api *api = st->api;
-    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe)
-        return; /* a host older than ABI 1.4 serves no description */
     json_error_t error;
     json_t *paths = json_loads(csvp_openapi_text, 0, &error);
     if (!paths) {
-        api->log(st->self, DTR_LOG_ERROR, "openapi text, line %d: %s", error.line, error.text);
+        st->api->log(st->self, DTR_LOG_ERROR, "openapi text, line %d: %s", error.line, error.text);
         return;
     }
+    /* the text/csv answer's columns come from the layout itself */
     json_t *op = json_object_get(json_object_get(paths, "/v1/eksport/{fil}"), "get");
     json_t *csv = json_object_get(
         json_object_get(json_object_get(json_object_get(op, "responses"), "200"), "content"),
         "text/csv");
     json_object_set_new(json_object_get(csv, "schema"), "description", csvp_openapi_columns());
-    char err[512];
-    if (api->openapi_describe(st->self, paths, err, sizeof err) != DTR_OK)
-        api->log(st->self, DTR_LOG_WARN, "GET /v1/eksport/{fil} is not described: %s", err);
+    describe_routes(st->api, st->self, paths);
     json_decref(paths);
 }

@@ -8,6 +8,7 @@
  */
 #include <stddef.h>
 
+#include "../common/describe.h"
 #include "portal.h"
 
 static const char portal_openapi_text[] =
@@ -165,16 +166,5 @@ static const char portal_openapi_text[] =
 
 void portal_openapi_describe(const dtr_host_api *api, dtr_plugin *self)
 {
-    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe)
-        return; /* a host older than ABI 1.4 serves no description */
-    json_error_t error;
-    json_t *paths = json_loads(portal_openapi_text, 0, &error);
-    if (!paths) {
-        api->log(self, DTR_LOG_ERROR, "openapi text, line %d: %s", error.line, error.text);
-        return;
-    }
-    char err[512];
-    if (api->openapi_describe(self, paths, err, sizeof err) != DTR_OK)
-        api->log(self, DTR_LOG_WARN, "the routes are not described: %s", err);
-    json_decref(paths);
+    describe_routes_text(api, self, portal_openapi_text);
 }
