@@ -110,9 +110,8 @@ const dtr_identity *ident_of_client(ident_registry *r, const auth_client *client
     return id;
 }
 
-const dtr_identity *ident_new(ident_registry *r, const char *id, const char *name,
-                              const char *role, const int *kommuner, size_t n_kommuner,
-                              bool person)
+const dtr_identity *ident_new(ident_registry *r, const char *id, const char *name, const char *role,
+                              const int *kommuner, size_t n_kommuner, bool person)
 {
     return ident_make(r, id, name, role, kommuner, n_kommuner, person);
 }

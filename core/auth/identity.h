@@ -32,9 +32,8 @@ void ident_registry_free(ident_registry *r);
 const dtr_identity *ident_of_client(ident_registry *r, const auth_client *client);
 /* A new identity with one reference (the caller's; ident_release ends it).
  * id, name and role are copied; person marks a logged-in person. */
-const dtr_identity *ident_new(ident_registry *r, const char *id, const char *name,
-                              const char *role, const int *kommuner, size_t n_kommuner,
-                              bool person);
+const dtr_identity *ident_new(ident_registry *r, const char *id, const char *name, const char *role,
+                              const int *kommuner, size_t n_kommuner, bool person);
 /* Whether p is an identity this registry issued and has not freed. Never
  * dereferences p before it knows. */
 bool ident_valid(const ident_registry *r, const void *p);
