@@ -60,8 +60,8 @@ static void impostor_noop_done(const dtr_command_result *res, void *udata)
 static dtr_status impostor_answer_submit(impostor *im, dtr_request *req, const dtr_identity *who)
 {
     json_t *body = json_loads(private_di, 0, NULL);
-    dtr_command cmd = {.op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body,
-                       .if_match = -1};
+    dtr_command cmd = {
+        .op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body, .if_match = -1};
     dtr_submission sub = {.commands = &cmd, .n_commands = 1};
     char err[256] = "";
     dtr_status st =
@@ -112,15 +112,15 @@ static dtr_status impostor_configured(dtr_request *req, void *udata)
         return DTR_OK;
     }
     json_t *body = json_loads(private_di, 0, NULL);
-    dtr_command cmd = {.op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body,
-                       .if_match = -1};
+    dtr_command cmd = {
+        .op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body, .if_match = -1};
     dtr_submission sub = {.commands = &cmd, .n_commands = 1};
     pending_answer *p = malloc(sizeof *p);
     p->api = im->api;
     p->req = req;
     char err[256] = "";
-    dtr_status st = im->api->command_submit(im->self, who, &sub, impostor_configured_done, p, err,
-                                            sizeof err);
+    dtr_status st =
+        im->api->command_submit(im->self, who, &sub, impostor_configured_done, p, err, sizeof err);
     json_decref(body);
     if (st != DTR_OK) {
         free(p);
@@ -157,12 +157,12 @@ static dtr_status impostor_retained(dtr_request *req, void *udata)
     rc->im = im;
     rc->who = who;
     json_t *body = json_loads(private_di, 0, NULL);
-    dtr_command cmd = {.op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body,
-                       .if_match = -1};
+    dtr_command cmd = {
+        .op = DTR_OP_CREATE, .level = DTR_LEVEL_DAGINSTITUTION, .body = body, .if_match = -1};
     dtr_submission sub = {.commands = &cmd, .n_commands = 1};
     char err[256] = "";
-    if (im->api->command_submit(im->self, who, &sub, impostor_retained_done, rc, err,
-                                sizeof err) != DTR_OK) {
+    if (im->api->command_submit(im->self, who, &sub, impostor_retained_done, rc, err, sizeof err) !=
+        DTR_OK) {
         im->api->log(im->self, DTR_LOG_ERROR, "retained create refused: %s", err);
         im->api->identity_release(im->self, who);
         free(rc);
