@@ -323,11 +323,14 @@ static void on_schema_error(void *udata, xmlErrorPtr e)
     xmlNodePtr node = e->node;
     soap_xml_path(node, felt, sizeof felt);
     const char *kode = "UGYLDIGT_FORMAT", *tekst = "ugyldigt format";
-    switch (e->code) {
+    bool missing = e->message && strstr(e->message, "Missing child");
+    bool unexpected = e->message && strstr(e->message, "not expected");
+    switch (missing || unexpected ? XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4 : e->code) {
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4:
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
-        if (e->message && strstr(e->message, "Missing child")) {
+    case XML_SCHEMAV_ELEMENT_CONTENT:
+        if (missing) {
             char name[64];
             expected_name(e->message, name, sizeof name);
             size_t used = strlen(felt);

@@ -180,7 +180,20 @@ async function main() {
   for (const [k, v] of Object.entries(want)) assert.strictEqual(String(u[k]), v, k);
   assert.ok(!('virkningTil' in u));
   ok('round trip: InsertDaginstitution -> GetAnvisningsEnhederByNummer field for field');
-  console.log('ROUNDTRIP ' + JSON.stringify({ nummer: unit1, record: u }));
+  // ... and through REST
+  const rest = await (await fetch(URL + '/v1/anvisningsenheder/' + unit1)).json();
+  const a = rest.adresse;
+  const viaRest = {
+    anvisningsenhedsNummer: rest.nummer, daginstitutionsNummer: rest.daginstitutionsNummer,
+    dagtilbudsNavn: rest.navn, instType3: rest.instType3, kommuneKode: a.kommuneKode,
+    vejNavn: a.vejNavn, husNummer: a.husNummer, postNummer: a.postNummer, byNavn: a.byNavn,
+    supplerendeBynavn: a.supplerendeBynavn, email: rest.email, telefonNummer: rest.telefonNummer,
+    cvrNummer: rest.cvrNummer, pNummer: rest.pNummer, geoBredde: a.geoBredde,
+    geoLaengde: a.geoLaengde, etage: a.etage, doer: a.doer, dawaId: a.dawaId,
+    virkningFra: rest.virkningFra, version: rest.version, opdateret: rest.opdateret,
+  };
+  for (const [k, v] of Object.entries(viaRest)) assert.strictEqual(String(u[k]), String(v), k);
+  ok('round trip: the same record through REST field for field');
 
   r = await importCall(imp, 'InsertAnvisningsEnhed', doc('anvisningsEnhed', ae({ parent: di1, navn: 'Tredje', cvr: '10000017', pnr: '1000000003' })));
   assert.strictEqual(r.status, 'OK', JSON.stringify(r));
