@@ -297,23 +297,58 @@ typedef struct verrors {
     size_t first; /* fejl from here on are this validation's */
 } verrors;
 
-/* The element libxml2 expected, from "... Expected is ( {ns}name )." */
-static void expected_name(const char *msg, char *out, size_t size)
+/* Whether element name is required in a record element named parent
+ * (the xmlData documents; sletning and flytning need their numbers). */
+static bool required_in(const char *parent, const char *name)
+{
+    if (strcmp(parent, "sletning") == 0) return strcmp(name, "nummer") == 0;
+    if (strcmp(parent, "flytning") == 0)
+        return strcmp(name, "nummer") == 0 || strcmp(name, "nyForaelder") == 0;
+    for (int l = 0; l < 3; l++) {
+        if (strcmp(parent, soap_level_element((dtr_level)l)) != 0) continue;
+        size_t n;
+        const soap_field *f = soap_fields((dtr_level)l, &n);
+        for (size_t i = 0; i < n; i++)
+            if ((f[i].flags & SF_REQUIRED) && strcmp(f[i].element, name) == 0) return true;
+    }
+    return false;
+}
+
+static bool has_child(xmlNodePtr parent, const char *name)
+{
+    for (xmlNodePtr c = soap_first_element(parent); c; c = soap_next_element(c))
+        if (strcmp((const char *)c->name, name) == 0) return true;
+    return false;
+}
+
+/* The first element of libxml2's "Expected is ( {ns}a, {ns}b )." that is
+ * required in parent and absent from it, into out ("" when none). */
+static void missing_name(const char *msg, xmlNodePtr parent, char *out, size_t size)
 {
     out[0] = '\0';
     const char *p = msg ? strstr(msg, "Expected is") : NULL;
-    if (!p) return;
-    p = strchr(p, '(');
-    if (!p) return;
+    p = p ? strchr(p, '(') : NULL;
+    if (!p || !parent) return;
     p++;
-    while (*p == ' ')
-        p++;
-    const char *close = strchr(p, '}');
-    if (close && close < p + 200) p = close + 1;
-    size_t n = strcspn(p, " ,)");
-    if (n >= size) n = size - 1;
-    memcpy(out, p, n);
-    out[n] = '\0';
+    while (*p && *p != ')') {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (*p == '{') {
+            const char *close = strchr(p, '}');
+            if (!close) return;
+            p = close + 1;
+        }
+        size_t n = strcspn(p, " ,)");
+        char name[64];
+        if (n == 0 || n >= sizeof name) return;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        p += n;
+        if (required_in((const char *)parent->name, name) && !has_child(parent, name)) {
+            snprintf(out, size, "%s", name);
+            return;
+        }
+    }
 }
 
 static void on_schema_error(void *udata, xmlErrorPtr e)
@@ -330,12 +365,18 @@ static void on_schema_error(void *udata, xmlErrorPtr e)
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
     case XML_SCHEMAV_ELEMENT_CONTENT:
-        if (missing) {
-            char name[64];
-            expected_name(e->message, name, sizeof name);
+        char name[64];
+        /* "missing" names the parent, "not expected" the element where a
+         * required one should have been: both point at what is missing */
+        xmlNodePtr parent = missing ? node : node ? node->parent : NULL;
+        missing_name(e->message, parent, name, sizeof name);
+        if (name[0]) {
+            soap_xml_path(parent, felt, sizeof felt);
             size_t used = strlen(felt);
-            if (name[0]) snprintf(felt + used, sizeof felt - used, "/%s", name);
+            snprintf(felt + used, sizeof felt - used, "/%s", name);
             kode = "MANGLER_FELT", tekst = "feltet skal udfyldes";
+        } else if (missing) {
+            kode = "MANGLER_FELT", tekst = "der mangler et element";
         } else {
             kode = "UKENDT_FELT",
             tekst = "elementet hører ikke til her (ukendt, gentaget eller i forkert rækkefølge)";
