@@ -38,41 +38,34 @@
     "\"allowEmptyValue\": true, \"schema\": {\"type\": \"string\"}, \"description\": "             \
     "\"?wsdl (som .NET-tjenester); WSDL'en gives også uden\"}]"
 
+#define WSDL_TEXT "WSDL 1.1 med SOAP 1.1- og 1.2-bindinger"
+#define OPEN "\"security\": [{}, {\"basicAuth\": []}], "
+
+// clang-format off
 static const char paths[] =
     "{\"/soap/ImportService\": {"
-    "\"post\": {\"summary\": \"ImportService (SOAP): indberetning til registeret\", "
-    "\"description\": \"Operationer: HelloWorld, GetXMLSchema, ValidateXmlAgainstSchema, "
-    "Insert/Update/Delete af Daginstitution, AnvisningsEnhed og AlternativAdresse, "
-    "MoveAnvisningsEnhed, MoveAlternativAdresse. Kræver altid en klient. Se "
-    "/soap/ImportService?wsdl.\", \"security\": [{\"basicAuth\": []}], " SOAP_BODY
-    ", " SOAP_RESPONSES "},"
-    "\"get\": {\"summary\": \"ImportService's WSDL 1.1\", " WSDL_PARAM ", " GET_XML(
-        "WSDL 1.1 med SOAP 1.1- og 1.2-bindinger") "}},"
-                                                   "\"/soap/EksportService\": {"
-                                                   "\"post\": {\"summary\": \"EksportService "
-                                                   "(SOAP): udtræk af registeret\", "
-                                                   "\"description\": \"Typede svar med "
-                                                   "CSV-eksportens kolonnenavne og "
-                                                   "_Tekst-tekster; "
-                                                   "GetAll* streames fra ét øjebliksbillede. "
-                                                   "Åben som /v1's læsninger (public_read). Se "
-                                                   "/soap/EksportService?wsdl.\", " SOAP_BODY
-                                                   ", " SOAP_RESPONSES "},"
-                                                   "\"get\": {\"summary\": \"EksportService's "
-                                                   "WSDL 1.1\", " WSDL_PARAM ", " GET_XML(
-                                                       "WSDL 1.1 med SOAP 1.1- og "
-                                                       "1.2-bindinger") "}},"
-                                                                        "\"/soap/"
-                                                                        "dagtilbud.xsd\": "
-                                                                        "{\"get\": "
-                                                                        "{\"summary\": "
-                                                                        "\"XSD'en for xmlData, "
-                                                                        "svar og "
-                                                                        "operationer (det "
-                                                                        "samme som "
-                                                                        "GetXMLSchema)\","
-                                                                        " " GET_XML(
-                                                                            "XML Schema") "}}}";
+      "\"post\": {\"operationId\": \"soap_import\", \"tags\": [\"soap\"], "
+        "\"summary\": \"ImportService (SOAP): indberetning til registeret\", "
+        "\"description\": \"Operationer: HelloWorld, GetXMLSchema, ValidateXmlAgainstSchema, "
+        "Insert/Update/Delete af Daginstitution, AnvisningsEnhed og AlternativAdresse, "
+        "MoveAnvisningsEnhed, MoveAlternativAdresse. Kræver altid en klient. Se "
+        "/soap/ImportService?wsdl.\", \"security\": [{\"basicAuth\": []}], "
+        SOAP_BODY ", " SOAP_RESPONSES "},"
+      "\"get\": {\"operationId\": \"soap_import_wsdl\", \"tags\": [\"soap\"], " OPEN
+        "\"summary\": \"ImportService's WSDL 1.1\", " WSDL_PARAM ", " GET_XML(WSDL_TEXT) "}},"
+    "\"/soap/EksportService\": {"
+      "\"post\": {\"operationId\": \"soap_eksport\", \"tags\": [\"soap\"], " OPEN
+        "\"summary\": \"EksportService (SOAP): udtræk af registeret\", "
+        "\"description\": \"Typede svar med CSV-eksportens kolonnenavne og _Tekst-tekster; "
+        "GetAll* streames fra ét øjebliksbillede. Åben som /v1's læsninger (public_read). Se "
+        "/soap/EksportService?wsdl.\", " SOAP_BODY ", " SOAP_RESPONSES "},"
+      "\"get\": {\"operationId\": \"soap_eksport_wsdl\", \"tags\": [\"soap\"], " OPEN
+        "\"summary\": \"EksportService's WSDL 1.1\", " WSDL_PARAM ", " GET_XML(WSDL_TEXT) "}},"
+    "\"/soap/dagtilbud.xsd\": {"
+      "\"get\": {\"operationId\": \"soap_xsd\", \"tags\": [\"soap\"], " OPEN
+        "\"summary\": \"XSD'en for xmlData, svar og operationer (det samme som GetXMLSchema)\", "
+        GET_XML("XML Schema") "}}}";
+// clang-format on
 
 void soap_openapi_describe(const dtr_host_api *api, dtr_plugin *self)
 {
