@@ -14,6 +14,8 @@ compatibility"):
 Standard library only (besides node for the client test)."""
 
 import base64
+import csv
+import io
 import json
 import os
 import shutil
@@ -77,11 +79,10 @@ def vm_rss_kib(pid):
 
 
 class SoapServer(Server):
-    def __init__(self, public_read=True):
+    def __init__(self, public_read=True, plugins=("rest", "soap"), start=True):
         super().__init__({"listen": "127.0.0.1:0", "public_read": public_read,
                           "plugin_dir": PLUGIN_DIR,
-                          "plugins": [{"name": "rest", "config": {}},
-                                      {"name": "soap", "config": {}}]})
+                          "plugins": [{"name": n, "config": {}} for n in plugins]}, start=start)
 
     def add_client(self, name, role, kommune=None):
         args = ["client", "add", "--name", name, "--role", role]
@@ -424,6 +425,68 @@ class SoapPrivateTest(unittest.TestCase):
                                    auth=laeser)
             self.assertEqual(st, 200, body)
             self.assertEqual(srv.stop(), 0)
+
+
+SHARED_DIR = os.environ.get("DTR_SHARED_DIR", os.path.join(SOURCE_DIR, "..", "shared"))
+SAMPLE_DIR = os.path.join(SHARED_DIR, "data", "dtr-sample")
+
+
+@unittest.skipUnless(os.path.isfile(os.path.join(SAMPLE_DIR, "daginstitution.csv")),
+                     "the sample register is not here")
+class SoapSampleTest(unittest.TestCase):
+    """The whole sample: the EksportService's lists stream (chunked) and carry,
+    element for column, the values of the CSV export."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.srv = SoapServer(plugins=("rest", "csv", "soap"), start=False)
+        code, out, err = run_cli(["import", SAMPLE_DIR, "--config", cls.srv.config_path,
+                                  "--data", cls.srv.data_dir])
+        assert code == 0, out + err
+        cls.srv.start()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            assert cls.srv.stop() == 0, cls.srv.stderr()
+            assert sanitizer_clean(cls.srv.stderr()), cls.srv.stderr()
+        finally:
+            cls.srv.close()
+
+    def csv_rows(self, name):
+        st, _, body = self.srv.request("GET", "/v1/eksport/" + name)
+        self.assertEqual(st, 200)
+        return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig"), newline=""),
+                                   delimiter=";"))
+
+    def test_lists_equal_the_csv_export(self):
+        for op_name, el, csv_name in (("GetAllDaginstitutioner", "daginstitution",
+                                       "daginstitution.csv"),
+                                      ("GetAllAnvisningsEnheder", "anvisningsEnhed",
+                                       "anvisningsenhed.csv")):
+            st, h, body = self.srv.soap("EksportService", envelope(op(op_name)), 11)
+            self.assertEqual(st, 200, body[:300])
+            self.assertEqual(h.get("transfer-encoding"), "chunked")
+            records = list(result_of(body, op_name).iter("{%s}%s" % (NS, el)))
+            rows = self.csv_rows(csv_name)
+            self.assertEqual(len(records), len(rows))
+            self.assertGreater(len(rows), 2000)
+            by_nummer = {r[next(iter(r))]: r for r in rows}
+            for rec in records:
+                got = {c.tag.split("}")[1]: c.text or "" for c in rec}
+                row = by_nummer[got[next(iter(got))]]
+                for col, value in row.items():
+                    if col.startswith("geo") and value:
+                        self.assertAlmostEqual(float(got[col]), float(value), places=5)
+                    else:
+                        self.assertEqual(got.get(col, ""), value, "%s %s" % (col, row))
+        # three levels nested, every unit once
+        st, _, body = self.srv.soap("EksportService", envelope(op("GetAllDagtilbud"), 12), 12)
+        res = result_of(body, "GetAllDagtilbud", 12)
+        self.assertEqual(len(res.findall("{%s}daginstitution" % NS)),
+                         len(self.csv_rows("daginstitution.csv")))
+        self.assertEqual(len(list(res.iter("{%s}anvisningsEnhed" % NS))),
+                         len(self.csv_rows("anvisningsenhed.csv")))
 
 
 if __name__ == "__main__":
