@@ -52,6 +52,9 @@ class RestDocsTest(unittest.TestCase):
             self.assertIn("204", lines)                       # DELETE
             self.assertIn("410", lines)                       # GET after DELETE
             self.assertIn("2030-12-31", lines)                # nedlaeg
+            self.assertTrue(any(l.lower().strip() == "kontrolleret: true" for l in lines), out)
+            self.assertIn("201 daginstitution", lines)        # a transaction's steps
+            self.assertIn("201 anvisningsenhed", lines)
             self.assertTrue(any(l.startswith("UKENDT_KODE ejerformKode") for l in lines), out)
             self.assertTrue(any(re.match(r"(?i)^location: /v1/daginstitutioner/[A-Z]\d{5}", l)
                                 for l in lines), out)
