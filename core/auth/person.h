@@ -7,7 +7,7 @@
  * (libsodium crypto_pwhash_str), in the table "person" of
  * <data_dir>/dtr.sqlite. `dtr user add` and `dtr user reset` print a
  * one-time password that must be changed at the first login. For the
- * register and the audit log a person acts as "person:<name>".
+ * register and the audit log a person acts as "bruger:<name>".
  *
  * Sessions live in the server's memory (person_sessions, session.c): a
  * random token in a cookie (HttpOnly, SameSite=Strict, Secure behind TLS),
@@ -100,10 +100,12 @@ typedef struct person_sessions person_sessions;
 typedef struct person_session_info {
     const char *name;
     const char *role;  /* "support" or "laeser" */
-    const char *actor; /* "person:<name>" */
+    const char *actor; /* "bruger:<name>" */
     reg_role reg_role; /* the register's role (a session that must change its
                           password first reads only: REG_ROLE_LAESER) */
     bool must_change;
+    void **ident_slot; /* where the host keeps its identity of this session (NULL at
+                          first); opt.ident_free releases it when the session ends */
 } person_session_info;
 
 typedef struct person_sessions_options {
@@ -119,6 +121,9 @@ typedef struct person_sessions_options {
     void (*audit)(void *udata, const char *operation, const char *actor, const char *request_id,
                   const char *detail);
     void *audit_udata;
+    /* Releases what a session's ident_slot holds when the session ends. */
+    void (*ident_free)(void *udata, void *ident);
+    void *ident_udata;
     /* Milliseconds now (monotonic for limits); NULL: uv_now of loop. */
     int64_t (*clock_ms)(void *udata);
     void *clock_udata;

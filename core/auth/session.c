@@ -44,6 +44,7 @@ typedef struct psession {
     int64_t generation;
     bool must_change;
     int64_t created_ms, seen_ms;
+    void *ident; /* the host's identity of this session (person_session_info.ident_slot) */
 } psession;
 
 typedef struct pthrottle {
@@ -174,6 +175,7 @@ static void session_unlink(person_sessions *s, psession *dead)
         if (*pp == dead) {
             *pp = dead->next;
             s->n_sessions--;
+            if (dead->ident && s->opt.ident_free) s->opt.ident_free(s->opt.ident_udata, dead->ident);
             sodium_memzero(dead, sizeof *dead);
             free(dead);
             return;
@@ -217,12 +219,13 @@ static bool session_still_valid(person_sessions *s, psession *p)
     return ok;
 }
 
-static void fill_info(const psession *p, person_session_info *info)
+static void fill_info(psession *p, person_session_info *info)
 {
     info->name = p->name;
     info->role = p->role;
     info->actor = p->actor;
     info->must_change = p->must_change;
+    info->ident_slot = &p->ident;
     info->reg_role =
         !p->must_change && strcmp(p->role, "support") == 0 ? REG_ROLE_SUPPORT : REG_ROLE_LAESER;
 }
@@ -266,7 +269,7 @@ static void audit(person_sessions *s, const char *operation, const char *name,
 {
     if (!s->opt.audit) return;
     char actor[PERSON_ACTOR_MAX + 16];
-    snprintf(actor, sizeof actor, "person:%.*s", PERSON_NAME_MAX, name && *name ? name : "?");
+    snprintf(actor, sizeof actor, "bruger:%.*s", PERSON_NAME_MAX, name && *name ? name : "?");
     json_t *detail = json_pack("{s:s?, s:s?}", "adresse", address, "aarsag", why);
     char *text = json_dumps(detail, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(detail);
@@ -394,7 +397,7 @@ static void login_after(pjob *j, person_login_result *res, char cookie[256],
     random_token(p->csrf);
     snprintf(p->name, sizeof p->name, "%s", j->row.name);
     snprintf(p->role, sizeof p->role, "%s", j->row.role);
-    snprintf(p->actor, sizeof p->actor, "person:%s", j->row.name);
+    snprintf(p->actor, sizeof p->actor, "bruger:%s", j->row.name);
     p->generation = j->row.generation;
     p->must_change = j->row.must_change;
     p->created_ms = p->seen_ms = now_ms(s);
@@ -430,6 +433,9 @@ static void change_after(pjob *j, person_login_result *res)
         if (sodium_memcmp(p->token_hash, j->session_token_hash, sizeof p->token_hash) == 0) {
             p->generation = j->generation;
             p->must_change = false;
+            if (p->ident && s->opt.ident_free) /* its role changes: a new identity next time */
+                s->opt.ident_free(s->opt.ident_udata, p->ident);
+            p->ident = NULL;
         }
     res->status = PERSON_OK;
     res->tekst = "Adgangskoden er skiftet.";

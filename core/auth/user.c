@@ -268,7 +268,7 @@ int person_set_password_hash(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], co
 {
     char now[40], actor[PERSON_ACTOR_MAX];
     auth_now(now);
-    snprintf(actor, sizeof actor, "person:%s", name);
+    snprintf(actor, sizeof actor, "bruger:%s", name);
     if (begin_write(db, err, errlen) != 0) return -1;
     person_row row;
     int rc = person_read(db, name, &row, err, errlen);
