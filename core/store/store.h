@@ -327,6 +327,12 @@ int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnumm
 int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
                    size_t body_len, json_t **response, bool *same_body);
 
+/* The hændelser and audit entries of one record (trail.c), oldest first:
+ * {"nummer", "haendelser": [{"sekvensnummer", "tidspunkt", "operation",
+ * "entitet", "version"}], "audit": [{"id", "tidspunkt", "aktoer",
+ * "operation", "requestId"}]}. 0 or 503. */
+int store_trail(store_reader *r, const char *nummer, json_t **out);
+
 /* Verifies the audit chain with the store's key (audit_verify). */
 int store_audit_verify(store_reader *r, audit_report *report);
 

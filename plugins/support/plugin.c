@@ -6,6 +6,8 @@
  *   GET /dagtilbud/{nummer}  a dagtilbud's public page
  *   GET /support/            STIL support's workplace (login first)
  *   GET /ui/{fil}            the pages' CSS and JavaScript modules
+ *   /support/api/...         the person's session (session.c), the consistency
+ *                            report (report.c)
  *
  * The pages are static files (www/, compiled into the .so by embed.cmake);
  * their JavaScript modules read and write through the JSON REST API with
@@ -153,7 +155,8 @@ static dtr_status support_init(dtr_plugin *self, const dtr_host_api *api, const 
                        errlen) != DTR_OK ||
         api->route_add(self, "GET", "/ui/{fil}", 0, support_route_file, sp, err, errlen) !=
             DTR_OK ||
-        support_session_routes(sp, err, errlen) != DTR_OK) {
+        support_session_routes(sp, err, errlen) != DTR_OK ||
+        support_report_routes(sp, err, errlen) != DTR_OK) {
         free(sp->etags);
         free(sp);
         return DTR_ERROR;
@@ -166,6 +169,7 @@ static void support_free(void *state)
 {
     support_plugin *sp = state;
     if (!sp) return;
+    support_session_free(sp);
     free(sp->etags);
     free(sp);
 }

@@ -55,7 +55,7 @@ export async function showHistory(view, nummer) {
     const level = found.niveau;
     const [{data: versions}, trail] = await Promise.all([
       api(`/v1/${LEVEL[level].path}/${nummer}/historik`),
-      api(`/support/api/spor/${nummer}`).then((r) => r.data).catch((e) => {
+      api(`/v1/spor/${nummer}`).then((r) => r.data).catch((e) => {
         if (e.status === 401) throw e;
         return {haendelser: [], audit: [], fejl: e.message};
       }),
