@@ -82,6 +82,13 @@ typedef struct person_row {
     int64_t generation;
 } person_row;
 
+/* The Argon2id string of password (crypto_pwhash_str; out has
+ * crypto_pwhash_STRBYTES = 128 bytes): 0, or -1 when out of memory. Any
+ * thread. Its cost is libsodium's interactive limits unless a test set
+ * cheaper ones with person_hash_limits (before any thread hashes). */
+int person_hash(const char *password, char out[128]);
+void person_hash_limits(unsigned long long ops, size_t mem);
+
 /* Reads one person: 0, PERSON_REFUSED (no such person) or -1. */
 int person_read(sqlite3 *db, const char *name, person_row *out, char *err, size_t errlen);
 

@@ -175,7 +175,8 @@ static void session_unlink(person_sessions *s, psession *dead)
         if (*pp == dead) {
             *pp = dead->next;
             s->n_sessions--;
-            if (dead->ident && s->opt.ident_free) s->opt.ident_free(s->opt.ident_udata, dead->ident);
+            if (dead->ident && s->opt.ident_free)
+                s->opt.ident_free(s->opt.ident_udata, dead->ident);
             sodium_memzero(dead, sizeof *dead);
             free(dead);
             return;
@@ -315,9 +316,7 @@ static char dummy_hash[crypto_pwhash_STRBYTES];
 static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
 static void make_dummy(void)
 {
-    if (crypto_pwhash_str(dummy_hash, "dtr-dummy-password", 18, crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-        dummy_hash[0] = '\0';
+    if (person_hash("dtr-dummy-password", dummy_hash) != 0) dummy_hash[0] = '\0';
 }
 
 static void job_work(uv_work_t *w)
@@ -333,9 +332,7 @@ static void job_work(uv_work_t *w)
     j->verified = crypto_pwhash_str_verify(j->row.pw_hash, j->password, strlen(j->password)) == 0;
     if (!j->change || !j->verified) return;
     char hash[crypto_pwhash_STRBYTES];
-    if (crypto_pwhash_str(hash, j->new_password, strlen(j->new_password),
-                          crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0) {
+    if (person_hash(j->new_password, hash) != 0) {
         j->store_rc = -1;
         snprintf(j->err, sizeof j->err, "out of memory hashing the password");
         return;

@@ -54,11 +54,18 @@ static void one_time_password(char out[ONE_TIME_CHARS + 1])
     out[ONE_TIME_CHARS] = '\0';
 }
 
-/* The Argon2id string of password into out; -1 when out of memory. */
-static int hash_password(const char *password, char out[crypto_pwhash_STRBYTES])
+static unsigned long long hash_ops = crypto_pwhash_OPSLIMIT_INTERACTIVE;
+static size_t hash_mem = crypto_pwhash_MEMLIMIT_INTERACTIVE;
+
+void person_hash_limits(unsigned long long ops, size_t mem)
 {
-    return crypto_pwhash_str(out, password, strlen(password), crypto_pwhash_OPSLIMIT_INTERACTIVE,
-                             crypto_pwhash_MEMLIMIT_INTERACTIVE);
+    hash_ops = ops;
+    hash_mem = mem;
+}
+
+int person_hash(const char *password, char out[crypto_pwhash_STRBYTES])
+{
+    return crypto_pwhash_str(out, password, strlen(password), hash_ops, hash_mem);
 }
 
 static int begin_write(sqlite3 *db, char *err, size_t errlen)
@@ -151,7 +158,7 @@ int person_add(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *acto
         return errtext(err, errlen, PERSON_REFUSED, "a person's role is support or laeser");
     char password[ONE_TIME_CHARS + 1], hash[crypto_pwhash_STRBYTES], now[40];
     one_time_password(password);
-    if (hash_password(password, hash) != 0)
+    if (person_hash(password, hash) != 0)
         return errtext(err, errlen, -1, "out of memory hashing the password");
     auth_now(now);
     if (begin_write(db, err, errlen) != 0) return -1;
@@ -242,7 +249,7 @@ int person_reset(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *ac
     if (out) *out = NULL;
     char password[ONE_TIME_CHARS + 1], hash[crypto_pwhash_STRBYTES];
     one_time_password(password);
-    if (hash_password(password, hash) != 0)
+    if (person_hash(password, hash) != 0)
         return errtext(err, errlen, -1, "out of memory hashing the password");
     if (begin_write(db, err, errlen) != 0) return -1;
     person_row row;
