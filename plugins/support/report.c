@@ -17,6 +17,7 @@
 
 #include "support.h"
 
+#if DTR_ABI_MAJOR >= 2
 typedef struct report_job {
     support_plugin *sp;
     dtr_request *req;
@@ -134,3 +135,10 @@ dtr_status support_report_routes(support_plugin *sp, char *err, size_t errlen)
     return sp->api->route_add(sp->self, "GET", "/support/api/konsistens", 0,
                               support_route_konsistens, sp, err, errlen);
 }
+#else
+dtr_status support_report_routes(support_plugin *sp, char *err, size_t errlen)
+{
+    (void)sp, (void)err, (void)errlen;
+    return DTR_OK;
+}
+#endif

@@ -28,6 +28,8 @@ static dtr_status support_route_workplace(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
+#if DTR_ABI_MAJOR >= 2 /* sessions and identities came with ABI 2.0 */
+
 /* Parses a small JSON object body; NULL after answering 400/415. */
 static json_t *support_body(support_plugin *sp, dtr_request *req)
 {
@@ -247,6 +249,14 @@ dtr_status support_session_routes(support_plugin *sp, char *err, size_t errlen)
         return DTR_ERROR;
     return DTR_OK;
 }
+
+#else
+dtr_status support_session_routes(support_plugin *sp, char *err, size_t errlen)
+{
+    return sp->api->route_add(sp->self, "GET", "/support/", 0, support_route_workplace, sp, err,
+                              errlen);
+}
+#endif
 
 void support_session_free(support_plugin *sp)
 {

@@ -45,8 +45,10 @@ void support_session_free(support_plugin *sp);
 /* The logged-in person of req: DTR_OK with *info filled; otherwise, when
  * answer is true, answers 401 (no or an ended session), 403 (a write
  * without the CSRF token) or 503, and returns DTR_DECLINED. */
+#if DTR_ABI_MAJOR >= 2
 dtr_status support_person(support_plugin *sp, dtr_request *req, dtr_identity_info *info,
                           bool answer);
+#endif
 
 /* Registers GET /support/api/konsistens and GET /support/api/spor/{nummer}
  * (report.c). During init. */
