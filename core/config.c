@@ -72,6 +72,7 @@ static void cfg_free_plugins(cfg_plugin *plugins, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(plugins[i].name);
         free(plugins[i].path);
+        free(plugins[i].client);
         json_decref(plugins[i].config);
     }
     free(plugins);
@@ -284,6 +285,8 @@ static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char
                                 "expected a name of letters, digits, '_' and '-'");
         } else if (strcmp(key, "path") == 0) {
             if (!cfg_read_string(v, path, &p->path, err, errlen)) return false;
+        } else if (strcmp(key, "client") == 0) {
+            if (!cfg_read_string(v, path, &p->client, err, errlen)) return false;
         } else if (strcmp(key, "config") == 0) {
             if (!json_is_object(v)) return cfg_fail(err, errlen, path, "expected an object");
             json_decref(p->config);

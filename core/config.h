@@ -39,6 +39,8 @@ typedef struct cfg_sessions {
 typedef struct cfg_plugin {
     char *name;     /* the plugin's name; the descriptor must carry the same */
     char *path;     /* the .so to load, as written; NULL: <plugin_dir>/<name>.so */
+    char *client;   /* the client id the plugin acts as when no request asks
+                       (identity_configured); NULL: none */
     json_t *config; /* its "config" subtree (an empty object when absent); owned */
 } cfg_plugin;
 

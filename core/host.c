@@ -160,7 +160,8 @@ static plug_set *host_build_set(host *h, const cfg_config *cfg, char *err, size_
             errtext(err, errlen, -1, "plugin \"%s\": path too long", p->name);
             goto fail;
         }
-        if (plug_set_add(set, p->name, path, p->config, err, errlen) != DTR_OK) goto fail;
+        if (plug_set_add_as(set, p->name, path, p->config, p->client, err, errlen) != DTR_OK)
+            goto fail;
     }
     if (plug_set_start(set, err, errlen) != DTR_OK) goto fail;
     return set;
@@ -391,7 +392,6 @@ static void host_open_services(host *h)
     h->reg = plug_registry_new(&h->loop, h->log, h->data_dir);
     plug_registry_set_udata(h->reg, h);
     dtr_host_api *api = plug_registry_api_edit(h->reg);
-    api->code_text = reg_code_text_by_list;
     api->public_read = host_public_read;
     api->sign = host_sign;
     api->signing_public_key = host_signing_public_key;

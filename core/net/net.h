@@ -133,5 +133,8 @@ void net_server_free(net_server *s);
  *     X-Request-Id (the server's own).
  *   - A handler that returns without answering and not DTR_OK gets a 500. */
 void net_fill_request_api(dtr_host_api *api);
+/* Names who the request is from in the access log (the host's
+ * req_authenticate); req is a plugin's handle. The id is copied. */
+void net_request_set_client(dtr_request *req, const char *id);
 
 #endif /* DTR_NET_H */

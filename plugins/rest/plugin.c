@@ -49,6 +49,8 @@ static dtr_route_fn rest_handler_of(rest_kind kind)
     case REST_DELETE:
     case REST_MOVE:
         return rest_handle_write;
+    case REST_TRANSACTION:
+        return rest_handle_transaction;
     }
     return NULL;
 }

@@ -137,6 +137,8 @@ const rest_route rest_routes[] = {
      params_events},
     {"GET", "/v1/udtraek", REST_UDTRAEK, DI, NULL,
      "Hele registeret, streamet, konsistent med ét sekvensnummer", params_none},
+    {"POST", "/v1/transaktioner", REST_TRANSACTION, DI, NULL,
+     "Flere ændringer i én transaktion: alle eller ingen", params_none},
 };
 
 const size_t rest_route_count = sizeof rest_routes / sizeof rest_routes[0];

@@ -119,7 +119,7 @@ static void test_add_prints_the_credentials_once(void **state)
     auth_cache *c = auth_cache_open(f->db_path, f->key, err, sizeof err);
     assert_non_null(c);
     char header[512];
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     afix_basic(afix_str(j, "clientId"), afix_str(j, "secret"), header, sizeof header);
     assert_int_equal(auth_cache_check(c, header, &client), DTR_OK);
     assert_string_equal(client->name, "Københavns Kommune");

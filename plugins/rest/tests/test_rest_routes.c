@@ -76,6 +76,7 @@ static const char *const expected[] = {
     "GET /v1/haendelser/seneste",
     "GET /v1/haendelser",
     "GET /v1/udtraek",
+    "POST /v1/transaktioner",
     NULL,
 };
 
