@@ -57,7 +57,7 @@
 #include "register/register.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store;
 typedef struct store_reader store_reader;
@@ -365,6 +365,12 @@ int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnumm
  * *same_body (whether body matches the first request's bytes), or 404. */
 int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
                    size_t body_len, json_t **response, bool *same_body);
+
+/* The hændelser and audit entries of one record (trail.c), oldest first:
+ * {"nummer", "haendelser": [{"sekvensnummer", "tidspunkt", "operation",
+ * "entitet", "version"}], "audit": [{"id", "tidspunkt", "aktoer",
+ * "operation", "requestId"}]}. 0 or 503. */
+int store_trail(store_reader *r, const char *nummer, json_t **out);
 
 /* Verifies the audit chain with the store's key (audit_verify). */
 int store_audit_verify(store_reader *r, audit_report *report);
