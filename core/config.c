@@ -26,6 +26,13 @@ static const net_limits cfg_default_limits = {
     .shutdown_timeout_ms = 5000,
     .max_connections = 10000,
     .requests_per_second_per_client = 0,
+    .max_pipeline = 16,
+    .max_streams = 64,
+    .max_streams_per_client = 4,
+    .max_snapshots = 64,
+    .snapshot_max_ms = 600000,
+    .max_children = 100,
+    .creates_per_client_per_minute = 600,
 };
 
 static char *cfg_strdup(const char *s)
@@ -199,15 +206,22 @@ typedef struct cfg_limit_key {
     }
 
 static const cfg_limit_key cfg_limit_keys[] = {
-    CFG_LIMIT(max_header_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(max_body_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(header_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(body_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(send_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(idle_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(shutdown_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(max_connections, 1, UINT32_MAX),
-    CFG_LIMIT(requests_per_second_per_client, 0, UINT32_MAX),
+    CFG_LIMIT(max_header_bytes, 1, NET_MAX_HEADER_BYTES_CAP),
+    CFG_LIMIT(max_body_bytes, 1, NET_MAX_BODY_BYTES_CAP),
+    CFG_LIMIT(header_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(body_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(send_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(idle_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(shutdown_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_connections, 1, NET_MAX_CONNECTIONS_CAP),
+    CFG_LIMIT(requests_per_second_per_client, 0, 1000000),
+    CFG_LIMIT(max_pipeline, 1, 1024),
+    CFG_LIMIT(max_streams, 1, 100000),
+    CFG_LIMIT(max_streams_per_client, 1, 100000),
+    CFG_LIMIT(max_snapshots, 1, 100000),
+    CFG_LIMIT(snapshot_max_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_children, 0, 100000),
+    CFG_LIMIT(creates_per_client_per_minute, 0, 1000000),
 };
 
 static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, size_t errlen)

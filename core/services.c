@@ -359,7 +359,7 @@ static bool svc_ready(void *udata, char *why, size_t whylen)
         snprintf(why, whylen, "store closing");
         return false;
     }
-    return true;
+    return store_writable(s->store, why, whylen);
 }
 
 static void svc_feed_gauge(void *udata, const feed_consumer_info *info)

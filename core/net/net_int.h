@@ -41,7 +41,7 @@ enum {
     NET_MAX_SEGMENTS = 16,          /* path segments a route can have */
     NET_MAX_HEADERS = 100,          /* request headers (431 past it) */
     NET_INLINE_HEADERS = 24,        /* headers kept in the request itself */
-    NET_PIPELINE_MAX = 16,          /* requests of one connection in flight */
+    NET_PIPELINE_DEFAULT = 16,      /* requests of one connection in flight (limits 0) */
     NET_HIGH_WATER = 256 * 1024,    /* unsent bytes: stop reading, tell streams to wait */
     NET_LOW_WATER = 64 * 1024,      /* ... and resume below this */
     NET_LINGER_BYTES = 1024 * 1024, /* discarded after a refusal before closing */
@@ -258,6 +258,7 @@ struct net_conn {
     bool stop_parsing : 1; /* parse no more requests (discard what comes) */
     bool shut_sent : 1;
     bool rejected : 1;   /* over max_connections: 503 and linger */
+    bool peeking : 1;    /* rejected, waiting for the first bytes (HEAD or not) */
     bool in_process : 1; /* conn_process is running (flush later) */
     bool write_failed : 1;
     bool completed : 1; /* llhttp paused on a complete message */
@@ -289,7 +290,8 @@ struct net_server {
     int port;
     net_conn *conns;
     size_t nconns, nrejected;
-    net_conn *deferred; /* connections with NET_WORK_* to do (idle phase) */
+    uint32_t fd_max_connections; /* max_connections the descriptors allow; 0: no cap */
+    net_conn *deferred;          /* connections with NET_WORK_* to do (idle phase) */
     /* pools */
     net_rbuf *rbuf_pool[NET_RBUF_POOL_MAX];
     size_t n_rbuf_pool;
@@ -414,6 +416,16 @@ bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after)
 void net_server_conn_closed(net_server *s, net_conn *c);
 /* The time for the access log, "2026-01-02T03:04:05.678Z". */
 size_t net_server_log_time(net_server *s, char out[32]);
+
+/* How many connections over max_connections are answered 503 at once
+ * (each holds a descriptor while its answer lingers); beyond that a new one
+ * is closed unanswered. */
+static inline uint64_t net_rejected_max(uint64_t max_connections)
+{
+    uint64_t n = max_connections / 8;
+    if (n < 16) n = 16;
+    return n < NET_REJECTED_MAX ? n : NET_REJECTED_MAX;
+}
 
 /* Appending to a buffer the caller sized: bytes, a literal, a decimal
  * number. Each returns the position after what it wrote. */

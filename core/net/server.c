@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +40,9 @@ net_server *net_server_new(uv_loop_t *loop, const net_limits *limits, ops_log *l
 void net_server_set_limits(net_server *s, const net_limits *limits)
 {
     s->limits = *limits;
+    if (!s->limits.max_pipeline) s->limits.max_pipeline = NET_PIPELINE_DEFAULT;
+    if (s->fd_max_connections && s->limits.max_connections > s->fd_max_connections)
+        s->limits.max_connections = s->fd_max_connections;
     if (s->limits.requests_per_second_per_client && !s->rate) s->rate = net_rate_new();
     if (!s->limits.requests_per_second_per_client && s->rate) {
         net_rate_free(s->rate);
@@ -103,6 +107,47 @@ static bool net_split_host_port(const char *hp, char *host, size_t hostlen, char
     return strspn(port, "0123456789") == strlen(port);
 }
 
+/* Descriptors one connection slot costs, and those kept for everything
+ * else (the database and its WAL, logs, plugins' sockets and files). The
+ * connections refused with 503 need descriptors too while they linger. */
+#define NET_FD_RESERVE 256
+
+static uint64_t net_fds_needed(uint64_t max_connections)
+{
+    return max_connections + net_rejected_max(max_connections) + NET_FD_RESERVE;
+}
+
+/* Raises the soft RLIMIT_NOFILE as far as the hard limit allows (as much as
+ * max_connections needs, no more) and, when that is still too few, lowers
+ * max_connections to what fits, with a warning line: a connection the
+ * server accepted must never fail for want of a descriptor (the client would
+ * see a reset, not a 503). */
+static void net_server_fit_descriptors(net_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    uint64_t want = net_fds_needed(s->limits.max_connections);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) return;
+    uint64_t have = rl.rlim_cur, fit = 0;
+    if (have > NET_FD_RESERVE) fit = have - NET_FD_RESERVE;
+    while (fit > 1 && net_fds_needed(fit) > have)
+        fit--;
+    if (fit < 1) fit = 1;
+    if (s->log)
+        ops_log_write(s->log, OPS_LOG_WARN, "net",
+                      "limits.max_connections lowered from %u to %llu: RLIMIT_NOFILE allows %llu "
+                      "descriptors and %llu are needed",
+                      s->limits.max_connections, (unsigned long long)fit, (unsigned long long)have,
+                      (unsigned long long)want);
+    s->fd_max_connections = (uint32_t)fit;
+    s->limits.max_connections = (uint32_t)fit;
+}
+
 /* Binds a listening socket itself (so that a failure leaves no libuv handle
  * behind), then hands the descriptor to a uv_tcp_t. */
 int net_server_listen(net_server *s, const char *host_port, char *err, size_t errlen)
@@ -120,6 +165,7 @@ int net_server_listen(net_server *s, const char *host_port, char *err, size_t er
         snprintf(err, errlen, "'%s' is not HOST:PORT", host_port ? host_port : "");
         return -1;
     }
+    net_server_fit_descriptors(s);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

@@ -92,17 +92,16 @@ int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnumm
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 404 : 503;
 }
 
-int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
-                   size_t body_len, json_t **response, bool *same_body)
+int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body)
 {
     *response = NULL;
     *same_body = false;
     uint8_t hash[32];
-    crypto_generichash(hash, sizeof hash, body, body ? body_len : 0, NULL, 0);
+    store_idem_hash(cmd, hash);
     sqlite3_stmt *q = conn_stmt(&r->c, SQ_IDEM_GET);
     if (!q) return 503;
-    bind_text(q, 1, client);
-    bind_text(q, 2, key);
+    bind_text(q, 1, cmd->idem_client);
+    bind_text(q, 2, cmd->idem_key);
     int rc = sqlite3_step(q);
     int status = rc == SQLITE_DONE ? 404 : 503;
     if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) >= store_now_ms(r->c.s) - IDEM_TTL_MS) {

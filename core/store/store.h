@@ -243,8 +243,18 @@ typedef struct store_stats {
     uint64_t max_batch;      /* the largest batch so far */
     uint64_t queued;         /* commands waiting for the writer now */
     uint64_t checkpoints;    /* WAL checkpoints run by the checkpoint thread */
+    bool write_failing;      /* the last batch or write probe could not commit */
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
+
+/* Whether the store can write: false from a batch that could not commit (a
+ * full disk, a lock held by another process) until a later commit succeeds.
+ * Each call also starts a write probe through the writer (a one-page write
+ * and its fsync) when none ran for a second while failing, or for ten
+ * seconds otherwise, so a store that stopped writing without any command
+ * failing, or that recovered, is seen by the next call after the probe.
+ * /readyz calls it. Loop thread; why gets the reason when false. */
+bool store_writable(store *s, char *why, size_t whylen);
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -321,11 +331,12 @@ void store_snapshot_end(store_reader *r);
 /* A consumer's durable cursor: 0 and *sekvensnummer, or 404 when it has none. */
 int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer);
 
-/* The stored answer for an idempotency key younger than 24 hours: 0 with
- * *response (a new object {"status", "primary", "record", "errors", ...}) and
- * *same_body (whether body matches the first request's bytes), or 404. */
-int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
-                   size_t body_len, json_t **response, bool *same_body);
+/* The stored answer for cmd's idempotency key (idem_client, idem_key) when
+ * younger than 24 hours: 0 with *response (a new object {"status",
+ * "primary", "record", "errors", ...}) and *same_body (whether cmd is the
+ * first request again: the same operation, level, target and body bytes),
+ * or 404. */
+int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body);
 
 /* Verifies the audit chain with the store's key (audit_verify). */
 int store_audit_verify(store_reader *r, audit_report *report);

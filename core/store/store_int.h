@@ -140,6 +140,7 @@ typedef enum job_kind {
     JOB_AUDIT,
     JOB_DEFER_INDEXES,
     JOB_RESTORE_INDEXES,
+    JOB_PROBE,   /* a one-page write that proves the store can commit */
     JOB_ANSWERED /* answered on the loop side already (idempotency conflict) */
 } job_kind;
 
@@ -197,6 +198,9 @@ typedef struct store_job {
 } store_job;
 
 void job_free(store_job *j);
+/* The hash an Idempotency-Key is bound to (submit.c): operation, level,
+ * target number and body bytes. */
+void store_idem_hash(const store_command *cmd, uint8_t out[32]);
 /* Sets the answer to a refusal or failure with one error. */
 void job_fail(store_job *j, int status, const char *kode, const char *tekst);
 /* Copies a decision's errors into the answer. */
@@ -254,6 +258,8 @@ struct store {
 
     /* loop side */
     bool closed;
+    bool probe_pending;      /* a JOB_PROBE is queued */
+    uint64_t probe_at_ms;    /* when the last one was queued (uv_now) */
     size_t in_flight;        /* submitted, callback not yet run */
     struct idem_slot **idem; /* in-flight idempotency keys: IDEM_BUCKETS chains */
     store_commit_fn on_commit;

@@ -282,6 +282,23 @@ void store_close(store *s)
     }
 }
 
+/* The hash an Idempotency-Key is bound to: the command's operation, level
+ * and target number as well as its body's bytes, so that the same key and
+ * body sent to another route is a conflict, not a replay of the first
+ * answer. */
+void store_idem_hash(const store_command *cmd, uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    char head[64];
+    int n = snprintf(head, sizeof head, "op=%d;level=%d;nummer=", (int)cmd->op, (int)cmd->level);
+    crypto_generichash_update(&st, (const unsigned char *)head, (size_t)n);
+    const char *nummer = cmd->nummer ? cmd->nummer : "";
+    crypto_generichash_update(&st, (const unsigned char *)nummer, strlen(nummer) + 1);
+    if (cmd->idem_body) crypto_generichash_update(&st, cmd->idem_body, cmd->idem_body_len);
+    crypto_generichash_final(&st, out, 32);
+}
+
 /* Copies a command into a job. */
 static store_job *job_of_command(const store_command *cmd, store_done_fn cb, void *udata)
 {
@@ -307,8 +324,7 @@ static store_job *job_of_command(const store_command *cmd, store_done_fn cb, voi
     if (cmd->idem_key) {
         j->idem_client = dup_or_null(cmd->idem_client);
         j->idem_key = dup_or_null(cmd->idem_key);
-        crypto_generichash(j->body_hash, sizeof j->body_hash, cmd->idem_body,
-                           cmd->idem_body ? cmd->idem_body_len : 0, NULL, 0);
+        store_idem_hash(cmd, j->body_hash);
     }
     return j;
 }
@@ -384,6 +400,32 @@ int store_wait_below(store *s, size_t max)
     while (s->in_flight > max)
         uv_run(s->own_loop, UV_RUN_ONCE);
     return 0;
+}
+
+static void probe_done(const store_result *res, void *udata)
+{
+    (void)res;
+    ((store *)udata)->probe_pending = false;
+}
+
+bool store_writable(store *s, char *why, size_t whylen)
+{
+    if (!s || s->closed) {
+        snprintf(why, whylen, "store closed");
+        return false;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool failing = s->stats.write_failing;
+    pthread_mutex_unlock(&s->mu);
+    uint64_t now = s->loop ? uv_now(s->loop) : 0;
+    uint64_t every = failing ? 1000 : 10000;
+    if (!s->probe_pending && (s->probe_at_ms == 0 || now >= s->probe_at_ms + every)) {
+        s->probe_pending = true;
+        s->probe_at_ms = now ? now : 1;
+        enqueue(s, job_new(JOB_PROBE, probe_done, s));
+    }
+    if (failing) snprintf(why, whylen, "the store cannot write (the last commit failed)");
+    return !failing;
 }
 
 int store_tick(store *s, store_done_fn cb, void *udata)
