@@ -259,7 +259,8 @@ struct store {
     /* loop side */
     bool closed;
     bool probe_pending;      /* a JOB_PROBE is queued */
-    uint64_t probe_at_ms;    /* when the last one was queued (uv_now) */
+    bool probe_queued;       /* one was, ever */
+    int64_t probe_at_ms;     /* when the last one was queued (store_now_ms) */
     size_t in_flight;        /* submitted, callback not yet run */
     struct idem_slot **idem; /* in-flight idempotency keys: IDEM_BUCKETS chains */
     store_commit_fn on_commit;

@@ -417,11 +417,11 @@ bool store_writable(store *s, char *why, size_t whylen)
     pthread_mutex_lock(&s->mu);
     bool failing = s->stats.write_failing;
     pthread_mutex_unlock(&s->mu);
-    uint64_t now = s->loop ? uv_now(s->loop) : 0;
-    uint64_t every = failing ? 1000 : 10000;
-    if (!s->probe_pending && (s->probe_at_ms == 0 || now >= s->probe_at_ms + every)) {
-        s->probe_pending = true;
-        s->probe_at_ms = now ? now : 1;
+    int64_t now = store_now_ms(s); /* the store's clock: tests set it */
+    int64_t every = failing ? 1000 : 10000;
+    if (!s->probe_pending && (!s->probe_queued || now >= s->probe_at_ms + every)) {
+        s->probe_pending = s->probe_queued = true;
+        s->probe_at_ms = now;
         enqueue(s, job_new(JOB_PROBE, probe_done, s));
     }
     if (failing) snprintf(why, whylen, "the store cannot write (the last commit failed)");
