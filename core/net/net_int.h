@@ -410,9 +410,11 @@ bool net_rate_take(net_rate_table *t, const uint8_t key[16], uint64_t now_ms, ui
 const char *net_server_date(net_server *s, size_t *len);
 /* 16 random hex characters into out (no NUL). */
 void net_server_new_id(net_server *s, char out[16]);
-/* Whether a request from this connection's address may go on; otherwise
- * sets *retry_after (seconds). */
-bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after);
+/* Whether a request may go on, counted per client (the id of its Basic
+ * credentials, authorization being its Authorization header or NULL) or
+ * else per connection address; otherwise sets *retry_after (seconds). */
+bool net_server_rate_ok(net_server *s, const net_conn *c, const char *authorization,
+                        unsigned *retry_after);
 void net_server_conn_closed(net_server *s, net_conn *c);
 /* The time for the access log, "2026-01-02T03:04:05.678Z". */
 size_t net_server_log_time(net_server *s, char out[32]);

@@ -161,6 +161,13 @@ static const net_hdr *net_find_header(const dtr_request *req, const char *base, 
     return NULL;
 }
 
+static const char *net_header_value(const dtr_request *req, const char *base, const char *name,
+                                    size_t namelen)
+{
+    const net_hdr *h = net_find_header(req, base, name, namelen);
+    return h ? base + h->value_off : NULL;
+}
+
 /* RFC 9112, 3.2: an HTTP/1.1 request without Host, and any request with
  * more than one, is answered 400. Returns why, or NULL when Host is fine. */
 static const char *net_check_host(const dtr_request *req, const char *base)
@@ -334,7 +341,9 @@ static int net_on_headers_complete(llhttp_t *p)
     const char *bad_host = net_check_host(req, base);
     if (bad_host) {
         net_refuse(req, 400, "UGYLDIG_FORESPOERGSEL", bad_host);
-    } else if (s->limits.requests_per_second_per_client && !net_server_rate_ok(s, c, &retry)) {
+    } else if (s->limits.requests_per_second_per_client &&
+               !net_server_rate_ok(s, c, net_header_value(req, base, "authorization", 13),
+                                   &retry)) {
         net_refuse(req, 429, "FOR_MANGE", "too many requests from this client; slow down");
         snprintf(req->refuse_hdr, sizeof req->refuse_hdr, "Retry-After: %u\r\n", retry);
     } else {

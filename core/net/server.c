@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -348,9 +349,75 @@ void net_server_new_id(net_server *s, char out[16])
     }
 }
 
-bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after)
+/* The client id of "Authorization: Basic base64(id:secret)": decodes
+ * just enough base64 to reach the ':' (ids are short) into id. Returns its
+ * length, 0 when there is none. */
+static size_t net_basic_client_id(const char *auth, char *id, size_t idcap)
+{
+    if (!auth || strncasecmp(auth, "basic ", 6) != 0) return 0;
+    const char *p = auth + 6;
+    while (*p == ' ')
+        p++;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (; *p && *p != '='; p++) {
+        int v;
+        char ch = *p;
+        if (ch >= 'A' && ch <= 'Z')
+            v = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z')
+            v = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9')
+            v = ch - '0' + 52;
+        else if (ch == '+')
+            v = 62;
+        else if (ch == '/')
+            v = 63;
+        else
+            return 0;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            char b = (char)((acc >> bits) & 0xff);
+            if (b == ':') return n;
+            if (n == idcap) return 0;
+            id[n++] = b;
+        }
+    }
+    return 0; /* no ':': not credentials */
+}
+
+/* A request's rate-limit key: the client it names when it carries Basic
+ * credentials (many clients may share one address behind a proxy, and one
+ * client may come from many), else its connection's address. The id is
+ * not verified here (that costs a hash); a request with a wrong secret is
+ * refused 401 anyway, and it still spends its claimed client's tokens. */
+static void net_rate_key(const net_conn *c, const char *authorization, uint8_t key[16])
+{
+    char id[128];
+    size_t n = net_basic_client_id(authorization, id, sizeof id);
+    if (!n) {
+        memcpy(key, c->addr, 16);
+        return;
+    }
+    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < n; i++) {
+        h1 = (h1 ^ (uint8_t)id[i]) * 1099511628211ULL;
+        h2 = (h2 ^ (uint8_t)id[i]) * 0x100000001b3ULL + 0x7f4a7c15ULL;
+    }
+    memcpy(key, &h1, 8);
+    memcpy(key + 8, &h2, 8);
+    key[0] ^= 0xc1; /* apart from any address (mapped IPv4 starts with 0) */
+}
+
+bool net_server_rate_ok(net_server *s, const net_conn *c, const char *authorization,
+                        unsigned *retry_after)
 {
     if (!s->rate || !s->limits.requests_per_second_per_client) return true;
-    return net_rate_take(s->rate, c->addr, uv_now(s->loop),
-                         s->limits.requests_per_second_per_client, retry_after);
+    uint8_t key[16];
+    net_rate_key(c, authorization, key);
+    return net_rate_take(s->rate, key, uv_now(s->loop), s->limits.requests_per_second_per_client,
+                         retry_after);
 }
