@@ -247,6 +247,36 @@ typedef struct store_stats {
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
 
+/* Bounds on what one client can make the store hold or do (the config's
+ * "limits"; docs/api.md). Until store_set_limits is called nothing is
+ * bounded but the WAL (store_options.checkpoint_pages times 8).
+ *   max_snapshots     snapshots open at once; store_snapshot_begin answers
+ *                     503 past it (0: no bound)
+ *   snapshot_max_ms   a snapshot older than this is ended (its next read
+ *                     answers 503); 0: no bound
+ *   max_children      records besides its own one create or PATCH may carry
+ *                     (anvisningsenheder, alternativeAdresser): 413 FOR_STOR
+ *   creates_per_client_per_minute  creates per actor id: 429 FOR_MANGE past
+ *                     it (0: off)
+ *   wal_max_bytes     the WAL's bound: reaching it ends every snapshot (a
+ *                     snapshot keeps the WAL from starting over) and refuses
+ *                     new ones until a checkpoint has restarted it; 0: keep
+ * Any thread. */
+typedef struct store_limits {
+    uint32_t max_snapshots;
+    uint64_t snapshot_max_ms;
+    uint32_t max_children;
+    uint32_t creates_per_client_per_minute;
+    uint64_t wal_max_bytes;
+} store_limits;
+void store_set_limits(store *s, const store_limits *l);
+/* Snapshots open now. Any thread. */
+size_t store_snapshots_open(store *s);
+/* The WAL's size in bytes after the last commit, and the numbers the
+ * issuing series (G..Z) have left. Any thread / a reader's thread. */
+uint64_t store_wal_bytes(store *s);
+int store_numbers_left(store_reader *r, int64_t *left);
+
 /* Whether the store can write: false from a batch that could not commit (a
  * full disk, a lock held by another process) until a later commit succeeds.
  * Each call also starts a write probe through the writer (a one-page write

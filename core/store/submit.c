@@ -154,6 +154,7 @@ static void on_async(uv_async_t *h)
 
 static void free_store(store *s)
 {
+    limits_free(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s->idem);
@@ -198,6 +199,8 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     s->dry_run = opt->dry_run;
     s->max_batch = opt->max_batch ? opt->max_batch : 1000;
     s->ckpt_wake_pages = opt->checkpoint_pages > 0 ? opt->checkpoint_pages : 16384;
+    s->wal_max_pages = CKPT_WAL_FACTOR * s->ckpt_wake_pages;
+    limits_init(s);
     s->clock = opt->clock;
     s->clock_udata = opt->clock_udata;
     s->log = opt->log;
@@ -334,6 +337,17 @@ int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *uda
     if (!s || s->closed || !cmd || !cmd->actor.id || (!cmd->idem_key != !cmd->idem_client))
         return -1;
     store_job *j = job_of_command(cmd, cb, udata);
+    const char *kode = NULL;
+    char tekst[200];
+    int refused = limits_check_command(s, cmd, &kode, tekst, sizeof tekst);
+    if (refused) {
+        /* past a bound: answered without the writer, and not kept with the
+         * idempotency key (the same request may succeed later) */
+        j->kind = JOB_ANSWERED;
+        job_fail(j, refused, kode, tekst);
+        answer_later(s, j);
+        return 0;
+    }
     if (j->idem_key) {
         idem_slot **p = idem_find(s, j->idem_client, j->idem_key);
         if (*p && memcmp((*p)->body_hash, j->body_hash, sizeof j->body_hash) == 0) {
