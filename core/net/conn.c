@@ -66,8 +66,16 @@ void net_conn_defer(net_conn *c, unsigned work)
  * for the next idle phase, so a stream whose writes always complete at once
  * cannot hold the loop. A connection closed meanwhile is freed here (its
  * close callback left it to us while it was queued). */
+void net_server_defer_refused(net_server *s, dtr_request *req)
+{
+    req->refused_next = s->refused;
+    s->refused = req;
+    uv_idle_start(&s->idle, net_conn_idle_cb);
+}
+
 void net_conn_run_deferred(net_server *s)
 {
+    net_streams_abort_refused(s);
     net_conn *list = s->deferred;
     s->deferred = NULL;
     uv_idle_stop(&s->idle);
@@ -596,6 +604,7 @@ void net_conn_close(net_conn *c)
      * abort callback may answer another request of this connection */
     for (dtr_request *r = list; r; r = r->next)
         if (r->state == NET_REQ_HANDLING || r->state == NET_REQ_STREAMING) {
+            net_stream_uncount(c->server, r);
             r->status = 499;
             net_access_record(c->server, r);
             r->state = NET_REQ_DEAD;

@@ -36,6 +36,7 @@ typedef struct net_limits {
     uint64_t snapshot_max_ms;        /* a snapshot's longest life */
     uint32_t max_children;           /* records one create or PATCH carries besides its own */
     uint32_t creates_per_client_per_minute; /* 429 past it; 0 off */
+    uint64_t wal_max_bytes;                 /* the WAL's bound (snapshots end at it) */
 } net_limits;
 
 /* Upper bounds the config enforces so that no arithmetic on a limit can

@@ -186,7 +186,11 @@ struct dtr_request {
     bool body_owned : 1; /* body is malloc'd (else it is in rbuf) */
     bool field_open : 1; /* a header name is arriving in pieces */
     bool path_decoded : 1;
-    int refuse_status; /* a refusal decided while parsing; 0 none */
+    bool stream_counted : 1;   /* in the server's count of open streams */
+    bool stream_refused : 1;   /* stream_begin was over a bound: answered with a problem */
+    bool refused_ended : 1;    /* ... and the plugin ended it before its abort ran */
+    dtr_request *refused_next; /* the server's list of refused streams to abort */
+    int refuse_status;         /* a refusal decided while parsing; 0 none */
     const char *refuse_kode, *refuse_text;
     char refuse_hdr[96]; /* a header line of the refusal ("Allow: ...\r\n") */
     net_hdr *hdrs;
@@ -292,6 +296,8 @@ struct net_server {
     size_t nconns, nrejected;
     uint32_t fd_max_connections; /* max_connections the descriptors allow; 0: no cap */
     net_conn *deferred;          /* connections with NET_WORK_* to do (idle phase) */
+    dtr_request *refused;        /* streams refused at stream_begin, to abort (idle phase) */
+    uint32_t nstreams;           /* streamed answers in progress */
     /* pools */
     net_rbuf *rbuf_pool[NET_RBUF_POOL_MAX];
     size_t n_rbuf_pool;
@@ -342,6 +348,12 @@ void net_pools_free(net_server *s);
  * callback runs inside another plugin's call). */
 enum { NET_WORK_CLOSE = 1, NET_WORK_DRAIN = 2, NET_WORK_RESUME = 4 };
 void net_conn_defer(net_conn *c, unsigned work);
+/* Queues a stream refused at stream_begin for its abort callback, which
+ * runs in the idle phase (respond.c: net_streams_abort_refused). */
+void net_server_defer_refused(net_server *s, dtr_request *req);
+void net_streams_abort_refused(net_server *s);
+/* A stream ended or died: the count of open streams goes down. */
+void net_stream_uncount(net_server *s, dtr_request *req);
 /* Runs the deferred work (the server's idle callback). */
 void net_conn_run_deferred(net_server *s);
 

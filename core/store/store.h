@@ -273,9 +273,9 @@ void store_set_limits(store *s, const store_limits *l);
 /* Snapshots open now. Any thread. */
 size_t store_snapshots_open(store *s);
 /* The WAL's size in bytes after the last commit, and the numbers the
- * issuing series (G..Z) have left. Any thread / a reader's thread. */
+ * issuing series (G..Z) have left after the last commit. Any thread. */
 uint64_t store_wal_bytes(store *s);
-int store_numbers_left(store_reader *r, int64_t *left);
+int64_t store_numbers_left(store *s);
 
 /* Whether the store can write: false from a batch that could not commit (a
  * full disk, a lock held by another process) until a later commit succeeds.

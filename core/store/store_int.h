@@ -265,6 +265,7 @@ struct store {
     int wal_pages;                        /* atomic: the WAL's pages after the last commit */
     int wal_max_pages;                    /* atomic: its bound */
     bool wal_pressure;                    /* atomic: at the bound until a restart */
+    int64_t numbers_left;                 /* atomic: after the last commit (state.c) */
     uint64_t wal_commits;                 /* atomic: commits seen by the WAL hook */
     struct create_bucket *create_buckets; /* loop thread */
     size_t n_create_buckets, cap_create_buckets;
@@ -305,6 +306,9 @@ void state_init(reg_state *st, state_ctx *ctx);
  * (G..Z) and above it. Returns SQLite's code. */
 int alloc_note_number(store_conn *c, const char *nummer);
 /* The number after the highest issued/imported one; false when exhausted. */
+/* Records how many numbers the series have left (the writer, after a
+ * commit and at open). */
+void alloc_note_left(store_conn *c);
 bool alloc_next(store_conn *c, char out[7], bool *failed);
 /* The ordinal of a number in issuing order (G00001 = 1 ... Z99999), or -1
  * for numbers of other letters. */

@@ -221,6 +221,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         return -1;
     }
 
+    alloc_note_left(&s->wconn);
     if (opt->loop) {
         s->loop = opt->loop;
     } else {

@@ -420,6 +420,7 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     bool wrote = false;
     for (store_job *j = batch; j; j = j->next)
         wrote = wrote || j->wrote;
+    if (wrote) alloc_note_left(c);
     if (wrote) {
         pthread_mutex_lock(&s->mu);
         *commit_id = ++s->stats.commits;

@@ -60,6 +60,14 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 5000);
     assert_int_equal(cfg->limits.max_connections, 10000);
     assert_int_equal(cfg->limits.requests_per_second_per_client, 0);
+    assert_int_equal(cfg->limits.max_pipeline, 16);
+    assert_int_equal(cfg->limits.max_streams, 64);
+    assert_int_equal(cfg->limits.max_streams_per_client, 4);
+    assert_int_equal(cfg->limits.max_snapshots, 32);
+    assert_int_equal(cfg->limits.snapshot_max_ms, 600000);
+    assert_int_equal(cfg->limits.max_children, 100);
+    assert_int_equal(cfg->limits.creates_per_client_per_minute, 600);
+    assert_int_equal(cfg->limits.wal_max_bytes, 536870912);
     assert_string_equal(cfg->plugin_dir, "build/plugins");
     assert_int_equal(cfg->nplugins, 1);
     assert_string_equal(cfg->plugins[0].name, "rest");
@@ -185,6 +193,8 @@ static void test_limits_errors(void **state)
             "config: limits.header_timeout_ms: expected a positive integer, at most 604800000");
     refused("{\"limits\": {\"max_pipeline\": 0}}",
             "config: limits.max_pipeline: expected a positive integer");
+    refused("{\"limits\": {\"wal_max_bytes\": 4096}}",
+            "config: limits.wal_max_bytes: expected an integer of at least 1048576");
     refused("{\"limits\": {\"max_children\": -1}}",
             "config: limits.max_children: expected a non-negative integer");
     refused("{\"limits\": {\"max_body\": 1}}", "config: limits.max_body: unknown key");

@@ -303,6 +303,64 @@ static void test_host_and_head(void **state)
     tu_run(&l, sc_host_and_head);
 }
 
+/* ---- streams at once -------------------------------------------------------------------- */
+
+/* One client holds a stream it does not read; another stream is refused
+ * with want (429 per client, 503 in all) and Retry-After, the refused
+ * stream's plugin is told through its abort callback, and once the first
+ * stream goes a new one is served. */
+static void sc_streams(tu_env *env, int want, const char *kode)
+{
+    tu_resp r = {0};
+    char v[32];
+    tu_conn *a = tu_connect_buf(env, 4096);
+    REQUIRE(a != NULL);
+    CHECK(tu_send(a, "GET /stream?kib=16384 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    for (int i = 0; i < 500 && atomic_load(&env->streamed) == 0; i++)
+        tu_sleep_ms(10); /* polls for the stream's start, up to 5 s */
+    CHECK(atomic_load(&env->streamed) > 0);
+    tu_conn *b = tu_connect(env);
+    REQUIRE(b != NULL);
+    CHECK(tu_send(b, "GET /stream?kib=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    tu_check_problem(&r, want, kode);
+    CHECK(tu_header(&r, "Retry-After", v, sizeof v) != NULL);
+    CHECK(tu_wait_for(&env->aborts, 1)); /* the refused stream's plugin stopped */
+    /* the connection goes on serving other answers */
+    CHECK(tu_send(b, "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    CHECK_INT(r.status, 200);
+    tu_close(a);
+    CHECK(tu_wait_for(&env->aborts, 2));
+    CHECK(tu_send(b, "GET /stream?kib=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    CHECK_INT(r.status, 200);
+    CHECK_INT((long long)r.body_len, 1024);
+    tu_resp_free(&r);
+    tu_close(b);
+}
+
+static void sc_streams_per_client(tu_env *env)
+{
+    sc_streams(env, 429, "FOR_MANGE");
+}
+
+static void sc_streams_in_all(tu_env *env)
+{
+    sc_streams(env, 503, "IKKE_KLAR");
+}
+
+static void test_streams_at_once(void **state)
+{
+    (void)state;
+    net_limits l = tu_limits();
+    l.max_streams_per_client = 1;
+    tu_run(&l, sc_streams_per_client);
+    l = tu_limits();
+    l.max_streams = 1;
+    tu_run(&l, sc_streams_in_all);
+}
+
 /* ---- max connections ------------------------------------------------------------------ */
 
 static void sc_max_connections(tu_env *env)
@@ -507,15 +565,11 @@ static void test_split_headers(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_too_large),
-        cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_timeouts),
-        cmocka_unit_test(test_idle),
-        cmocka_unit_test(test_max_connections),
-        cmocka_unit_test(test_host_and_head),
-        cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_backpressure),
-        cmocka_unit_test(test_send_timeout),
+        cmocka_unit_test(test_too_large),       cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_idle),
+        cmocka_unit_test(test_max_connections), cmocka_unit_test(test_host_and_head),
+        cmocka_unit_test(test_streams_at_once), cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_backpressure),    cmocka_unit_test(test_send_timeout),
         cmocka_unit_test(test_split_headers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
