@@ -515,7 +515,17 @@ static bool svc_ready(void *udata, char *why, size_t whylen)
         snprintf(why, whylen, "store closing");
         return false;
     }
-    return true;
+    return store_writable(s->store, why, whylen);
+}
+
+void svc_set_limits(svc_services *s, const net_limits *l)
+{
+    store_limits sl = {.max_snapshots = l->max_snapshots,
+                       .snapshot_max_ms = l->snapshot_max_ms,
+                       .max_children = l->max_children,
+                       .creates_per_client_per_minute = l->creates_per_client_per_minute,
+                       .wal_max_bytes = l->wal_max_bytes};
+    store_set_limits(s->store, &sl);
 }
 
 static void svc_feed_gauge(void *udata, const feed_consumer_info *info)
@@ -542,6 +552,13 @@ static void svc_metrics(void *udata, ops_metrics *m)
                     (double)st.max_batch);
     ops_metrics_set(m, "dtr_write_queue", "gauge", "Commands waiting for the writer.",
                     (double)st.queued);
+    ops_metrics_set(m, "dtr_wal_bytes", "gauge", "The WAL's size after the last commit.",
+                    (double)store_wal_bytes(s->store));
+    ops_metrics_set(m, "dtr_snapshots_open", "gauge", "Read snapshots open (udtræk, exports).",
+                    (double)store_snapshots_open(s->store));
+    ops_metrics_set(m, "dtr_numbers_left", "gauge",
+                    "Numbers the issuing series G..Z have left to issue.",
+                    (double)store_numbers_left(s->store));
     if (s->feed) {
         ops_metrics_set(m, "dtr_feed_newest", "gauge", "The newest sekvensnummer.",
                         (double)feed_newest(s->feed));
