@@ -34,6 +34,7 @@ typedef struct sx_list {
     soap_state *st; /* loop thread only (release) */
     const dtr_host_api *api;
     soap_code_text_fn code_text;
+    dtr_plugin *self; /* for code_text only ([any]) */
     dtr_reader *reader;
     const soap_op *op;
     soap_version v;
@@ -90,13 +91,13 @@ static int sx_page(sx_list *l)
     if (op->filter == SQ_NUMMER) {
         dtr_level level;
         json_t *rec = NULL;
-        int rc = l->api->read_get(l->reader, l->arg, NULL, op->nested ? 1 : 0, &level, &rec);
+        dtr_status rc = l->api->read_get(l->reader, l->arg, NULL, op->nested ? 1 : 0, &level, &rec);
         l->done = true;
-        if (rc == 404 || rc == 410) return 0;
-        if (rc != 0) return -1;
-        int w = level == op->level
-                    ? soap_record_write(l->w, l->code_text, rec, level, op->wrapper, op->nested)
-                    : 0;
+        if (rc == DTR_NOT_FOUND || rc == DTR_GONE) return 0;
+        if (rc != DTR_OK) return -1;
+        int w = level == op->level ? soap_record_write(l->w, l->code_text, l->self, rec, level,
+                                                       op->wrapper, op->nested)
+                                   : 0;
         json_decref(rec);
         return w;
     }
@@ -131,17 +132,18 @@ static int sx_page(sx_list *l)
     }
     json_t *items = NULL;
     char next[7] = "";
-    int rc = l->api->read_list(l->reader, &q, &items, next);
-    if (rc == 404 || rc == 400) { /* a parent that does not exist: nothing */
+    dtr_status rc = l->api->read_list(l->reader, &q, &items, next);
+    if (rc == DTR_NOT_FOUND || rc == DTR_INVALID) { /* a parent that does not exist: nothing */
         l->done = true;
         return 0;
     }
-    if (rc != 0) return -1;
+    if (rc != DTR_OK) return -1;
     size_t i;
     json_t *rec;
     json_array_foreach(items, i, rec)
     {
-        if (soap_record_write(l->w, l->code_text, rec, op->level, op->wrapper, op->nested) < 0) {
+        if (soap_record_write(l->w, l->code_text, l->self, rec, op->level, op->wrapper,
+                              op->nested) < 0) {
             json_decref(items);
             return -1;
         }
@@ -211,7 +213,7 @@ static void sx_kodetabel(soap_state *st, dtr_request *req, soap_version v, const
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++) {
         if (strcmp(tables[t].navn, navn) != 0) continue;
         for (int k = tables[t].from; k <= tables[t].to; k++) {
-            const char *text = st->api->code_text(tables[t].list, k);
+            const char *text = st->api->code_text(st->self, tables[t].list, k);
             if (!text) continue;
             xmlTextWriterStartElement(o.w, BX "kode");
             xmlTextWriterWriteFormatElement(o.w, BX "kode", "%d", k);
@@ -258,7 +260,7 @@ void soap_eksport_run(soap_state *st, dtr_request *req, soap_version v, const so
     sx_list *l = calloc(1, sizeof *l);
     dtr_reader *r = l ? soap_reader_take(st) : NULL;
     int64_t seq = 0;
-    if (!r || api->snapshot_begin(r, &seq) != 0) {
+    if (!r || api->snapshot_begin(r, &seq) != DTR_OK) {
         if (r) soap_reader_give(st, r);
         free(l);
         soap_answer_fault1(st, req, v, 503, false, "IKKE_KLAR", "", "registeret kunne ikke læses");
@@ -267,6 +269,7 @@ void soap_eksport_run(soap_state *st, dtr_request *req, soap_version v, const so
     l->st = st;
     l->api = api;
     l->code_text = api->code_text;
+    l->self = st->self;
     l->reader = r;
     l->op = op;
     l->v = v;

@@ -14,9 +14,9 @@
  * fejl (kode, felt as the element's path, Danish tekst); only a register
  * that cannot take the command (503) is a fault.
  *
- * ValidateXmlAgainstSchema is the schema check only, until the host offers
- * a dry-run submission (plugin ABI 2.0), which then runs every register
- * check and writes nothing.
+ * ValidateXmlAgainstSchema runs the same way as a dry run
+ * (DTR_SUBMIT_DRY_RUN): the schema, then every check of the register, the
+ * same ImportSvar, nothing written and no number burnt.
  *
  * Lifetimes: an imp_ctx lives from command_submit to its callback, which
  * always runs once submit accepted; when the client went away first it only
@@ -123,10 +123,10 @@ static void imp_done(const dtr_command_result *res, void *udata)
     st->in_flight--;
     if (req) {
         st->api->req_on_abort(req, NULL, NULL);
-        if (res->status == 0) {
+        if (res->status == DTR_OK) {
             answer_svar(st, req, c->v, c->op, NULL, res->nummer, res->version, res->record,
                         c->level, c->root);
-        } else if (res->status >= 500) {
+        } else if (res->status == DTR_ERROR || res->http_status >= 500) {
             soap_fejlliste f = {0};
             soap_fejl_from_json(&f, res->fejl, c->level, c->root);
             if (!f.n) soap_fejl_add(&f, "IKKE_KLAR", "", "registeret tager ikke imod ændringer");
@@ -135,7 +135,7 @@ static void imp_done(const dtr_command_result *res, void *udata)
         } else {
             soap_fejlliste f = {0};
             soap_fejl_from_json(&f, res->fejl, c->level, c->root);
-            if (!f.n) soap_fejl_add(&f, "UGYLDIGT_FORMAT", "", "afvist (%d)", res->status);
+            if (!f.n) soap_fejl_add(&f, "UGYLDIGT_FORMAT", "", "afvist (%d)", res->http_status);
             answer_svar(st, req, c->v, c->op, &f, NULL, 0, NULL, c->level, c->root);
             soap_fejl_clear(&f);
         }
@@ -161,14 +161,14 @@ static json_t *stored_of(soap_state *st, xmlNodePtr root, dtr_level level, dtr_l
     char nummer[7];
     if (!soap_doc_nummer(root, level, nummer)) return NULL;
     json_t *rec = NULL;
-    if (st->api->read_get(st->api->reader(st->self), nummer, NULL, 1, found, &rec) != 0) {
+    if (st->api->read_get(st->api->reader(st->self), nummer, NULL, 1, found, &rec) != DTR_OK) {
         json_decref(rec);
         return NULL;
     }
     return rec;
 }
 
-void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_client *client,
+void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_identity *who,
                      const soap_envelope *env)
 {
     const dtr_host_api *api = st->api;
@@ -223,11 +223,6 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
         answer_svar(st, req, v, op, &fejl, NULL, 0, NULL, op->level, root_name);
         goto out;
     }
-    if (op->kind == SK_VALIDATE) { /* the schema only, until the host can dry-run */
-        answer_svar(st, req, v, op, NULL, plan.nummer, 0, NULL, plan.level, root_name);
-        soap_plan_free(&plan);
-        goto out;
-    }
     imp_ctx *c = calloc(1, sizeof *c);
     if (!c) {
         soap_plan_free(&plan);
@@ -247,11 +242,16 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
     cmd.nummer = plan.nummer[0] ? plan.nummer : NULL;
     cmd.body = plan.body;
     cmd.if_match = plan.if_match;
-    cmd.request_id = api->req_id(req);
+    dtr_submission sub;
+    memset(&sub, 0, sizeof sub);
+    sub.commands = &cmd;
+    sub.n_commands = 1;
+    sub.flags = op->kind == SK_VALIDATE ? DTR_SUBMIT_DRY_RUN : 0;
+    sub.request_id = api->req_id(req);
     api->req_on_abort(req, imp_abort, c);
     char err[256] = "";
     st->in_flight++;
-    dtr_status s = api->command_submit(st->self, client, &cmd, imp_done, c, err, sizeof err);
+    dtr_status s = api->command_submit(st->self, who, &sub, imp_done, c, err, sizeof err);
     soap_plan_free(&plan);
     if (s != DTR_OK) {
         st->in_flight--;

@@ -93,7 +93,7 @@ void soap_hello(soap_state *st, dtr_request *req, soap_version v, const soap_op 
 {
     int64_t seq = 0;
     char tid[40] = "";
-    if (st->api->read_latest(st->api->reader(st->self), &seq, tid) != 0) {
+    if (st->api->read_latest(st->api->reader(st->self), &seq, tid) != DTR_OK) {
         soap_answer_fault1(st, req, v, 503, false, "IKKE_KLAR", "", "registeret svarer ikke");
         return;
     }
@@ -134,24 +134,30 @@ static void unauthorized(soap_state *st, dtr_request *req, soap_version v, const
     soap_answer_fault1(st, req, v, 401, true, "IKKE_AUTENTIFICERET", "", tekst);
 }
 
-/* Who the request is from: answers and returns false when it may not go
- * on (need: a client is required). The glue to the host's clients. */
+/* Who the request is from (an identity only the host issues, valid while
+ * the request is): answers and returns false when it may not go on (need:
+ * a client is required). */
 static bool authenticate(soap_state *st, dtr_request *req, soap_version v, bool need,
-                         const dtr_client **client)
+                         const dtr_identity **who)
 {
     const dtr_host_api *api = st->api;
-    *client = NULL;
+    *who = NULL;
     if (!need && !api->req_header(req, "Authorization")) return true;
-    dtr_status s = api->req_authenticate(req, client);
+    dtr_status s = api->req_authenticate(st->self, req, who);
     if (s == DTR_DECLINED) {
         unauthorized(st, req, v, "ukendt klient eller forkert hemmelighed");
+        return false;
+    }
+    if (s == DTR_INVALID) { /* a web session without its CSRF token */
+        soap_answer_fault1(st, req, v, 403, true, "IKKE_TILLADT", "X-CSRF-Token",
+                           "sessionen kræver X-CSRF-Token");
         return false;
     }
     if (s != DTR_OK) {
         soap_answer_fault1(st, req, v, 503, false, "IKKE_KLAR", "", "klienterne kunne ikke læses");
         return false;
     }
-    if (need && !*client) {
+    if (need && !*who) {
         unauthorized(st, req, v, "log ind med HTTP Basic (clientId:secret)");
         return false;
     }
@@ -277,8 +283,8 @@ static dtr_status soap_post(dtr_request *req, void *udata)
     const dtr_host_api *api = st->api;
     soap_version v = version_of(api->req_header(req, "Content-Type"));
     bool need = b->service == SOAP_IMPORT || !api->public_read(st->self);
-    const dtr_client *client;
-    if (!authenticate(st, req, v ? v : SOAP_11, need, &client)) return DTR_OK;
+    const dtr_identity *who;
+    if (!authenticate(st, req, v ? v : SOAP_11, need, &who)) return DTR_OK;
     if (!v) {
         soap_answer_fault1(st, req, SOAP_11, 415, true, "UGYLDIG_MEDIETYPE", "Content-Type",
                            "Content-Type skal være text/xml (SOAP 1.1) eller "
@@ -288,7 +294,7 @@ static dtr_status soap_post(dtr_request *req, void *udata)
     soap_envelope env;
     if (read_envelope(st, req, v, b->service, &env)) {
         if (b->service == SOAP_IMPORT)
-            soap_import_run(st, req, v, client, &env);
+            soap_import_run(st, req, v, who, &env);
         else
             soap_eksport_run(st, req, v, &env);
     }
@@ -317,9 +323,9 @@ static bool may_read(soap_state *st, dtr_request *req)
     const dtr_host_api *api = st->api;
     bool open = api->public_read(st->self);
     if (open && !api->req_header(req, "Authorization")) return true;
-    const dtr_client *client = NULL;
-    dtr_status s = api->req_authenticate(req, &client);
-    if (s == DTR_OK && (open || client)) return true;
+    const dtr_identity *who = NULL;
+    dtr_status s = api->req_authenticate(st->self, req, &who);
+    if (s == DTR_OK && (open || who)) return true;
     if (s != DTR_OK && s != DTR_DECLINED) {
         api->respond_problem(req, 503, "IKKE_KLAR", NULL, "klienterne kunne ikke læses");
         return false;
@@ -370,8 +376,8 @@ static xmlParserInputPtr no_external_entities(const char *url, const char *id,
 static dtr_status soap_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                             void **state, char *err, size_t errlen)
 {
-    if (!DTR_HOST_HAS(api, req_query_name) || !api->command_submit || !api->read_get ||
-        !api->read_list || !api->reader_open || !api->snapshot_begin || !api->read_latest) {
+    if (!api->command_submit || !api->read_get || !api->read_list || !api->reader_open ||
+        !api->snapshot_begin || !api->read_latest) {
         snprintf(err, errlen, "soap: the host lacks the register functions (commands, reads)");
         return DTR_ERROR;
     }
@@ -388,7 +394,7 @@ static dtr_status soap_init(dtr_plugin *self, const dtr_host_api *api, const jso
     }
     st->self = self;
     st->api = api;
-    st->xsd = soap_xsd_build(api->code_text, &st->xsd_len);
+    st->xsd = soap_xsd_build(api->code_text, self, &st->xsd_len);
     xmlSchemaParserCtxtPtr pc =
         st->xsd ? xmlSchemaNewMemParserCtxt(st->xsd, (int)st->xsd_len) : NULL;
     st->schema = pc ? xmlSchemaParse(pc) : NULL;

@@ -21,8 +21,8 @@ static const char *status_text(const char *s)
     return s;
 }
 
-int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, const json_t *rec,
-                      dtr_level level, const char *element, bool nested)
+int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, dtr_plugin *self,
+                      const json_t *rec, dtr_level level, const char *element, bool nested)
 {
     size_t n;
     const soap_field *fields = soap_fields(level, &n);
@@ -36,7 +36,8 @@ int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, const jso
         if (f->type == ST_TEKST) { /* the text of the code before it */
             const soap_field *c = &fields[i - 1];
             const json_t *code = json_object_get(c->in_adresse ? adresse : rec, c->field);
-            if (json_is_integer(code)) out = code_text(f->list, (int)json_integer_value(code));
+            if (json_is_integer(code))
+                out = code_text(self, f->list, (int)json_integer_value(code));
         } else {
             const json_t *v = json_object_get(f->in_adresse ? adresse : rec, f->field);
             if (json_is_string(v))
@@ -57,7 +58,7 @@ int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, const jso
         const json_t *kid;
         json_array_foreach(json_object_get(rec, soap_kids_key(level)), k, kid)
         {
-            if (soap_record_write(w, code_text, kid, level + 1, soap_level_element(level + 1),
+            if (soap_record_write(w, code_text, self, kid, level + 1, soap_level_element(level + 1),
                                   true) < 0)
                 return -1;
         }

@@ -90,8 +90,8 @@ static void simple(W w, const char *name, const char *base, const char *pattern,
 
 /* A code list as an xs:int enumeration: every code in [from, to] the host
  * knows, its text as documentation. */
-static void code_list(W w, soap_code_text_fn code_text, const char *name, const char *list,
-                      int from, int to, const char *doc)
+static void code_list(W w, soap_code_text_fn code_text, dtr_plugin *self, const char *name,
+                      const char *list, int from, int to, const char *doc)
 {
     char n[16];
     start(w, "xs:simpleType");
@@ -100,7 +100,7 @@ static void code_list(W w, soap_code_text_fn code_text, const char *name, const 
     start(w, "xs:restriction");
     attr(w, "base", "xs:int");
     for (int k = from; k <= to; k++) {
-        const char *text = code_text(list, k);
+        const char *text = code_text(self, list, k);
         if (!text) continue;
         snprintf(n, sizeof n, "%d", k);
         start(w, "xs:enumeration");
@@ -125,7 +125,7 @@ static void enumeration(W w, const char *name, const char *const *values, const 
     end(w);
 }
 
-static void simple_types(W w, soap_code_text_fn code_text)
+static void simple_types(W w, soap_code_text_fn code_text, dtr_plugin *self)
 {
     simple(w, "Nummer", "xs:string", "[A-Z][0-9]{5}", 0, 0, NULL, NULL,
            "Dagtilbudsnummer: et stort bogstav og 5 cifre (G-numre udstedes af registeret).");
@@ -150,12 +150,12 @@ static void simple_types(W w, soap_code_text_fn code_text)
            "YYYY-MM-DD (kalenderdag i Europe/Copenhagen).");
     simple(w, "Version", "xs:long", NULL, 0, 0, "1", NULL,
            "Postens version; i xmlData svarer den til REST's If-Match.");
-    code_list(w, code_text, "EjerformKode", "ejerform", 1, 99,
+    code_list(w, code_text, self, "EjerformKode", "ejerform", 1, 99,
               "Ejerform (kodetabellen ejerformer).");
-    code_list(w, code_text, "LovgrundlagKode", "lovgrundlag", 1, 99,
+    code_list(w, code_text, self, "LovgrundlagKode", "lovgrundlag", 1, 99,
               "Lovgrundlag (kodetabellen lovgrundlag).");
-    code_list(w, code_text, "KommuneKode", "kommune", 100, 999, "Kommunekode.");
-    code_list(w, code_text, "InstType3", "institutionstype", 6000, 6099,
+    code_list(w, code_text, self, "KommuneKode", "kommune", 100, 999, "Kommunekode.");
+    code_list(w, code_text, self, "InstType3", "institutionstype", 6000, 6099,
               "Institutionstype (kodetabellen institutionstyper).");
     static const char *const status[] = {"Aktiv", "Nedlagt", "Kommende", NULL};
     enumeration(w, "Aktivitetsstatus", status, NULL);
@@ -330,7 +330,7 @@ static char *take(xmlBufferPtr buf, size_t *len)
     return text;
 }
 
-char *soap_xsd_build(soap_code_text_fn code_text, size_t *len)
+char *soap_xsd_build(soap_code_text_fn code_text, dtr_plugin *self, size_t *len)
 {
     xmlBufferPtr buf = xmlBufferCreate();
     if (!buf) return NULL;
@@ -349,7 +349,7 @@ char *soap_xsd_build(soap_code_text_fn code_text, size_t *len)
     attr(w, "elementFormDefault", "qualified");
     documentation(w, "Dagtilbudsregisteret, SOAP-kompatibilitet (ImportService og "
                      "EksportService), version 2. Ét skema for xmlData, svar og operationer.");
-    simple_types(w, code_text);
+    simple_types(w, code_text, self);
     documents(w);
     answers(w);
     wrappers(w);

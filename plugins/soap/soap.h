@@ -139,11 +139,12 @@ const char *soap_service_name(soap_service s);
 
 /* ---- schema.c ----------------------------------------------------------- */
 
-typedef const char *(*soap_code_text_fn)(const char *list, int kode);
+/* The host's code_text (ABI 2.0: with the calling instance). */
+typedef const char *(*soap_code_text_fn)(dtr_plugin *self, const char *list, int kode);
 
 /* The XSD text (malloc'd, *len set) built from the tables with the code
  * lists enumerated through code_text; NULL when out of memory. */
-char *soap_xsd_build(soap_code_text_fn code_text, size_t *len);
+char *soap_xsd_build(soap_code_text_fn code_text, dtr_plugin *self, size_t *len);
 /* The WSDL 1.1 of service, whose port addresses are base + "/soap/<svc>"
  * (base like "http://host:port"), with xsd (the schema text) inlined in
  * its types. malloc'd, *len set; NULL when out of memory. */
@@ -187,7 +188,8 @@ xmlDocPtr soap_xml_parse(const void *bytes, size_t len, soap_parse_err *err, cha
 /* Whether [s, s+len) is UTF-8 by RFC 3629 without NUL. */
 bool soap_utf8_valid(const unsigned char *s, size_t len);
 /* The element path of node: "/daginstitution/anvisningsEnhed[2]/navn" (an
- * index only where the parent has more than one of that name). */
+ * index where the parent has more than one of that name, and always on a
+ * nested anvisningsEnhed or alternativAdresse, as in the register's paths). */
 void soap_xml_path(const xmlNode *node, char *out, size_t size);
 /* The first child element of node, or the next element sibling. */
 xmlNodePtr soap_first_element(xmlNodePtr node);
@@ -267,8 +269,8 @@ void soap_today(char out[11]);
 
 /* Writes one record of level as its answer element name (with children
  * when nested) through w. code_text gives the _Tekst texts. 0 or -1. */
-int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, const json_t *rec,
-                      dtr_level level, const char *element, bool nested);
+int soap_record_write(xmlTextWriterPtr w, soap_code_text_fn code_text, dtr_plugin *self,
+                      const json_t *rec, dtr_level level, const char *element, bool nested);
 
 /* ---- plugin.c: the instance ---------------------------------------------- */
 
@@ -307,7 +309,7 @@ void soap_hello(soap_state *st, dtr_request *req, soap_version v, const soap_op 
 
 /* Runs an ImportService operation whose envelope was read (env borrowed;
  * the caller frees it after the call) for client. Answers req. */
-void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_client *client,
+void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_identity *who,
                      const soap_envelope *env);
 
 /* ---- eksport.c ------------------------------------------------------------ */

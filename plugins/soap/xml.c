@@ -262,8 +262,13 @@ void soap_xml_path(const xmlNode *node, char *out, size_t size)
                 if (s == e) index = same;
             }
         }
-        int w = same > 1 ? snprintf(out + used, size - used, "/%s[%d]", e->name, index)
-                         : snprintf(out + used, size - used, "/%s", e->name);
+        /* the nested records (lists in the register) always carry their index,
+         * as the register's own paths do ("anvisningsenheder[0]") */
+        bool listed = e->parent && e->parent->type == XML_ELEMENT_NODE &&
+                      (xmlStrEqual(e->name, (const xmlChar *)"anvisningsEnhed") ||
+                       xmlStrEqual(e->name, (const xmlChar *)"alternativAdresse"));
+        int w = same > 1 || listed ? snprintf(out + used, size - used, "/%s[%d]", e->name, index)
+                                   : snprintf(out + used, size - used, "/%s", e->name);
         if (w < 0) break;
         used += (size_t)w;
     }

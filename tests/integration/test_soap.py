@@ -304,8 +304,8 @@ class SoapTest(unittest.TestCase):
         self.assertEqual(status, "FEJL")
         self.assertIsNone(nummer)
         self.assertEqual(sorted(fejl), [
-            ("UGYLDIGT_FORMAT", "/daginstitution/anvisningsEnhed/postNummer"),
-            ("UKENDT_KODE", "/daginstitution/anvisningsEnhed/instType3")])
+            ("UGYLDIGT_FORMAT", "/daginstitution/anvisningsEnhed[1]/postNummer"),
+            ("UKENDT_KODE", "/daginstitution/anvisningsEnhed[1]/instType3")])
         # broken xmlData is FEJL too (a vendor's mistake, not an attack)
         st, _, body = self.srv.soap("ImportService", envelope(op("InsertDaginstitution",
                                                                   xmldata("<daginstitution>"))),
@@ -326,6 +326,41 @@ class SoapTest(unittest.TestCase):
             "DeleteAnvisningsEnhed", xmldata('<sletning xmlns="%s"><nummer>Z99998</nummer>'
                                              '</sletning>' % NS))), auth=self.support)
         self.assertEqual(svar_of(body, "DeleteAnvisningsEnhed")[2][0][0], "FINDES_IKKE")
+
+    def test_validate_is_a_dry_run(self):
+        """ValidateXmlAgainstSchema: the XSD and every register check, nothing
+        written, no number burnt."""
+        def validate(doc, auth=self.support):
+            st, _, body = self.srv.soap("ImportService", envelope(op(
+                "ValidateXmlAgainstSchema", xmldata(doc))), auth=auth)
+            self.assertEqual(st, 200, body)
+            return svar_of(body, "ValidateXmlAgainstSchema")
+        klub = DI_DOC % (NS, AE_DOC.replace("<instType3>6012", "<instType3>6021"))
+        self.assertEqual(validate(klub)[2],
+                         [("KRYDSVALIDERING", "/daginstitution/anvisningsEnhed[1]/instType3")])
+        udenfor = (DI_DOC % (NS, "")).replace("<admKommuneKode>101", "<admKommuneKode>147")
+        self.assertEqual(validate(udenfor, self.kommune)[2], [("IKKE_TILLADT", "/daginstitution")])
+        status, would_be, fejl = validate(DI_DOC % (NS, AE_DOC))
+        self.assertEqual((status, fejl), ("OK", []))
+        seq = self.srv.get_json("/v1/haendelser/seneste")[1]["sekvensnummer"]
+        status, would_be2, _ = validate(DI_DOC % (NS, ""))
+        self.assertEqual(would_be2, would_be)  # nothing was burnt
+        self.assertEqual(self.srv.get_json("/v1/haendelser/seneste")[1]["sekvensnummer"], seq)
+        st, _, body = self.srv.soap("ImportService", envelope(op(
+            "InsertDaginstitution", xmldata(DI_DOC % (NS, "")))), auth=self.support)
+        self.assertEqual(svar_of(body, "InsertDaginstitution")[:2], ("OK", would_be))
+        # an Update and a Delete of a record validated against what is stored
+        upd = ('<daginstitution xmlns="%s"><daginstitutionsNummer>%s</daginstitutionsNummer>'
+               '<daginstitutionsNavn>Ny</daginstitutionsNavn><ejerformKode>1</ejerformKode>'
+               '<lovgrundlagKode>5</lovgrundlagKode><admKommuneKode>101</admKommuneKode>'
+               '<version>9</version></daginstitution>' % (NS, would_be))
+        self.assertEqual([k for k, _ in validate(upd)[2]], ["VERSIONSKONFLIKT"])
+        sletning = ('<sletning xmlns="%s"><nummer>%s</nummer><virkningTil>2019-01-01'
+                    '</virkningTil></sletning>' % (NS, would_be))
+        self.assertEqual([k for k, _ in validate(sletning)[2]], ["UGYLDIG_DATO"])
+        st, doc = self.srv.get_json("/v1/daginstitutioner/" + would_be)
+        self.assertEqual((doc["navn"], doc["version"], doc["virkningTil"]),
+                         ("Mælkebøtten", 1, None))
 
     # ---- hostile XML ----
 

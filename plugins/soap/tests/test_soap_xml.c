@@ -19,8 +19,9 @@
 #include "soap.h"
 
 /* A few codes of each list, with the register's texts. */
-static const char *fake_code_text(const char *list, int kode)
+static const char *fake_code_text(dtr_plugin *self, const char *list, int kode)
 {
+    (void)self;
     if (strcmp(list, "ejerform") == 0) {
         static const char *t[] = {NULL, "Kommunal", "Selvejende", "Privat", "Udliciteret"};
         return kode >= 1 && kode <= 4 ? t[kode] : NULL;
@@ -40,7 +41,7 @@ static xmlSchemaPtr schema;
 static int setup(void **state)
 {
     (void)state;
-    xsd = soap_xsd_build(fake_code_text, &xsd_len);
+    xsd = soap_xsd_build(fake_code_text, NULL, &xsd_len);
     if (!xsd) return -1;
     xmlSchemaParserCtxtPtr pc = xmlSchemaNewMemParserCtxt(xsd, (int)xsd_len);
     schema = xmlSchemaParse(pc);
@@ -413,7 +414,7 @@ static void test_record_writer(void **state)
         0, NULL);
     xmlBufferPtr buf = xmlBufferCreate();
     xmlTextWriterPtr w = xmlNewTextWriterMemory(buf, 0);
-    assert_int_equal(soap_record_write(w, fake_code_text, rec, DTR_LEVEL_ANVISNINGSENHED,
+    assert_int_equal(soap_record_write(w, fake_code_text, NULL, rec, DTR_LEVEL_ANVISNINGSENHED,
                                        "anvisningsEnhed", false),
                      0);
     xmlFreeTextWriter(w);
