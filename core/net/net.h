@@ -153,5 +153,8 @@ void net_fill_request_api(dtr_host_api *api);
 /* Names who the request is from in the access log (the host's
  * req_authenticate); req is a plugin's handle. The id is copied. */
 void net_request_set_client(dtr_request *req, const char *id);
+/* The client's address ("127.0.0.1"; "" when unknown): the web UI's login
+ * throttle counts per address. req is a plugin's handle. */
+const char *net_request_peer(dtr_request *req);
 
 #endif /* DTR_NET_H */

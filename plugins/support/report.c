@@ -44,11 +44,11 @@ static void report_dag(const json_t *dag, json_t *dags, json_t *units)
         if (status && strcmp(status, "aktiv") == 0) active = true;
         if (in_effect(u) && json_is_null(json_object_get(u, "pNummer")))
             json_array_append_new(
-                units, json_pack("{s:O, s:O, s:O, s:O, s:O}", "nummer", json_object_get(u, "nummer"),
-                                 "navn", json_object_get(u, "navn"), "daginstitutionsNummer",
-                                 json_object_get(dag, "nummer"), "adresse",
-                                 json_object_get(u, "adresse"), "status",
-                                 json_object_get(u, "status")));
+                units,
+                json_pack("{s:O, s:O, s:O, s:O, s:O}", "nummer", json_object_get(u, "nummer"),
+                          "navn", json_object_get(u, "navn"), "daginstitutionsNummer",
+                          json_object_get(dag, "nummer"), "adresse", json_object_get(u, "adresse"),
+                          "status", json_object_get(u, "status")));
     }
     if (!active)
         json_array_append_new(dags, json_pack("{s:O, s:O, s:O, s:O}", "nummer",
@@ -91,8 +91,8 @@ static void report_work(void *udata)
     api->snapshot_end(r);
     api->reader_close(r);
     if (ok)
-        j->out = json_pack("{s:I, s:o, s:o}", "sekvensnummer", (json_int_t)j->seq,
-                           "udenAktivEnhed", dags, "udenPNummer", units);
+        j->out = json_pack("{s:I, s:o, s:o}", "sekvensnummer", (json_int_t)j->seq, "udenAktivEnhed",
+                           dags, "udenPNummer", units);
     else {
         json_decref(dags);
         json_decref(units);

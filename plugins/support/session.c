@@ -133,11 +133,11 @@ static void support_login_done(dtr_request *req, dtr_status st, const dtr_login_
         char after[16];
         snprintf(after, sizeof after, "%d", res->retry_after_s > 0 ? res->retry_after_s : 1);
         api->resp_header(req, "Retry-After", after);
-        json_t *p = json_pack("{s:s, s:s, s:i, s:s, s:i, s:[{s:s, s:n, s:s}]}", "type",
-                              "about:blank", "title", "Too Many Requests", "status", 429, "detail",
-                              tekst ? tekst : "for mange forsøg", "retryAfter",
-                              res->retry_after_s, "fejl", "kode", "FOR_MANGE", "felt", "tekst",
-                              tekst ? tekst : "for mange forsøg");
+        json_t *p =
+            json_pack("{s:s, s:s, s:i, s:s, s:i, s:[{s:s, s:n, s:s}]}", "type", "about:blank",
+                      "title", "Too Many Requests", "status", 429, "detail",
+                      tekst ? tekst : "for mange forsøg", "retryAfter", res->retry_after_s, "fejl",
+                      "kode", "FOR_MANGE", "felt", "tekst", tekst ? tekst : "for mange forsøg");
         api->respond_json(req, 429, "application/problem+json", p);
     } else if (st == DTR_DECLINED) {
         api->respond_problem(req, 401, "IKKE_AUTENTIFICERET", NULL,
@@ -224,8 +224,7 @@ static dtr_status support_route_password(dtr_request *req, void *udata)
     if (!call) abort();
     call->sp = sp;
     snprintf(call->name, sizeof call->name, "%s", info.name);
-    if (sp->api->session_password(sp->self, req, old, neu, support_password_done, call) !=
-        DTR_OK) {
+    if (sp->api->session_password(sp->self, req, old, neu, support_password_done, call) != DTR_OK) {
         free(call);
         sp->api->respond_problem(req, 401, "IKKE_AUTENTIFICERET", NULL, "log ind først");
     }
@@ -236,12 +235,12 @@ static dtr_status support_route_password(dtr_request *req, void *udata)
 dtr_status support_session_routes(support_plugin *sp, char *err, size_t errlen)
 {
     const dtr_host_api *api = sp->api;
-    if (api->route_add(sp->self, "GET", "/support/", 0, support_route_workplace, sp, err,
-                       errlen) != DTR_OK ||
+    if (api->route_add(sp->self, "GET", "/support/", 0, support_route_workplace, sp, err, errlen) !=
+            DTR_OK ||
         api->route_add(sp->self, "GET", "/support/api/session", 0, support_route_session, sp, err,
                        errlen) != DTR_OK ||
-        api->route_add(sp->self, "POST", "/support/api/login", LOGIN_MAX_BODY,
-                       support_route_login, sp, err, errlen) != DTR_OK ||
+        api->route_add(sp->self, "POST", "/support/api/login", LOGIN_MAX_BODY, support_route_login,
+                       sp, err, errlen) != DTR_OK ||
         api->route_add(sp->self, "POST", "/support/api/logout", LOGIN_MAX_BODY,
                        support_route_logout, sp, err, errlen) != DTR_OK ||
         api->route_add(sp->self, "POST", "/support/api/adgangskode", LOGIN_MAX_BODY,
