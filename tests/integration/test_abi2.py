@@ -101,6 +101,28 @@ class Abi2Test(unittest.TestCase):
         self.assertEqual(st, 200)  # the connection is in order
         conn.close()
 
+    def test_command_outlives_a_client_that_left(self):
+        # the client sends a create and goes away before the answer; the
+        # command still completes, and its answer is retrievable by its key
+        import socket
+        before = self.srv.seq()
+        body = json.dumps(daginstitution(101, navn="Forladt")).encode()
+        sock = socket.create_connection((self.srv.host, self.srv.port))
+        sock.sendall(b"POST /v1/daginstitutioner HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: " + self.kommune.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nIdempotency-Key: forladt-1\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        sock.close()
+        # the command completes without its client...
+        wait_until(lambda: self.srv.seq() == before + 1, what="the abandoned create's commit")
+        # ...and the same key gets its answer, not a second record
+        st, h, doc = self.srv.call("POST", "/v1/daginstitutioner", body, auth=self.kommune,
+                                   headers={"Idempotency-Key": "forladt-1"})
+        self.assertEqual(st, 201, doc)
+        self.assertEqual(doc["navn"], "Forladt")
+        self.assertEqual(h.get("idempotent-replayed"), "true")
+        self.assertEqual(self.srv.seq(), before + 1)  # created once
+
     # ---- dry runs ----
 
     def test_dry_run_create_changes_nothing(self):
