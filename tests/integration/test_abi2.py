@@ -81,6 +81,14 @@ class Abi2Test(unittest.TestCase):
         code, out = verify_audit(self.srv)
         self.assertEqual(code, 0, out)
 
+    def test_identity_kept_past_its_request_is_refused(self):
+        before = self.srv.seq()
+        st, _, body = self.srv.call("POST", "/impostor/keep-identity", "{}", auth=self.support)
+        self.assertEqual(st, 200, body)
+        st, _, doc = self.srv.call("POST", "/impostor/use-kept", "{}")
+        self.assertEqual((st, doc["submit"]), (200, "declined"), doc)
+        self.assertEqual(self.srv.seq(), before)
+
     def test_retained_identity_outlives_its_request(self):
         st, _, body = self.srv.call("POST", "/impostor/retained", "{}", auth=self.support)
         self.assertEqual(st, 202, body)
