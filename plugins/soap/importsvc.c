@@ -39,6 +39,13 @@ typedef struct imp_ctx {
     char root[32];
 } imp_ctx;
 
+/* A record's number, "" when it has none. */
+static const char *nummer_of(const json_t *rec)
+{
+    const char *n = json_string_value(json_object_get(rec, "nummer"));
+    return n ? n : "";
+}
+
 /* The ImportSvar document as text (malloc'd). res may be NULL (a refusal
  * before the register). */
 static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t version,
@@ -65,8 +72,7 @@ static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t v
         snprintf(felt, sizeof felt, "/%s/%s[%zu]", root, soap_level_element(level + 1), i + 1);
         xmlTextWriterStartElement(w, BX "oprettet");
         xmlTextWriterWriteElement(w, BX "felt", BX felt);
-        xmlTextWriterWriteElement(w, BX "nummer",
-                                  BX(json_string_value(json_object_get(kid, "nummer")) ?: ""));
+        xmlTextWriterWriteElement(w, BX "nummer", BX nummer_of(kid));
         xmlTextWriterEndElement(w);
         const char *k2 = soap_kids_key(level + 1);
         json_array_foreach(k2 ? json_object_get(kid, k2) : NULL, j, grand)
@@ -75,8 +81,7 @@ static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t v
             snprintf(f2, sizeof f2, "%s/%s[%zu]", felt, soap_level_element(level + 2), j + 1);
             xmlTextWriterStartElement(w, BX "oprettet");
             xmlTextWriterWriteElement(w, BX "felt", BX f2);
-            xmlTextWriterWriteElement(
-                w, BX "nummer", BX(json_string_value(json_object_get(grand, "nummer")) ?: ""));
+            xmlTextWriterWriteElement(w, BX "nummer", BX nummer_of(grand));
             xmlTextWriterEndElement(w);
         }
     }
@@ -120,7 +125,6 @@ static void imp_done(const dtr_command_result *res, void *udata)
     imp_ctx *c = udata;
     soap_state *st = c->st;
     dtr_request *req = c->req;
-    st->in_flight--;
     if (req) {
         st->api->req_on_abort(req, NULL, NULL);
         if (res->status == DTR_OK) {
@@ -250,11 +254,9 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
     sub.request_id = api->req_id(req);
     api->req_on_abort(req, imp_abort, c);
     char err[256] = "";
-    st->in_flight++;
     dtr_status s = api->command_submit(st->self, who, &sub, imp_done, c, err, sizeof err);
     soap_plan_free(&plan);
     if (s != DTR_OK) {
-        st->in_flight--;
         api->req_on_abort(req, NULL, NULL);
         free(c);
         soap_answer_fault1(st, req, v, 503, false, "IKKE_KLAR", "",
