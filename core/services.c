@@ -22,6 +22,7 @@
 #include "auth/auth.h"
 #include "auth/identity.h"
 #include "net/net.h"
+#include "people.h"
 #include "feed/feed.h"
 #include "register/register.h"
 #include "store/store.h"
@@ -37,6 +38,7 @@ struct svc_services {
     auth_cache *auth;
     feed *feed;
     ident_registry *idents;
+    people *people; /* the web UI's sessions (people.c) */
     uv_timer_t tick;
     bool tick_running; /* a store_tick is queued */
     bool closing;
@@ -94,6 +96,8 @@ static dtr_status svc_req_authenticate(dtr_plugin *self, dtr_request *req,
     svc_services *s = svc_of(self);
     const dtr_host_api *api = plug_registry_api(s->reg);
     *who = NULL;
+    if (!api->req_header(req, "Authorization") && people_has_cookie(s->people, req))
+        return people_authenticate(s->people, req, who); /* a person's session */
     const auth_client *client = NULL;
     dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), &client);
     if (st == DTR_ERROR)
@@ -154,6 +158,8 @@ int svc_early_check(void *udata, dtr_request *req, const char **kode, const char
     svc_services *s = udata;
     const dtr_host_api *api = plug_registry_api(s->reg);
     if (strncmp(api->req_path(req), "/v1/", 4) != 0) return 0;
+    if (!api->req_header(req, "Authorization") && people_has_cookie(s->people, req))
+        return 0; /* a session: req_authenticate decides (CSRF token, expiry) */
     const auth_client *client = NULL;
     dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), &client);
     if (st == DTR_ERROR) {
@@ -289,7 +295,7 @@ static dtr_status svc_command_submit(dtr_plugin *self, const dtr_identity *who,
     if (!steps || !call) abort();
     for (size_t i = 0; i < n; i++) {
         const dtr_command *cmd = &sub->commands[i];
-        if (cmd->op > DTR_OP_MOVE || cmd->level > DTR_LEVEL_ALTERNATIV_ADRESSE) {
+        if (cmd->op > DTR_OP_REOPEN || cmd->level > DTR_LEVEL_ALTERNATIV_ADRESSE) {
             free(steps);
             free(call);
             return svc_refuse(err, errlen, "command %zu: unknown op or level", i + 1);
@@ -515,7 +521,17 @@ static bool svc_ready(void *udata, char *why, size_t whylen)
         snprintf(why, whylen, "store closing");
         return false;
     }
-    return true;
+    return store_writable(s->store, why, whylen);
+}
+
+void svc_set_limits(svc_services *s, const net_limits *l)
+{
+    store_limits sl = {.max_snapshots = l->max_snapshots,
+                       .snapshot_max_ms = l->snapshot_max_ms,
+                       .max_children = l->max_children,
+                       .creates_per_client_per_minute = l->creates_per_client_per_minute,
+                       .wal_max_bytes = l->wal_max_bytes};
+    store_set_limits(s->store, &sl);
 }
 
 static void svc_feed_gauge(void *udata, const feed_consumer_info *info)
@@ -542,6 +558,13 @@ static void svc_metrics(void *udata, ops_metrics *m)
                     (double)st.max_batch);
     ops_metrics_set(m, "dtr_write_queue", "gauge", "Commands waiting for the writer.",
                     (double)st.queued);
+    ops_metrics_set(m, "dtr_wal_bytes", "gauge", "The WAL's size after the last commit.",
+                    (double)store_wal_bytes(s->store));
+    ops_metrics_set(m, "dtr_snapshots_open", "gauge", "Read snapshots open (udtræk, exports).",
+                    (double)store_snapshots_open(s->store));
+    ops_metrics_set(m, "dtr_numbers_left", "gauge",
+                    "Numbers the issuing series G..Z have left to issue.",
+                    (double)store_numbers_left(s->store));
     if (s->feed) {
         ops_metrics_set(m, "dtr_feed_newest", "gauge", "The newest sekvensnummer.",
                         (double)feed_newest(s->feed));
@@ -564,7 +587,8 @@ static void svc_feed_log(void *udata, int level, const char *msg)
 }
 
 svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, char *err, size_t errlen)
+                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
+                       size_t errlen)
 {
     uint8_t key[AUDIT_KEY_BYTES];
     if (svc_current) {
@@ -591,11 +615,14 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
     feed_options fo = {.loop = loop, .store = s->store, .log = svc_feed_log, .log_udata = s};
     s->feed = feed_new(&fo, err, errlen);
     if (!s->feed) goto fail;
-    sodium_memzero(key, sizeof key);
     s->idents = ident_registry_new();
+    dtr_host_api *api = plug_registry_api_edit(reg);
+    people_options po = {loop, data_dir, key, sessions, s->store, s->idents, log, api, api};
+    s->people = people_open(&po, err, errlen);
+    if (!s->people) goto fail;
+    sodium_memzero(key, sizeof key);
     svc_current = s;
 
-    dtr_host_api *api = plug_registry_api_edit(reg);
     api->req_authenticate = svc_req_authenticate;
     api->identity_configured = svc_identity_configured;
     api->identity_retain = svc_identity_retain;
@@ -625,6 +652,7 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
 fail:
     sodium_memzero(key, sizeof key);
     if (s->auth) auth_cache_close(s->auth);
+    if (s->idents) ident_registry_free(s->idents);
     if (s->store) store_close(s->store);
     free(s);
     return NULL;
@@ -637,6 +665,7 @@ static void svc_tick_closed(uv_handle_t *h)
     void *udata = s->closed_udata;
     store_close(s->store);
     auth_cache_close(s->auth);
+    people_close(s->people);
     ident_registry_free(s->idents);
     if (svc_current == s) svc_current = NULL;
     free(s);

@@ -143,6 +143,12 @@ void net_request_set_client(dtr_request *req, const char *id)
     req->client = net_req_strndup(req, id, n > 128 ? 128 : n);
 }
 
+const char *net_request_peer(dtr_request *req)
+{
+    req = net_handle_resolve(req, "peer");
+    return req && req->conn ? req->conn->ip : "";
+}
+
 static bool net_header_name_ok(const char *name)
 {
     if (!*name) return false;

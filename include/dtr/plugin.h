@@ -350,6 +350,13 @@ typedef struct dtr_login_result {
     int retry_after_s;        /* DTR_RETRY: seconds until the next try is taken */
 } dtr_login_result;
 
+/* The outcome of session_login or session_password, on the loop thread:
+ * the request (still to be answered), the status, the result (login:
+ * must_change_password, retry_after_s) and a Danish text for the person
+ * (owned by the host, valid during the call). */
+typedef void (*dtr_session_fn)(dtr_request *req, dtr_status status, const dtr_login_result *res,
+                               const char *tekst, void *udata);
+
 /* The host API table, handed to init. Append-only: new functions go at the
  * end, with a minor version bump; a plugin checks struct_size (DTR_HOST_HAS, below)
  * before it calls a function newer than the minor it was built for. The
@@ -631,19 +638,26 @@ typedef struct dtr_host_api {
      * cookie the host sets and req_authenticate turns into an identity. */
 
     /* Checks user and password; on success makes a session and adds its
-     * Set-Cookie to req's answer. DTR_OK (out->must_change_password set when
-     * the password is the one-time one), DTR_DECLINED (wrong user or
-     * password, or a disabled user), DTR_RETRY (throttled: too many failures
-     * for the user or the address; out->retry_after_s), DTR_ERROR (the store
-     * cannot be read). Every outcome is in the audit log. [loop] */
+     * Set-Cookie to req's answer. The password is verified on the thread
+     * pool (Argon2id takes a large fraction of a second), so the outcome
+     * comes later, on the loop, through done (never inside this call):
+     * DTR_OK (res->must_change_password set when the password is the
+     * one-time one), DTR_DECLINED (wrong user or password, or a disabled
+     * user), DTR_RETRY (throttled: too many failures for the user or the
+     * address; res->retry_after_s), DTR_ERROR; tekst a Danish sentence for
+     * the person. Every outcome is in the audit log. Returns DTR_OK, or
+     * DTR_ERROR (done not called) while the server stops. [loop] */
     dtr_status (*session_login)(dtr_plugin *self, dtr_request *req, const char *user,
-                                const char *password, dtr_login_result *out);
+                                const char *password, dtr_session_fn done, void *udata);
     /* Ends the request's session (if any) and clears its cookie. [loop] */
     dtr_status (*session_logout)(dtr_plugin *self, dtr_request *req);
-    /* The logged-in person of req changes their password: DTR_DECLINED with
-     * err when old is wrong or new is too weak. [loop] */
+    /* The logged-in person of req changes their password (hashed on the
+     * pool): done gets DTR_OK, DTR_DECLINED with tekst when old is wrong or
+     * new is too weak (under 12 characters, or the old one), DTR_ERROR.
+     * Returns DTR_DECLINED (done not called) when req has no live
+     * session. [loop] */
     dtr_status (*session_password)(dtr_plugin *self, dtr_request *req, const char *old_password,
-                                   const char *new_password, char *err, size_t errlen);
+                                   const char *new_password, dtr_session_fn done, void *udata);
     /* The CSRF token of req's session, to send back in X-CSRF-Token on
      * writes; NULL without a session. Owned by the request. [loop] */
     const char *(*session_csrf)(dtr_plugin *self, dtr_request *req);

@@ -69,6 +69,7 @@ static const int *rest_errors_of(rest_kind kind)
     case REST_CLOSE:
     case REST_DELETE:
     case REST_MOVE:
+    case REST_REOPEN:
     case REST_TRANSACTION:
         return rest_write_errors;
     default:
@@ -322,6 +323,7 @@ static json_t *rest_parameters(const rest_route *route)
     case REST_CLOSE:
     case REST_DELETE:
     case REST_MOVE:
+    case REST_REOPEN:
         json_array_append_new(list,
                               rest_header_param("If-Match", "\"<version>\": ændr kun denne version "
                                                             "(ellers 412 VERSIONSKONFLIKT)."));
@@ -359,6 +361,11 @@ static json_t *rest_request_body(const rest_route *route)
     case REST_CLOSE:
         return json_pack("{s:b, s:o}", "required", 1, "content",
                          rest_json_content(rest_ref("schemas", "Nedlaeg")));
+    case REST_REOPEN:
+        return json_pack("{s:b, s:s, s:o}", "required", 1, "description", "{}",
+                         "content",
+                         rest_json_content(json_pack("{s:s, s:{}, s:b}", "type", "object",
+                                                     "properties", "additionalProperties", 0)));
     case REST_TRANSACTION:
         return json_pack("{s:b, s:o}", "required", 1, "content",
                          rest_json_content(rest_ref("schemas", "Transaktion")));
@@ -441,6 +448,7 @@ static json_t *rest_responses(const rest_route *route)
     case REST_UPDATE:
     case REST_CLOSE:
     case REST_MOVE:
+    case REST_REOPEN:
         json_object_set_new(ok, "headers", json_pack("{s:o}", "ETag", rest_etag_header()));
         json_object_set_new(responses, "200", ok);
         break;

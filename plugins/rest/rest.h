@@ -66,6 +66,7 @@ typedef enum rest_kind {
     REST_CLOSE,      /* POST /v1/<collection>/{nummer}/nedlaeg */
     REST_DELETE,     /* DELETE /v1/<collection>/{nummer} */
     REST_MOVE,       /* POST /v1/<collection>/{nummer}/flyt */
+    REST_REOPEN,     /* POST /v1/<collection>/{nummer}/genaabn */
     REST_TRANSACTION /* POST /v1/transaktioner */
 } rest_kind;
 

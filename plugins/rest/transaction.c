@@ -58,7 +58,7 @@ static const rest_route *txn_match(const char *method, const char *path, size_t 
     nummer[0] = '\0';
     for (size_t i = 0; i < rest_route_count; i++) {
         const rest_route *rt = &rest_routes[i];
-        if (rt->kind < REST_CREATE || rt->kind > REST_MOVE || strcmp(rt->method, method) != 0)
+        if (rt->kind < REST_CREATE || rt->kind > REST_REOPEN || strcmp(rt->method, method) != 0)
             continue;
         const char *p = rt->pattern, *q = path;
         bool ok = true;

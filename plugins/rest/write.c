@@ -44,6 +44,8 @@ dtr_op rest_op_of(rest_kind kind)
         return DTR_OP_DELETE;
     case REST_MOVE:
         return DTR_OP_MOVE;
+    case REST_REOPEN:
+        return DTR_OP_REOPEN;
     default:
         return DTR_OP_CREATE;
     }
