@@ -172,6 +172,28 @@ static json_t *stored_of(soap_state *st, xmlNodePtr root, dtr_level level, dtr_l
     return rec;
 }
 
+/* The operation a document given to ValidateXmlAgainstSchema would be
+ * sent to: a record with its number an Update, without an Insert; a
+ * sletning or flytning the Delete or Move of the level of the record it
+ * names (as stored; a daginstitution when the number is unknown, which the
+ * register then refuses). NULL when there is none (a daginstitution cannot
+ * be moved). */
+static const soap_op *validate_as(xmlNodePtr root, dtr_level level, const json_t *stored,
+                                  dtr_level found)
+{
+    soap_kind kind;
+    char nummer[7];
+    if (soap_is(root, SOAP_NS, "sletning") || soap_is(root, SOAP_NS, "flytning")) {
+        kind = soap_is(root, SOAP_NS, "sletning") ? SK_DELETE : SK_MOVE;
+        level = stored ? found : DTR_LEVEL_DAGINSTITUTION;
+    } else {
+        kind = soap_doc_nummer(root, level, nummer) ? SK_UPDATE : SK_INSERT;
+    }
+    for (const soap_op *o = soap_ops; o->name; o++)
+        if (o->service == SOAP_IMPORT && o->kind == kind && o->level == level) return o;
+    return NULL;
+}
+
 void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_identity *who,
                      const soap_envelope *env)
 {
@@ -186,15 +208,15 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
         return;
     }
     char *data = xml_data(env);
-    soap_parse_err perr;
-    char why[256];
+    bool had_data = data != NULL;
+    soap_parse_err perr = SP_SYNTAX;
+    char why[256] = "xmlData mangler";
     xmlDocPtr doc = data ? soap_xml_parse(data, strlen(data), &perr, why, sizeof why) : NULL;
     free(data);
     soap_fejlliste fejl = {0};
     if (!doc) {
-        if (perr == SP_SYNTAX || !data) {
-            soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "xmlData", "%s",
-                          data ? why : "xmlData mangler");
+        if (!had_data || perr == SP_SYNTAX) {
+            soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "xmlData", "%s", why);
             answer_svar(st, req, v, op, &fejl, NULL, 0, NULL, op->level, "xmlData");
         } else {
             soap_answer_fault1(st, req, v, soap_fault_status(v, true), true,
@@ -218,10 +240,14 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
                 level = (dtr_level)l;
         stored = stored_of(st, root, level, &found);
     }
+    /* Validate checks the document as the operation it would be */
+    const soap_op *as = op->kind == SK_VALIDATE ? validate_as(root, level, stored, found) : op;
     char today[11];
     soap_today(today);
     soap_plan plan;
-    bool planned = soap_plan_build(op, root, stored, today, &plan, &fejl);
+    bool planned = as && soap_plan_build(as, root, stored, today, &plan, &fejl);
+    if (!as)
+        soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "/", "dokumentet svarer ikke til nogen operation");
     json_decref(stored);
     if (!planned) {
         answer_svar(st, req, v, op, &fejl, NULL, 0, NULL, op->level, root_name);

@@ -361,6 +361,21 @@ class SoapTest(unittest.TestCase):
         st, doc = self.srv.get_json("/v1/daginstitutioner/" + would_be)
         self.assertEqual((doc["navn"], doc["version"], doc["virkningTil"]),
                          ("Mælkebøtten", 1, None))
+        # a flytning is checked as the Move of the level of the record it names
+        st, _, body = self.srv.soap("ImportService", envelope(op(
+            "InsertDaginstitution", xmldata(DI_DOC % (NS, AE_DOC)))), auth=self.support)
+        root = ET.fromstring(result_of(body, "InsertDaginstitution").text)
+        unit = root.find("{%s}oprettet/{%s}nummer" % (NS, NS)).text
+        aarhus = (DI_DOC % (NS, "")).replace("<admKommuneKode>101", "<admKommuneKode>751")
+        st, _, body = self.srv.soap("ImportService", envelope(op(
+            "InsertDaginstitution", xmldata(aarhus))), auth=self.support)
+        di751 = svar_of(body, "InsertDaginstitution")[1]
+        flyt = '<flytning xmlns="%s"><nummer>%s</nummer><nyForaelder>%s</nyForaelder></flytning>'
+        self.assertEqual(validate(flyt % (NS, unit, di751))[2],
+                         [("FLYT_PAA_TVAERS", "/flytning/nyForaelder")])
+        self.assertEqual(validate(flyt % (NS, unit, would_be))[:1], ("OK",))
+        st, doc = self.srv.get_json("/v1/anvisningsenheder/" + unit)
+        self.assertNotEqual(doc["daginstitutionsNummer"], would_be)  # not moved
 
     # ---- hostile XML ----
 
