@@ -173,9 +173,12 @@ struct dtr_request {
     uint16_t nhdr, hdr_cap;
     uint8_t method, http_major, http_minor;
     uint8_t state;
-    uint8_t pin; /* >0 while net code below a plugin call uses it */
-    dtr_request *handle; /* the plugins' handle (handle.c); NULL before the first or once
-                            the answer ended */
+    uint8_t pin;                 /* >0 while net code below a plugin call uses it */
+    dtr_request *handle;         /* the plugins' handle (handle.c); NULL before the first or once
+                                    the answer ended */
+    void (*on_end)(void *udata); /* run once when the handle is spent (the host's: the
+                                    request's identity ends with it) */
+    void *end_udata;
     bool base_set : 1;
     bool headers_done : 1;
     bool keep_alive : 1;

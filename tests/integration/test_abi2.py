@@ -81,6 +81,14 @@ class Abi2Test(unittest.TestCase):
         code, out = verify_audit(self.srv)
         self.assertEqual(code, 0, out)
 
+    def test_identity_kept_past_its_request_is_refused(self):
+        before = self.srv.seq()
+        st, _, body = self.srv.call("POST", "/impostor/keep-identity", "{}", auth=self.support)
+        self.assertEqual(st, 200, body)
+        st, _, doc = self.srv.call("POST", "/impostor/use-kept", "{}")
+        self.assertEqual((st, doc["submit"]), (200, "declined"), doc)
+        self.assertEqual(self.srv.seq(), before)
+
     def test_retained_identity_outlives_its_request(self):
         st, _, body = self.srv.call("POST", "/impostor/retained", "{}", auth=self.support)
         self.assertEqual(st, 202, body)
@@ -100,6 +108,28 @@ class Abi2Test(unittest.TestCase):
         st, _, body = self.srv.request("GET", "/impostor/keep", conn=conn)
         self.assertEqual(st, 200)  # the connection is in order
         conn.close()
+
+    def test_command_outlives_a_client_that_left(self):
+        # the client sends a create and goes away before the answer; the
+        # command still completes, and its answer is retrievable by its key
+        import socket
+        before = self.srv.seq()
+        body = json.dumps(daginstitution(101, navn="Forladt")).encode()
+        sock = socket.create_connection((self.srv.host, self.srv.port))
+        sock.sendall(b"POST /v1/daginstitutioner HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: " + self.kommune.encode() + b"\r\n"
+                     b"Content-Type: application/json\r\nIdempotency-Key: forladt-1\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+        sock.close()
+        # the command completes without its client...
+        wait_until(lambda: self.srv.seq() == before + 1, what="the abandoned create's commit")
+        # ...and the same key gets its answer, not a second record
+        st, h, doc = self.srv.call("POST", "/v1/daginstitutioner", body, auth=self.kommune,
+                                   headers={"Idempotency-Key": "forladt-1"})
+        self.assertEqual(st, 201, doc)
+        self.assertEqual(doc["navn"], "Forladt")
+        self.assertEqual(h.get("idempotent-replayed"), "true")
+        self.assertEqual(self.srv.seq(), before + 1)  # created once
 
     # ---- dry runs ----
 

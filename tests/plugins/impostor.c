@@ -19,6 +19,10 @@
  *                              request ended (a multi-step operation whose
  *                              caller went away); logs "retained create
  *                              <status> <nummer>" and releases it.
+ *   POST /impostor/keep-identity  authenticates the request, keeps its identity
+ *                              WITHOUT identity_retain, answers 200.
+ *   POST /impostor/use-kept    submits the create for that kept identity after
+ *                              its request ended: {"submit": ...} as above.
  *   GET  /impostor/keep        answers "kept" and keeps its request handle.
  *   GET  /impostor/reuse       first answers the kept (spent) handle with 299
  *                              "stale" and reads a header through it, then
@@ -37,7 +41,8 @@ typedef struct impostor {
     const dtr_host_api *api;
 } impostor;
 
-static dtr_request *kept; /* GET /impostor/keep's handle, spent once answered */
+static dtr_request *kept;                 /* GET /impostor/keep's handle, spent once answered */
+static const dtr_identity *kept_identity; /* POST /impostor/keep-identity's, not retained */
 
 /* What a plugin might try: a struct of its own, shaped like a client. */
 struct forged_client {
@@ -171,6 +176,22 @@ static dtr_status impostor_retained(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
+static dtr_status impostor_keep_identity(dtr_request *req, void *udata)
+{
+    impostor *im = udata;
+    if (im->api->req_authenticate(im->self, req, &kept_identity) != DTR_OK || !kept_identity) {
+        im->api->respond_problem(req, 401, "IKKE_AUTENTIFICERET", NULL, "credentials needed");
+        return DTR_OK;
+    }
+    im->api->respond(req, 200, "text/plain", "kept", 4);
+    return DTR_OK;
+}
+
+static dtr_status impostor_use_kept(dtr_request *req, void *udata)
+{
+    return impostor_answer_submit(udata, req, kept_identity);
+}
+
 static dtr_status impostor_keep(dtr_request *req, void *udata)
 {
     impostor *im = udata;
@@ -207,6 +228,8 @@ static dtr_status impostor_init(dtr_plugin *self, const dtr_host_api *api, const
         {"POST", "/impostor/none", impostor_none},
         {"POST", "/impostor/configured", impostor_configured},
         {"POST", "/impostor/retained", impostor_retained},
+        {"POST", "/impostor/keep-identity", impostor_keep_identity},
+        {"POST", "/impostor/use-kept", impostor_use_kept},
         {"GET", "/impostor/keep", impostor_keep},
         {"GET", "/impostor/reuse", impostor_reuse},
     };
