@@ -41,7 +41,7 @@ static void pump_free(pump *p)
 
 bool pump_put(pump *p, const void *bytes, size_t n)
 {
-    if (n == 0) return true; /* nothing to copy (bytes may be NULL) */
+    if (n == 0) return true; /* nothing to copy (and text may still be NULL) */
     if (p->len + n > p->cap) {
         size_t cap = p->cap ? p->cap : 32 * 1024;
         while (cap < p->len + n)

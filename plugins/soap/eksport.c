@@ -147,7 +147,7 @@ static int sx_page(sx_list *l)
             json_decref(items);
             return -1;
         }
-        pump_put_item(l->p, NULL, "", 0); /* counted for the log */
+        pump_put_item(l->p, NULL, "", 0); /* counted for the pump's log line */
     }
     json_decref(items);
     memcpy(l->after, next, sizeof l->after);

@@ -39,6 +39,13 @@ typedef struct imp_ctx {
     char root[32];
 } imp_ctx;
 
+/* A record's number, "" when it has none. */
+static const char *nummer_of(const json_t *rec)
+{
+    const char *n = json_string_value(json_object_get(rec, "nummer"));
+    return n ? n : "";
+}
+
 /* The ImportSvar document as text (malloc'd). res may be NULL (a refusal
  * before the register). */
 static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t version,
@@ -65,8 +72,7 @@ static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t v
         snprintf(felt, sizeof felt, "/%s/%s[%zu]", root, soap_level_element(level + 1), i + 1);
         xmlTextWriterStartElement(w, BX "oprettet");
         xmlTextWriterWriteElement(w, BX "felt", BX felt);
-        xmlTextWriterWriteElement(w, BX "nummer",
-                                  BX(json_string_value(json_object_get(kid, "nummer")) ?: ""));
+        xmlTextWriterWriteElement(w, BX "nummer", BX nummer_of(kid));
         xmlTextWriterEndElement(w);
         const char *k2 = soap_kids_key(level + 1);
         json_array_foreach(k2 ? json_object_get(kid, k2) : NULL, j, grand)
@@ -75,8 +81,7 @@ static char *svar_text(const soap_fejlliste *fejl, const char *nummer, int64_t v
             snprintf(f2, sizeof f2, "%s/%s[%zu]", felt, soap_level_element(level + 2), j + 1);
             xmlTextWriterStartElement(w, BX "oprettet");
             xmlTextWriterWriteElement(w, BX "felt", BX f2);
-            xmlTextWriterWriteElement(
-                w, BX "nummer", BX(json_string_value(json_object_get(grand, "nummer")) ?: ""));
+            xmlTextWriterWriteElement(w, BX "nummer", BX nummer_of(grand));
             xmlTextWriterEndElement(w);
         }
     }
@@ -120,7 +125,6 @@ static void imp_done(const dtr_command_result *res, void *udata)
     imp_ctx *c = udata;
     soap_state *st = c->st;
     dtr_request *req = c->req;
-    st->in_flight--;
     if (req) {
         st->api->req_on_abort(req, NULL, NULL);
         if (res->status == DTR_OK) {
@@ -168,6 +172,28 @@ static json_t *stored_of(soap_state *st, xmlNodePtr root, dtr_level level, dtr_l
     return rec;
 }
 
+/* The operation a document given to ValidateXmlAgainstSchema would be
+ * sent to: a record with its number an Update, without an Insert; a
+ * sletning or flytning the Delete or Move of the level of the record it
+ * names (as stored; a daginstitution when the number is unknown, which the
+ * register then refuses). NULL when there is none (a daginstitution cannot
+ * be moved). */
+static const soap_op *validate_as(xmlNodePtr root, dtr_level level, const json_t *stored,
+                                  dtr_level found)
+{
+    soap_kind kind;
+    char nummer[7];
+    if (soap_is(root, SOAP_NS, "sletning") || soap_is(root, SOAP_NS, "flytning")) {
+        kind = soap_is(root, SOAP_NS, "sletning") ? SK_DELETE : SK_MOVE;
+        level = stored ? found : DTR_LEVEL_DAGINSTITUTION;
+    } else {
+        kind = soap_doc_nummer(root, level, nummer) ? SK_UPDATE : SK_INSERT;
+    }
+    for (const soap_op *o = soap_ops; o->name; o++)
+        if (o->service == SOAP_IMPORT && o->kind == kind && o->level == level) return o;
+    return NULL;
+}
+
 void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr_identity *who,
                      const soap_envelope *env)
 {
@@ -182,15 +208,15 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
         return;
     }
     char *data = xml_data(env);
-    soap_parse_err perr;
-    char why[256];
+    bool had_data = data != NULL;
+    soap_parse_err perr = SP_SYNTAX;
+    char why[256] = "xmlData mangler";
     xmlDocPtr doc = data ? soap_xml_parse(data, strlen(data), &perr, why, sizeof why) : NULL;
     free(data);
     soap_fejlliste fejl = {0};
     if (!doc) {
-        if (perr == SP_SYNTAX || !data) {
-            soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "xmlData", "%s",
-                          data ? why : "xmlData mangler");
+        if (!had_data || perr == SP_SYNTAX) {
+            soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "xmlData", "%s", why);
             answer_svar(st, req, v, op, &fejl, NULL, 0, NULL, op->level, "xmlData");
         } else {
             soap_answer_fault1(st, req, v, soap_fault_status(v, true), true,
@@ -214,10 +240,14 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
                 level = (dtr_level)l;
         stored = stored_of(st, root, level, &found);
     }
+    /* Validate checks the document as the operation it would be */
+    const soap_op *as = op->kind == SK_VALIDATE ? validate_as(root, level, stored, found) : op;
     char today[11];
     soap_today(today);
     soap_plan plan;
-    bool planned = soap_plan_build(op, root, stored, today, &plan, &fejl);
+    bool planned = as && soap_plan_build(as, root, stored, today, &plan, &fejl);
+    if (!as)
+        soap_fejl_add(&fejl, "UGYLDIGT_FORMAT", "/", "dokumentet svarer ikke til nogen operation");
     json_decref(stored);
     if (!planned) {
         answer_svar(st, req, v, op, &fejl, NULL, 0, NULL, op->level, root_name);
@@ -250,11 +280,9 @@ void soap_import_run(soap_state *st, dtr_request *req, soap_version v, const dtr
     sub.request_id = api->req_id(req);
     api->req_on_abort(req, imp_abort, c);
     char err[256] = "";
-    st->in_flight++;
     dtr_status s = api->command_submit(st->self, who, &sub, imp_done, c, err, sizeof err);
     soap_plan_free(&plan);
     if (s != DTR_OK) {
-        st->in_flight--;
         api->req_on_abort(req, NULL, NULL);
         free(c);
         soap_answer_fault1(st, req, v, 503, false, "IKKE_KLAR", "",

@@ -109,16 +109,12 @@ void soap_hello(soap_state *st, dtr_request *req, soap_version v, const soap_op 
 
 dtr_reader *soap_reader_take(soap_state *st)
 {
-    st->in_flight++;
     if (st->n_readers) return st->readers[--st->n_readers];
-    dtr_reader *r = st->api->reader_open(st->self);
-    if (!r) st->in_flight--;
-    return r;
+    return st->api->reader_open(st->self);
 }
 
 void soap_reader_give(soap_state *st, dtr_reader *r)
 {
-    st->in_flight--;
     if (st->n_readers < SOAP_READERS)
         st->readers[st->n_readers++] = r;
     else

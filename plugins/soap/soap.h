@@ -284,8 +284,7 @@ typedef struct soap_state {
     xmlSchemaPtr schema;
     dtr_reader *readers[SOAP_READERS]; /* idle readers of the instance */
     size_t n_readers;
-    size_t in_flight; /* answers still holding a reader or a command */
-    void *bindings;   /* the routes' udata (plugin.c) */
+    void *bindings; /* the routes' udata (plugin.c) */
 } soap_state;
 
 /* A reader of the instance's own for a long read (reader_open when none is
