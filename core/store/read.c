@@ -54,9 +54,36 @@ static void add(char *sql, size_t size, const char *fmt, const char *alias)
     snprintf(sql + len, size - len, fmt, alias, alias, alias);
 }
 
+/* Whether a navn search can use the trigram index: three characters or
+ * more (a trigram), counted in code points of the folded text. */
+static bool navn_indexed(const char *navn)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)navn; *p; p++)
+        if ((*p & 0xc0) != 0x80) chars++;
+    return chars >= 3;
+}
+
+/* The FTS5 query for a substring: one phrase, quotes doubled. malloc'd. */
+static char *navn_phrase(const char *folded)
+{
+    size_t n = strlen(folded);
+    char *out = malloc(2 * n + 3), *p = out;
+    if (!out) abort();
+    *p++ = '"';
+    for (const char *s = folded; *s; s++) {
+        if (*s == '"') *p++ = '"';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    *p = '\0';
+    return out;
+}
+
 /* Builds the list query. Parameters: ?1 level, ?2 the day, ?3 after, ?4
- * limit + 1, ?5..?11 the filters. */
-static void list_sql(const store_query *q, char *sql, size_t size)
+ * limit + 1, ?5..?11 the filters, ?12 the navn phrase for the trigram
+ * index (use_fts). */
+static void list_sql(const store_query *q, bool use_fts, char *sql, size_t size)
 {
     const char *f; /* the alias of the row the filters see */
     const char *d; /* the alias of the current record (dates, status) */
@@ -82,6 +109,8 @@ static void list_sql(const store_query *q, char *sql, size_t size)
     if (q->p_nummer) add(sql, size, "%s.p_nummer = ?9", f);
     if (q->cvr_nummer) add(sql, size, "%s.cvr_nummer = ?10", f);
     if (q->navn) add(sql, size, "instr(%s.navn_fold, ?11) > 0", f);
+    if (use_fts)
+        add(sql, size, "%s.id IN (SELECT rowid FROM record_navn WHERE record_navn MATCH ?12)", f);
     if (q->status && strcmp(q->status, "kommende") == 0)
         add(sql, size, "%s.virkning_fra > ?2", d);
     else if (q->status && strcmp(q->status, "aktiv") == 0)
@@ -103,17 +132,19 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
          strcmp(q->status, "nedlagt") != 0) ||
         q->level < REG_DAGINSTITUTION || q->level > REG_ALTERNATIV_ADRESSE)
         return 400;
+    char *navn = store_fold(q->navn);
+    bool use_fts = navn && !q->virkningsdato && navn_indexed(navn);
     char sql[2048];
-    list_sql(q, sql, sizeof sql);
+    list_sql(q, use_fts, sql, sizeof sql);
     store_conn *c = &r->c;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
         store_log(c->s, 3, "list query: %s", sqlite3_errmsg(c->db));
+        free(navn);
         return 503;
     }
     char day[11];
     show_day(c, q->virkningsdato, day);
-    char *navn = store_fold(q->navn);
     sqlite3_bind_int(st, 1, (int)q->level);
     bind_text(st, 2, day);
     bind_text(st, 3, q->after);
@@ -125,6 +156,9 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     bind_text(st, 9, q->p_nummer);
     bind_text(st, 10, q->cvr_nummer);
     bind_text(st, 11, navn);
+    char *phrase = use_fts ? navn_phrase(navn) : NULL;
+    if (phrase) bind_text(st, 12, phrase);
+    free(phrase);
     free(navn);
 
     bool began = conn_read_begin(c);
