@@ -137,7 +137,7 @@ static void list_sql(const store_query *q, bool use_fts, char *sql, size_t size)
 /* The budget of a navn search's scan before it gives way to the index, in
  * calls of the progress handler (each after 1000 virtual machine steps):
  * a few milliseconds, a small part of a scan of 100,000 records. */
-#define NAVN_SCAN_BUDGET 50
+int store_navn_scan_budget = 50;
 
 typedef struct scan_budget {
     int left;
@@ -235,8 +235,10 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
         return 400;
     char *navn = store_fold(q->navn);
     bool indexed = navn && !q->virkningsdato && navn_indexed(navn);
-    scan_budget budget = {.left = NAVN_SCAN_BUDGET};
-    int st = list_run(r, q, navn, false, indexed ? &budget : NULL, limit, items, next);
+    scan_budget budget = {.left = store_navn_scan_budget};
+    int st = indexed && budget.left <= 0
+                 ? -1
+                 : list_run(r, q, navn, false, indexed ? &budget : NULL, limit, items, next);
     if (st == -1) st = list_run(r, q, navn, true, NULL, limit, items, next);
     free(navn);
     return st;
