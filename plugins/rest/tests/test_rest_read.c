@@ -309,12 +309,14 @@ static void heavy_reads_run_on_the_pool(void **state)
         assert_int_equal(fake.work_queued, 1);
         assert_int_equal(fake_run_work(), 1);
         assert_int_equal(req->status, 200);
+        fake_req_free(req);
     }
     fake_req *req = fake_call("GET", "/v1/haendelser?fra=1", NULL, NULL);
     assert_int_equal(fake.work_queued, 1);
     fake_abort(req);
     assert_int_equal(fake_run_work(), 1);
     assert_int_equal(req->status, 0);
+    fake_req_free(req);
 }
 
 int main(void)
