@@ -65,6 +65,7 @@ cfg_config *cfg_default(void)
     cfg->data_dir = cfg_strdup("var");
     cfg->public_read = true;
     cfg->limits = cfg_default_limits;
+    cfg->sessions = (cfg_sessions){false, 30 * 60 * 1000, 8 * 60 * 60 * 1000};
     cfg->plugin_dir = cfg_strdup("build/plugins");
     cfg->plugins = calloc(1, sizeof *cfg->plugins);
     if (!cfg->plugins) abort();
@@ -79,6 +80,7 @@ static void cfg_free_plugins(cfg_plugin *plugins, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(plugins[i].name);
         free(plugins[i].path);
+        free(plugins[i].client);
         json_decref(plugins[i].config);
     }
     free(plugins);
@@ -258,6 +260,31 @@ static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, si
 }
 
 /* One element of "plugins". */
+/* "sessions": the web UI's people's sessions (core/auth/person.h). */
+static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, size_t errlen)
+{
+    if (!json_is_object(obj)) return cfg_fail(err, errlen, "sessions", "expected an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "sessions.%s", key);
+        uint64_t n = 0;
+        if (strcmp(key, "behind_tls") == 0) {
+            if (!json_is_boolean(v)) return cfg_fail(err, errlen, path, "expected true or false");
+            out->behind_tls = json_is_true(v);
+        } else if (strcmp(key, "idle_timeout_ms") == 0 || strcmp(key, "max_age_ms") == 0) {
+            if (!cfg_read_integer(v, path, 100, 7 * 24 * 3600 * 1000ull, &n, err, errlen))
+                return false;
+            *(key[0] == 'i' ? &out->idle_ms : &out->max_ms) = (int64_t)n;
+        } else {
+            return cfg_fail(err, errlen, path, "unknown key");
+        }
+    }
+    return true;
+}
+
 static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char *err,
                             size_t errlen)
 {
@@ -276,6 +303,8 @@ static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char
                                 "expected a name of letters, digits, '_' and '-'");
         } else if (strcmp(key, "path") == 0) {
             if (!cfg_read_string(v, path, &p->path, err, errlen)) return false;
+        } else if (strcmp(key, "client") == 0) {
+            if (!cfg_read_string(v, path, &p->client, err, errlen)) return false;
         } else if (strcmp(key, "config") == 0) {
             if (!json_is_object(v)) return cfg_fail(err, errlen, path, "expected an object");
             json_decref(p->config);
@@ -349,6 +378,8 @@ cfg_config *cfg_from_json(const json_t *root, char *err, size_t errlen)
                 ok = cfg_fail(err, errlen, key, "expected true or false");
         } else if (strcmp(key, "limits") == 0) {
             ok = cfg_read_limits(v, &cfg->limits, err, errlen);
+        } else if (strcmp(key, "sessions") == 0) {
+            ok = cfg_read_sessions(v, &cfg->sessions, err, errlen);
         } else if (strcmp(key, "plugin_dir") == 0) {
             ok = cfg_read_string(v, key, &cfg->plugin_dir, err, errlen);
         } else if (strcmp(key, "plugins") == 0) {

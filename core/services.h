@@ -18,6 +18,7 @@
 #include "net/net.h"
 #include "ops/endpoints.h"
 #include "ops/log.h"
+#include "config.h"
 #include "plugin/loader.h"
 
 typedef struct svc_services svc_services;
@@ -28,7 +29,8 @@ typedef struct svc_services svc_services;
  * reader, its feed subscription), and adds the readiness check "store" and
  * the store and feed gauges to endpoints. NULL with the reason in err. */
 svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, char *err, size_t errlen);
+                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
+                       size_t errlen);
 
 /* A set's instances started and its router is about to serve: subscribe
  * its consumer plugins to the feed. When it replaces an older set, the old

@@ -150,5 +150,18 @@ void net_server_free(net_server *s);
  *     X-Request-Id (the server's own).
  *   - A handler that returns without answering and not DTR_OK gets a 500. */
 void net_fill_request_api(dtr_host_api *api);
+/* Names who the request is from in the access log (the host's
+ * req_authenticate); req is a plugin's handle. The id is copied. */
+void net_request_set_client(dtr_request *req, const char *id);
+/* Runs fn(udata) once, when the request's handle is spent (its answer ended,
+ * it was aborted, or it was released); at once for a spent handle. One per
+ * request: a second replaces the first. The host ties the request's
+ * identity to it. */
+void net_request_on_end(dtr_request *req, void (*fn)(void *udata), void *udata);
+/* The udata of the request's on_end, or NULL when none is set. */
+void *net_request_end_data(dtr_request *req);
+/* The client's address ("127.0.0.1"; "" when unknown): the web UI's login
+ * throttle counts per address. req is a plugin's handle. */
+const char *net_request_peer(dtr_request *req);
 
 #endif /* DTR_NET_H */

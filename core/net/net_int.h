@@ -173,7 +173,12 @@ struct dtr_request {
     uint16_t nhdr, hdr_cap;
     uint8_t method, http_major, http_minor;
     uint8_t state;
-    uint8_t pin; /* >0 while net code below a plugin call uses it */
+    uint8_t pin;                 /* >0 while net code below a plugin call uses it */
+    dtr_request *handle;         /* the plugins' handle (handle.c); NULL before the first or once
+                                    the answer ended */
+    void (*on_end)(void *udata); /* run once when the handle is spent (the host's: the
+                                    request's identity ends with it) */
+    void *end_udata;
     bool base_set : 1;
     bool headers_done : 1;
     bool keep_alive : 1;
@@ -334,6 +339,18 @@ void net_outq_consume(net_server *s, net_outq *q, size_t n);
 /* Moves every chunk of from to the end of to. */
 void net_outq_splice(net_outq *to, net_outq *from);
 void net_outq_clear(net_server *s, net_outq *q);
+/* ---- handles (handle.c) -------------------------------------------------------- */
+
+/* The handle plugins get for req, issued on first use. */
+dtr_request *net_handle_of(dtr_request *req);
+/* Ends req's handle: later uses resolve to NULL. */
+void net_handle_revoke(dtr_request *req);
+/* The request behind a plugin's handle, or NULL (logged, naming what was
+ * called) for a handle whose answer ended. */
+dtr_request *net_handle_resolve(dtr_request *handle, const char *what);
+/* Where misuse is logged. */
+void net_handle_set_log(ops_log *log);
+
 dtr_request *net_req_get(net_server *s);
 void net_req_put(net_server *s, dtr_request *req); /* s NULL: free */
 /* Arena memory of the request, valid until it is released. */

@@ -298,7 +298,9 @@ static bool net_early_check(net_server *s, llhttp_t *p, dtr_request *req)
     const char *kode = NULL, *tekst = NULL;
     char extra[sizeof req->refuse_hdr] = "";
     req->state = NET_REQ_DONE; /* not answerable from the check */
-    int status = s->early_check(s->early_udata, req, &kode, &tekst, extra, sizeof extra);
+    int status = s->early_check(s->early_udata, net_handle_of(req), &kode, &tekst, extra,
+                                sizeof extra);
+    net_handle_revoke(req);
     req->state = NET_REQ_PARSING;
     if (status < 400 || status > 599) return false;
     kode = net_req_strndup(req, kode ? kode : "IKKE_TILLADT", strlen(kode ? kode : "IKKE_TILLADT"));
@@ -485,7 +487,7 @@ static void net_dispatch(net_conn *c)
     if (inflight) inflight(req->owner, 1);
     req->counted = true;
     req->pin++;
-    dtr_status st = route->fn(req, route->udata);
+    dtr_status st = route->fn(net_handle_of(req), route->udata);
     req->pin--;
     if (req->state == NET_REQ_HANDLING && st != DTR_OK) {
         if (c->server->log)

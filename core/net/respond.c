@@ -192,6 +192,7 @@ static void net_req_finish(dtr_request *req, int status)
 {
     req->status = status;
     req->state = NET_REQ_DONE;
+    if (!req->stream_refused) net_handle_revoke(req); /* the plugin's handle is spent */
     net_access_record(req->conn->server, req);
     net_req_uncount(req);
 }
@@ -236,9 +237,10 @@ void net_req_abandon(dtr_request *req)
     }
     if (!req->answered_dead && req->on_abort) {
         req->pin++;
-        req->on_abort(req, req->abort_udata);
+        req->on_abort(net_handle_of(req), req->abort_udata);
         req->pin--;
         req->answered_dead = true;
+        net_handle_revoke(req);
     }
     if (req->answered_dead) {
         net_req_release(req);
@@ -375,6 +377,7 @@ static net_server *net_api_enter(dtr_request *req, net_req_state want, const cha
 static void net_api_respond(dtr_request *req, int status, const char *content_type,
                             const void *body, size_t len)
 {
+    req = net_handle_resolve(req, "respond");
     if (req && req->state == NET_REQ_DEAD) {
         net_req_answer_dead(req);
         return;
@@ -388,6 +391,7 @@ static void net_api_respond(dtr_request *req, int status, const char *content_ty
 static void net_api_respond_problem(dtr_request *req, int status, const char *kode,
                                     const char *felt, const char *tekst)
 {
+    req = net_handle_resolve(req, "respond_problem");
     if (req && req->state == NET_REQ_DEAD) {
         net_req_answer_dead(req);
         return;
@@ -463,7 +467,9 @@ void net_streams_abort_refused(net_server *s)
         dtr_request *req = s->refused;
         s->refused = req->refused_next;
         req->refused_next = NULL;
-        if (!req->refused_ended && req->on_abort) req->on_abort(req, req->abort_udata);
+        if (!req->refused_ended && req->on_abort)
+            req->on_abort(net_handle_of(req), req->abort_udata);
+        net_handle_revoke(req); /* kept valid for the plugin until now */
         req->on_abort = NULL;
         req->on_drain = NULL;
         if (--req->pin == 0 && req->popped) net_req_release(req);
@@ -472,6 +478,7 @@ void net_streams_abort_refused(net_server *s)
 
 static void net_api_stream_begin(dtr_request *req, int status, const char *content_type)
 {
+    req = net_handle_resolve(req, "stream_begin");
     net_server *s = net_api_enter(req, NET_REQ_HANDLING, "stream_begin");
     if (!s) return;
     const net_limits *l = &s->limits;
@@ -505,12 +512,14 @@ static void net_api_stream_begin(dtr_request *req, int status, const char *conte
     s->api_depth--;
 }
 
-static int net_api_stream_write(dtr_request *req, const void *data, size_t len)
+static dtr_status net_api_stream_write(dtr_request *req, const void *data, size_t len)
 {
-    if (req && req->stream_refused) return 0;        /* nobody reads it: its abort is coming */
-    if (req && req->state == NET_REQ_DEAD) return 1; /* dropped: let the plugin reach its end */
+    req = net_handle_resolve(req, "stream_write");
+    if (!req) return DTR_ERROR;
+    if (req->stream_refused) return DTR_RETRY;     /* nobody reads it: its abort is coming */
+    if (req->state == NET_REQ_DEAD) return DTR_OK; /* dropped: let the plugin reach its end */
     net_server *s = net_api_enter(req, NET_REQ_STREAMING, "stream_write");
-    if (!s) return 0;
+    if (!s) return DTR_ERROR;
     net_conn *c = req->conn;
     bool bodyless = req->status == 204 || req->status == 304;
     if (len && !req->is_head && !bodyless) {
@@ -528,14 +537,15 @@ static int net_api_stream_write(dtr_request *req, const void *data, size_t len)
         if (req == c->head && !c->in_process) net_conn_flush(c);
     }
     size_t pending = req == c->head ? c->outq.bytes : req->held.bytes;
-    int ok = pending < NET_HIGH_WATER;
+    bool ok = pending < NET_HIGH_WATER;
     if (!ok) req->want_drain = true;
     s->api_depth--;
-    return ok;
+    return ok ? DTR_OK : DTR_RETRY;
 }
 
 static void net_api_stream_end(dtr_request *req)
 {
+    req = net_handle_resolve(req, "stream_end");
     if (req && req->stream_refused) {
         req->refused_ended = true; /* the plugin is done with it: no abort */
         return;
@@ -567,13 +577,14 @@ void net_conn_drained(net_conn *c)
     h->want_drain = false;
     if (!h->on_drain) return;
     h->pin++;
-    h->on_drain(h, h->drain_udata);
+    h->on_drain(net_handle_of(h), h->drain_udata);
     h->pin--;
     if (h->popped && h->pin == 0) net_req_release(h);
 }
 
 static void net_api_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
 {
+    req = net_handle_resolve(req, "on_abort");
     if (!req || req->state == NET_REQ_DEAD) return;
     req->on_abort = fn;
     req->abort_udata = udata;
@@ -581,6 +592,7 @@ static void net_api_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
 
 static void net_api_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
 {
+    req = net_handle_resolve(req, "on_drain");
     if (!req || req->state == NET_REQ_DEAD) return;
     req->on_drain = fn;
     req->drain_udata = udata;

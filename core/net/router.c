@@ -157,7 +157,7 @@ static int net_pattern_parse(const char *pattern, net_strv *segs, net_strv *name
         size_t len = segs[i].n;
         names[i].p = NULL;
         names[i].n = 0;
-        if (len == 0) {
+        if (len == 0 && i < n - 1) { /* only a trailing '/' ("/support/") may be empty */
             snprintf(err, errlen, "route pattern '%s' has an empty segment", pattern);
             return -1;
         }

@@ -27,6 +27,7 @@ net_server *net_server_new(uv_loop_t *loop, const net_limits *limits, ops_log *l
     if (!s) return NULL;
     s->loop = loop;
     s->log = log;
+    if (log) net_handle_set_log(log);
     s->metrics = metrics;
     s->date_sec = -1;
     s->log_sec = -1;

@@ -162,13 +162,28 @@ static const char migration_3[] = "CREATE TABLE deferred_index (\n"
                                   "  sql TEXT NOT NULL\n"
                                   ") WITHOUT ROWID;\n";
 
-/* Migration 4: an index for the navn filter of the current lists: FTS5
+/* Migration 4 (auth/user.c): the people who log in to the web UI. pw_hash
+ * is an Argon2id string (crypto_pwhash_str), never the password;
+ * must_change marks a one-time password; generation grows with every reset,
+ * disable and password change, so the sessions made before end. */
+static const char migration_4[] = "CREATE TABLE person (\n"
+                                  "  name TEXT PRIMARY KEY,\n"
+                                  "  role TEXT NOT NULL,\n"
+                                  "  pw_hash TEXT NOT NULL,\n"
+                                  "  must_change INTEGER NOT NULL DEFAULT 1,\n"
+                                  "  generation INTEGER NOT NULL DEFAULT 1,\n"
+                                  "  created TEXT NOT NULL,\n"
+                                  "  pw_changed TEXT,\n"
+                                  "  disabled TEXT\n"
+                                  ") WITHOUT ROWID;\n";
+
+/* Migration 5: an index for the navn filter of the current lists: FTS5
  * with the trigram tokenizer over record.navn_fold (already folded by
  * store_fold, so case_sensitive 1 keeps API.md's folding of æ, ø and å), as
  * an external-content table kept by triggers. A search of three characters
  * or more finds its candidates through it instead of scanning the level
  * (read.c); shorter ones still scan. */
-static const char migration_4[] =
+static const char migration_5[] =
     "CREATE VIRTUAL TABLE record_navn USING fts5(navn_fold, content='record', "
     "content_rowid='id', tokenize='trigram case_sensitive 1');\n"
     "CREATE TRIGGER record_navn_ai AFTER INSERT ON record WHEN new.navn_fold IS NOT NULL BEGIN\n"
@@ -265,6 +280,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
         {2, migration_2},
         {3, migration_3},
         {4, migration_4},
+        {5, migration_5},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

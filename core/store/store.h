@@ -57,7 +57,7 @@
 #include "register/register.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 typedef struct store store;
 typedef struct store_reader store_reader;
@@ -128,6 +128,9 @@ typedef struct store_command {
     bool keep_numbers;      /* import: keep given numbers (reg_command.keep_numbers) */
     bool no_audit;          /* import: no audit row per record (one store_audit entry for the
                                whole import instead) */
+    bool dry_run;           /* every check and the same answer, nothing written: the
+                               command runs in a savepoint that is rolled back (no number
+                               burnt, no hændelse, no idempotency key kept) */
     bool no_record;         /* import: the answer carries no record (result.record NULL,
                                version 0), which spares reading it back after the change */
     /* Idempotency (API.md Idempotency-Key): with client and key set, the
@@ -172,7 +175,25 @@ typedef struct store_result {
                            nothing was committed for it */
     int n_indexes;      /* store_indexes_defer, store_indexes_restore: how many indexes it
                            dropped or built */
+    /* store_submit_transaction: one outcome per step, in order, and the
+     * 0-based index of the step that refused or failed (-1: none). A
+     * single command (store_submit) has n_steps 0. */
+    size_t n_steps;
+    const struct store_step *steps;
+    long failed_step;
+    bool dry_run; /* nothing was written (store_command.dry_run) */
 } store_result;
+
+/* One step of a transaction, answered. */
+typedef struct store_step {
+    int status;       /* 0 accepted; else the step's refusal (only the failing step has one) */
+    char primary[7];  /* the step's target or created record */
+    reg_level level;
+    json_t *record;   /* after the step, as store_get shows it with STORE_NESTED; NULL on
+                         delete, refusal and for steps not reached */
+    int64_t version;
+    bool done;        /* the step ran and was accepted (before any rollback of the whole) */
+} store_step;
 
 /* Called on the loop thread (the store's private loop: inside store_wait or
  * store_close) once the command's transaction committed or failed. */
@@ -184,6 +205,24 @@ typedef void (*store_done_fn)(const store_result *res, void *udata);
  * lacks what it needs (actor id; idem_key without idem_client, or the
  * reverse); then cb is not called. */
 int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata);
+
+/* The largest transaction store_submit_transaction takes. */
+#define STORE_MAX_STEPS 100
+
+/* Queues a transaction: the n commands (1..STORE_MAX_STEPS) run in order in
+ * one savepoint of the writer's transaction and commit all or nothing. The
+ * first command's actor, request_id, idempotency fields and dry_run count for
+ * the whole (the others' are ignored). In a later step, nummer or a body's
+ * "daginstitutionsNummer" / "anvisningsenhedsNummer" may be "$k": the
+ * primary number of step k (1-based, an earlier step). One hændelse per
+ * changed record as usual; instead of an audit row per change, one audit
+ * entry ("transaktion") names every step with its changes' before and after.
+ * The answer: result.steps, failed_step, and the status and errors of the
+ * failing step (the others rolled back with it). Loop thread; returns as
+ * store_submit, and -1 for n out of range or a "$k" that names no earlier
+ * step. */
+int store_submit_transaction(store *s, const store_command *cmds, size_t n, store_done_fn cb,
+                             void *udata);
 
 /* Submits and waits: store_submit, then store_wait until this command's
  * callback has run. Only for a store with a private loop, on the thread that
@@ -367,6 +406,12 @@ int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnumm
  * first request again: the same operation, level, target and body bytes),
  * or 404. */
 int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body);
+
+/* The hændelser and audit entries of one record (trail.c), oldest first:
+ * {"nummer", "haendelser": [{"sekvensnummer", "tidspunkt", "operation",
+ * "entitet", "version"}], "audit": [{"id", "tidspunkt", "aktoer",
+ * "operation", "requestId"}]}. 0 or 503. */
+int store_trail(store_reader *r, const char *nummer, json_t **out);
 
 /* Verifies the audit chain with the store's key (audit_verify). */
 int store_audit_verify(store_reader *r, audit_report *report);

@@ -172,6 +172,11 @@ typedef struct store_job {
     bool keep_numbers;
     bool no_audit;
     bool no_record;
+    bool dry_run;
+    struct store_job **steps; /* a transaction's commands (each a JOB_COMMAND job of its own,
+                                 answered into step_results); NULL for a single command */
+    size_t n_steps;
+    store_step *step_results;
     char *idem_client;
     char *idem_key;
     uint8_t body_hash[32];
@@ -324,6 +329,8 @@ typedef struct apply_ctx {
     const char *now;   /* RFC 3339 */
     const char *today; /* YYYY-MM-DD */
     bool no_audit;
+    json_t *audit_trail; /* a transaction's: each change is appended here as {operation,
+                            niveau, nummer, before, after} instead of an audit row of its own */
 } apply_ctx;
 
 /* Writes one change: record, history, hændelse and (unless no_audit) its

@@ -65,7 +65,7 @@ static void pool_work(void *udata)
     if (p->kind == REST_POOL_LIST) {
         json_t *items = NULL;
         char next[7] = "";
-        p->status = api->read_list(p->reader, &p->q, &items, next);
+        p->status = rest_http_of(api->read_list(p->reader, &p->q, &items, next));
         if (p->status == 0) {
             json_t *naeste = json_null();
             if (next[0]) {
@@ -79,10 +79,10 @@ static void pool_work(void *udata)
         }
         json_decref(items);
     } else if (p->kind == REST_POOL_EVENTS) {
-        p->status = api->read_haendelser(p->reader, p->fra, p->maxantal, &doc);
+        p->status = rest_http_of(api->read_haendelser(p->reader, p->fra, p->maxantal, &doc));
         if (p->status == 0 && !doc) doc = json_array();
     } else {
-        p->status = api->read_history(p->reader, p->nummer, &doc);
+        p->status = rest_http_of(api->read_history(p->reader, p->nummer, &doc));
     }
     if (p->status == 0) {
         p->text = doc ? json_dumps(doc, DTR_JSON_WIRE) : NULL;

@@ -9,6 +9,7 @@ send timeout, request ids, the access log, /metrics and the graceful stop on
 SIGTERM. Python standard library only.
 """
 import base64
+import fcntl
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -80,6 +82,15 @@ class Server:
         self.err.flush()
         with open(self.err_path) as f:
             return f.read()
+
+    def wait_log(self, text, count=1, timeout=30):
+        """Waits until the server's log has count lines containing text (the
+        event a test goes on after, never a pause); fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < count:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("no log line with %r; log:\n%s" % (text, self.log()))
+            time.sleep(0.02)
 
     def stop(self):
         """SIGTERM; returns the exit status."""
@@ -212,6 +223,20 @@ class Conn:
 
     def close(self):
         self.sock.close()
+
+
+def wait_queued(sock, n, timeout=30):
+    """Waits until at least n bytes the client has not read wait in its
+    socket: the server wrote ahead of a client that does not read."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray(4)
+    while True:
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
+        if int.from_bytes(buf, sys.byteorder) >= n:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the server sent nothing ahead")
+        time.sleep(0.01)
 
 
 def problem(resp):
@@ -365,16 +390,19 @@ class HttpTest(unittest.TestCase):
     def test_stream_and_slow_reader(self):
         c = self.conn(rcvbuf=16384)
         c.send("GET /test/stream?kib=4096 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(0.2)  # not reading for a while (below the send timeout)
+        # not reading while the server fills the socket (below the send timeout)
+        wait_queued(c.sock, 8192)
         r = c.response()
         self.assertEqual(r.header("transfer-encoding"), "chunked")
         self.assertEqual(len(r.body), 4096 * 1024)
         self.assertEqual(c.request("GET", "/test/fixed").status, 200)
 
     def test_send_timeout(self):
+        before = self.server.log().count("stopped reading for")
         c = self.conn(rcvbuf=8192)
         c.send("GET /test/stream?kib=4000000 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(1.5 * SLOW)  # the server gives up on a client that does not read
+        # the server gives up on a client that does not read, and says so
+        self.server.wait_log("stopped reading for", count=before + 1)
         total = 0
         try:
             while True:
@@ -388,9 +416,10 @@ class HttpTest(unittest.TestCase):
 
     def test_abort_then_serve(self):
         c = self.conn()
-        c.send("GET /test/async?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(0.1)
+        c.send("GET /test/async?ms=5000 HTTP/1.1\r\nHost: t\r\nX-Request-Id: abort-1\r\n\r\n")
+        self.server.wait_log("async abort-1 waits")
         c.close()
+        self.server.wait_log("async abort-1 aborted")  # the plugin heard of it
         self.assertEqual(self.conn().request("GET", "/test/fixed").status, 200)
 
     def test_access_log_and_metrics(self):
@@ -503,8 +532,9 @@ class LimitsTest(unittest.TestCase):
             idle = s.connect()
             self.assertEqual(idle.request("GET", "/test/fixed").status, 200)
             busy = s.connect()
-            busy.send("GET /test/async?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n")
-            time.sleep(0.2)
+            busy.send("GET /test/async?ms=800 HTTP/1.1\r\nHost: t\r\n"
+                      "X-Request-Id: sigterm-busy\r\n\r\n")
+            s.wait_log("async sigterm-busy waits")  # in flight when the signal comes
             s.proc.send_signal(signal.SIGTERM)
             self.assertTrue(idle.closed_by_server())
             r = busy.response()
