@@ -54,9 +54,36 @@ static void add(char *sql, size_t size, const char *fmt, const char *alias)
     snprintf(sql + len, size - len, fmt, alias, alias, alias);
 }
 
+/* Whether a navn search can use the trigram index: three characters or
+ * more (a trigram), counted in code points of the folded text. */
+static bool navn_indexed(const char *navn)
+{
+    size_t chars = 0;
+    for (const unsigned char *p = (const unsigned char *)navn; *p; p++)
+        if ((*p & 0xc0) != 0x80) chars++;
+    return chars >= 3;
+}
+
+/* The FTS5 query for a substring: one phrase, quotes doubled. malloc'd. */
+static char *navn_phrase(const char *folded)
+{
+    size_t n = strlen(folded);
+    char *out = malloc(2 * n + 3), *p = out;
+    if (!out) abort();
+    *p++ = '"';
+    for (const char *s = folded; *s; s++) {
+        if (*s == '"') *p++ = '"';
+        *p++ = *s;
+    }
+    *p++ = '"';
+    *p = '\0';
+    return out;
+}
+
 /* Builds the list query. Parameters: ?1 level, ?2 the day, ?3 after, ?4
- * limit + 1, ?5..?11 the filters. */
-static void list_sql(const store_query *q, char *sql, size_t size)
+ * limit + 1, ?5..?11 the filters, ?12 the navn phrase for the trigram
+ * index (use_fts). */
+static void list_sql(const store_query *q, bool use_fts, char *sql, size_t size)
 {
     const char *f; /* the alias of the row the filters see */
     const char *d; /* the alias of the current record (dates, status) */
@@ -68,6 +95,16 @@ static void list_sql(const store_query *q, char *sql, size_t size)
                  "h.nummer WHERE h.level = ?1 AND r.deleted = 0 AND r.virkning_fra <= ?2 AND "
                  "(r.virkning_til IS NULL OR r.virkning_til > ?2) AND h.virkning_fra <= ?2 AND "
                  "(h.virkning_til IS NULL OR h.virkning_til > ?2)");
+    } else if (use_fts) {
+        /* the index's matches drive the query (CROSS JOIN keeps that order:
+         * left to the planner it walks the whole level and checks each);
+         * the matches are sorted by number without their JSON, and only the
+         * page's rows are read whole */
+        f = d = "x";
+        snprintf(sql, size,
+                 "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id FROM "
+                 "record_navn m CROSS JOIN record x ON x.id = m.rowid WHERE m.record_navn MATCH "
+                 "?12 AND x.level = ?1 AND x.deleted = 0");
     } else {
         f = d = "t";
         snprintf(sql, size,
@@ -91,20 +128,36 @@ static void list_sql(const store_query *q, char *sql, size_t size)
         add(sql, size, "%s.virkning_til <= ?2", d);
     size_t len = strlen(sql);
     snprintf(sql + len, size - len, " ORDER BY %s.nummer LIMIT ?4", f);
+    if (use_fts) {
+        len = strlen(sql);
+        snprintf(sql + len, size - len, ") ORDER BY t.nummer");
+    }
 }
 
-static int store_list_locked(store_reader *r, const store_query *q, json_t **items, char next[7])
+/* The budget of a navn search's scan before it gives way to the index, in
+ * calls of the progress handler (each after 1000 virtual machine steps):
+ * a few milliseconds, a small part of a scan of 100,000 records. */
+int store_navn_scan_budget = 50;
+
+typedef struct scan_budget {
+    int left;
+    bool spent;
+} scan_budget;
+
+static int scan_progress(void *udata)
 {
-    *items = NULL;
-    next[0] = '\0';
-    size_t limit = q->limit ? q->limit : 100;
-    if (limit > 1000 || (q->virkningsdato && !store_is_day(q->virkningsdato)) ||
-        (q->status && strcmp(q->status, "kommende") != 0 && strcmp(q->status, "aktiv") != 0 &&
-         strcmp(q->status, "nedlagt") != 0) ||
-        q->level < REG_DAGINSTITUTION || q->level > REG_ALTERNATIV_ADRESSE)
-        return 400;
+    scan_budget *b = udata;
+    if (--b->left > 0) return 0;
+    b->spent = true;
+    return 1; /* interrupts the statement */
+}
+
+/* One run of the list query; budget (when not NULL) bounds it. */
+static int list_run(store_reader *r, const store_query *q, const char *navn, bool use_fts,
+                    scan_budget *budget, size_t limit, json_t **items, char next[7])
+{
     char sql[2048];
-    list_sql(q, sql, sizeof sql);
+    list_sql(q, use_fts, sql, sizeof sql);
     store_conn *c = &r->c;
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -113,7 +166,6 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     }
     char day[11];
     show_day(c, q->virkningsdato, day);
-    char *navn = store_fold(q->navn);
     sqlite3_bind_int(st, 1, (int)q->level);
     bind_text(st, 2, day);
     bind_text(st, 3, q->after);
@@ -125,8 +177,11 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     bind_text(st, 9, q->p_nummer);
     bind_text(st, 10, q->cvr_nummer);
     bind_text(st, 11, navn);
-    free(navn);
+    char *phrase = use_fts ? navn_phrase(navn) : NULL;
+    if (phrase) bind_text(st, 12, phrase);
+    free(phrase);
 
+    if (budget) sqlite3_progress_handler(c->db, 1000, scan_progress, budget);
     bool began = conn_read_begin(c);
     json_t *list = json_array();
     int status = 0, rc;
@@ -151,6 +206,8 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = 503;
     sqlite3_finalize(st);
     conn_read_end(c, began);
+    if (budget) sqlite3_progress_handler(c->db, 0, NULL, NULL);
+    if (budget && budget->spent) status = -1; /* the caller takes the index */
     if (status != 0) {
         json_decref(list);
         next[0] = '\0';
@@ -158,6 +215,33 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     }
     *items = list;
     return 0;
+}
+
+/* A navn search of three characters or more first scans the level in
+ * number order within a small budget: a common name fills its page long
+ * before that. When the budget is spent (a rare name: the scan would read
+ * the whole level), the trigram index finds the candidates instead, which
+ * are then sorted (cheap for a rare name, dear for a common one: hence the
+ * scan first). */
+static int store_list_locked(store_reader *r, const store_query *q, json_t **items, char next[7])
+{
+    *items = NULL;
+    next[0] = '\0';
+    size_t limit = q->limit ? q->limit : 100;
+    if (limit > 1000 || (q->virkningsdato && !store_is_day(q->virkningsdato)) ||
+        (q->status && strcmp(q->status, "kommende") != 0 && strcmp(q->status, "aktiv") != 0 &&
+         strcmp(q->status, "nedlagt") != 0) ||
+        q->level < REG_DAGINSTITUTION || q->level > REG_ALTERNATIV_ADRESSE)
+        return 400;
+    char *navn = store_fold(q->navn);
+    bool indexed = navn && !q->virkningsdato && navn_indexed(navn);
+    scan_budget budget = {.left = store_navn_scan_budget};
+    int st = indexed && budget.left <= 0
+                 ? -1
+                 : list_run(r, q, navn, false, indexed ? &budget : NULL, limit, items, next);
+    if (st == -1) st = list_run(r, q, navn, true, NULL, limit, items, next);
+    free(navn);
+    return st;
 }
 
 static json_t *text_or_null(sqlite3_stmt *st, int i)

@@ -383,6 +383,10 @@ struct store_reader {
  * checkpoint thread (8 x 64 MiB). */
 #define CKPT_WAL_FACTOR 8
 
+/* The budget of a navn search's scan before it takes the index (read.c;
+ * 0 takes the index at once, as the tests do). */
+extern int store_navn_scan_budget;
+
 /* ---- limits (limits.c) ---------------------------------------------------------- */
 
 void limits_init(store *s);

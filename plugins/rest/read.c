@@ -2,9 +2,10 @@
  * read.c -- the GET handlers: one record, lists, dagtilbud, historik,
  * hændelser, the code lists and the OpenAPI document.
  *
- * Each read runs on the loop thread with the reader the host lends the
- * plugin (short reads: one record, one page), so a GET is one prepared
- * statement and one JSON dump. Every read checks, in order: credentials
+ * One record runs on the loop thread with the reader the host lends the
+ * plugin (a GET is one prepared statement and one JSON dump, or the answer
+ * cache); lists, hændelser and history, whose cost the client chooses, run
+ * on the work queue (pool.c). Every read checks, in order: credentials
  * (only when public_read is off, or when credentials were sent), the path
  * segment and the query parameters (400 UGYLDIG_PARAMETER), then what the
  * register says (404, 410, 503).
@@ -179,7 +180,6 @@ dtr_status rest_handle_list(dtr_request *req, void *udata)
 {
     const rest_binding *b = udata;
     rest *r = b->r;
-    const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
     rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     rest_args a;
@@ -199,23 +199,7 @@ dtr_status rest_handle_list(dtr_request *req, void *udata)
     q.after = a.after[0] ? a.after : NULL;
     q.limit = a.limit;
     q.nested = 0;
-    json_t *items = NULL;
-    char next[7] = "";
-    int st = rest_http_of(api->read_list(api->reader(r->self), &q, &items, next));
-    if (st != 0) {
-        json_decref(items);
-        rest_problem_read(api, req, st);
-        return DTR_OK;
-    }
-    char cursor[16];
-    json_t *naeste = json_null();
-    if (next[0]) {
-        rest_cursor_encode(next, cursor);
-        naeste = json_string(cursor);
-    }
-    api->respond_json(
-        req, 200, NULL,
-        json_pack("{s:o, s:o}", "resultater", items ? items : json_array(), "naeste", naeste));
+    rest_pool_submit(r, req, REST_POOL_LIST, &q, NULL, 0, 0);
     return DTR_OK;
 }
 
@@ -239,14 +223,7 @@ dtr_status rest_handle_history(dtr_request *req, void *udata)
         rest_problem_read(api, req, st);
         return DTR_OK;
     }
-    json_t *list = NULL;
-    st = rest_http_of(api->read_history(api->reader(r->self), nummer, &list));
-    if (st != 0) {
-        json_decref(list);
-        rest_problem_read(api, req, st);
-        return DTR_OK;
-    }
-    api->respond_json(req, 200, NULL, list);
+    rest_pool_submit(r, req, REST_POOL_HISTORY, NULL, nummer, 0, 0);
     return DTR_OK;
 }
 
@@ -277,19 +254,11 @@ dtr_status rest_handle_events(dtr_request *req, void *udata)
 {
     const rest_binding *b = udata;
     rest *r = b->r;
-    const dtr_host_api *api = r->api;
     if (!rest_read_allowed(r, req)) return DTR_OK;
     rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;
-    json_t *list = NULL;
-    int st = rest_http_of(api->read_haendelser(api->reader(r->self), a.fra, a.maxantal, &list));
-    if (st != 0) {
-        json_decref(list);
-        rest_problem_read(api, req, st);
-        return DTR_OK;
-    }
-    api->respond_json(req, 200, NULL, list ? list : json_array());
+    rest_pool_submit(r, req, REST_POOL_EVENTS, NULL, NULL, a.fra, a.maxantal);
     return DTR_OK;
 }
 

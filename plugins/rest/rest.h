@@ -314,6 +314,16 @@ bool rest_read_args(rest *r, dtr_request *req, const rest_route *route, rest_arg
  * UGYLDIG_PARAMETER. */
 const char *rest_read_nummer(rest *r, dtr_request *req);
 
+/* ---- reads on the work queue (pool.c) ---------------------------------------- */
+
+typedef enum rest_pool_kind { REST_POOL_LIST, REST_POOL_EVENTS, REST_POOL_HISTORY } rest_pool_kind;
+
+/* Runs a read whose cost the client chooses on the work queue and answers
+ * it from there: a list (q, copied), hændelser (fra, maxantal) or a
+ * record's history (nummer). Answers 503 itself when it cannot. */
+void rest_pool_submit(rest *r, dtr_request *req, rest_pool_kind kind, const dtr_query *q,
+                      const char *nummer, int64_t fra, size_t maxantal);
+
 /* Sets ETag: "<version>" on the answer. */
 void rest_set_etag(const dtr_host_api *api, dtr_request *req, int64_t version);
 

@@ -5,6 +5,7 @@
  * hændelser, snapshots and consumer cursors.
  */
 #include "test_store_fixture.h"
+#include "store/store_int.h"
 
 static int setup(void **state)
 {
@@ -491,10 +492,45 @@ static void test_consumer_cursors(void **state)
     assert_int_equal(seq, 43);
 }
 
+/* Names of three characters or more are found through the trigram index
+ * (migration 4), which follows every change of a name; the answers are
+ * those of the scan (Danish folding, quotes are text). */
+static void test_navn_index(void **state)
+{
+    tfix *f = *state;
+    store_navn_scan_budget = 0; /* straight to the index */
+    char di[7], other[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Æblehaven \"Grøn\"", 101, 1, 1), di);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Skovly", 101, 1, 1), other);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "æBLE"}), 1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "\"grøn\""}),
+                     1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "blehav"}),
+                     1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "haveN \"g"}),
+                     1);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "havx"}), 0);
+    answer a = run_cmd(f, REG_OP_UPDATE, REG_DAGINSTITUTION, di,
+                       json_pack("{s:s}", "navn", "Pærehaven"), actor_support());
+    assert_int_equal(a.status, 0);
+    answer_clear(&a);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "æble"}), 0);
+    assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "PÆRE"}), 1);
+    /* the index holds every current name */
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
+                                   "'\"pærehaven\"'"),
+                     1);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
+                                   "'\"æblehaven\"'"),
+                     0);
+    store_navn_scan_budget = 50;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+        T(test_navn_index),
         T(test_get_nests_children_with_status),
         T(test_answer_carries_the_record_as_get_shows_it),
         T(test_list_filters),
