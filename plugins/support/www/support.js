@@ -135,7 +135,7 @@ async function logout() {
   }
   person = null;
   setCsrf(null);
-  location.hash = '';
+  history.replaceState(null, '', location.pathname); // no hashchange: stay on the login view
   loginView();
   announce('Du er logget ud.');
 }

@@ -112,7 +112,7 @@ await test('public: landing page, search by name, a dagtilbud as a tree', async 
   assert.match(page.url(), /\?q=Solsikken/);
   await look(page, 'soegning');
   await page.locator('#resultater a').first().click();
-  await page.locator('ul.tree').waitFor();
+  await page.locator('ul.tree[aria-label]').waitFor();
   assert.equal(await page.locator('[aria-current="page"]').count(), 1);
   await look(page, 'dagtilbud');
   // every code with its text, the status, a map link
@@ -129,7 +129,7 @@ await test('public: search by number, kommune, type, status; unknown number', as
   await page.getByLabel('Nummer eller navn').fill('G40001');
   await page.getByRole('button', {name: 'Søg'}).click();
   await page.waitForURL(/\/dagtilbud\/G40001$/);
-  await page.locator('ul.tree').waitFor();
+  await page.locator('ul.tree[aria-label]').waitFor();
   await page.goto(`${BASE}/`);
   await page.getByLabel('Kommune').selectOption('101');
   await page.getByLabel('Institutionstype').selectOption('6012');
@@ -152,11 +152,12 @@ await test('public: a visitor cannot reach the workplace', async () => {
   const status = await page.evaluate(async () => Promise.all([
     fetch('/support/api/konsistens').then((r) => r.status),
     fetch('/support/api/session').then((r) => r.status),
-    fetch('/v1/spor/G40001').then((r) => r.status),
-    fetch('/v1/daginstitutioner', {method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: '{"navn": "x"}'}).then((r) => r.status),
   ]));
-  assert.deepEqual(status, [401, 401, 401, 401]);
+  assert.deepEqual(status, [401, 401]);
+  // (a Basic challenge would open the browser's own dialog: these from outside)
+  assert.equal((await fetch(`${BASE}/v1/spor/G40001`)).status, 401);
+  assert.equal((await fetch(`${BASE}/v1/daginstitutioner`, {method: 'POST',
+    headers: {'Content-Type': 'application/json'}, body: '{"navn": "x"}'})).status, 401);
   await page.context().close();
 });
 
@@ -211,7 +212,7 @@ await test('support: search and the hierarchy tree', async () => {
   await page.getByRole('button', {name: 'Søg'}).click();
   await page.getByRole('heading', {name: /Resultater/}).waitFor();
   await page.locator('#s-resultater a').first().click();
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   assert.ok(await page.getByRole('link', {name: 'Historik'}).count() > 0);
   await look(page, 'support-dagtilbud');
 });
@@ -220,14 +221,14 @@ await test('support: create a private daginstitution with two anvisningsenheder 
   const page = anne;
   await page.getByRole('link', {name: 'Opret daginstitution'}).first().click();
   await page.getByRole('heading', {name: 'Opret daginstitution'}).waitFor();
-  await page.getByLabel('Navn *').first().fill('Den Private Test-Børnehave');
+  await page.getByLabel('Navn *', {exact: true}).first().fill('Den Private Test-Børnehave');
   await page.getByLabel('Ejerform *').selectOption('3');
   await page.getByLabel('Lovgrundlag *').selectOption('4');
   await page.getByLabel('Administrerende kommune *').selectOption('101');
   for (let i = 0; i < 2; i++) {
     await page.getByRole('button', {name: 'Tilføj anvisningsenhed'}).click();
     const box = page.locator('fieldset.enhed').nth(i);
-    await box.getByLabel('Navn *').fill(`Privat enhed ${i + 1}`);
+    await box.getByLabel('Navn *', {exact: true}).fill(`Privat enhed ${i + 1}`);
     await box.getByLabel('Institutionstype *').selectOption('6011');
     await box.getByLabel('Vejnavn *').fill('Rømersgade');
     await box.getByLabel('Husnummer *').fill(String(20 + i));
@@ -241,14 +242,14 @@ await test('support: create a private daginstitution with two anvisningsenheder 
   assert.equal(await postnr.getAttribute('aria-invalid'), 'true');
   const err = await page.locator(`#${await postnr.getAttribute('aria-describedby')}`).innerText();
   assert.ok(err.length > 0, 'the fejl is shown at its field');
-  assert.equal(await page.getByLabel('Navn *').first().inputValue(), 'Den Private Test-Børnehave',
+  assert.equal(await page.getByLabel('Navn *', {exact: true}).first().inputValue(), 'Den Private Test-Børnehave',
     'the form keeps what was typed');
   await look(page, 'opret-fejl');
   await postnr.fill('1362');
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText('Kontrolleret: registeret godtager ændringen.').waitFor();
   await page.getByRole('button', {name: 'Opret'}).click();
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   await message(page, /er oprettet som G\d{5}/);
   dag = /som (G\d{5})/.exec(await page.locator('#besked').innerText())[1];
   units = await page.locator('.vaerktoej ul.tree ul.tree > li > .node dl.facts dd:first-of-type').allInnerTexts();
@@ -275,13 +276,13 @@ await test('support: edit with Kontrollér, every fejl at its field, then save',
   const page = anne;
   await page.goto(`${BASE}/support/#/rediger/daginstitution/${dag}`);
   await page.getByRole('heading', {name: `Redigér daginstitution ${dag}`}).waitFor();
-  await page.getByLabel('Navn *').fill('');
+  await page.getByLabel('Navn *', {exact: true}).fill('');
   await page.getByLabel('Ejerform *').selectOption('1'); // kommunal with lovgrundlag 4: refused
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText(/Kontrollen fandt \d+ fejl/).waitFor();
-  assert.equal(await page.getByLabel('Navn *').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Navn *', {exact: true}).getAttribute('aria-invalid'), 'true');
   await look(page, 'rediger-fejl');
-  await page.getByLabel('Navn *').fill('Den Private Test-Børnehave og Vuggestue');
+  await page.getByLabel('Navn *', {exact: true}).fill('Den Private Test-Børnehave og Vuggestue');
   await page.getByLabel('Ejerform *').selectOption('3');
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText('Kontrolleret: registeret godtager ændringen.').waitFor();
@@ -428,7 +429,7 @@ await test('keyboard only: log in, find a dagtilbud, edit its name with Kontroll
   await tabTo(page, () => document.activeElement.closest('#s-resultater') &&
     document.activeElement.tagName === 'A', 'the first result');
   await page.keyboard.press('Enter');
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   await tabTo(page, () => document.activeElement.textContent === 'Redigér', 'Redigér');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', {name: /Redigér daginstitution/}).waitFor();
