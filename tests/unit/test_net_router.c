@@ -132,7 +132,7 @@ static void test_bad_patterns(void **state)
     (void)state;
     net_router *r = net_router_new(NULL);
     char err[256];
-    const char *bad[] = {"v1/x",      "/v1//x",       "/v1/x/",  "/v1/{a}{b}", "/v1/{}",
+    const char *bad[] = {"v1/x",      "/v1//x",       "/v1//",   "/v1/{a}{b}", "/v1/{}",
                          "/v1/{a-b}", "/x/{id}/{id}", "/v1/x?y", "/a/{b"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = '\0';
@@ -142,6 +142,11 @@ static void test_bad_patterns(void **state)
     }
     assert_int_equal(net_router_add(r, "HEAD", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),
                      DTR_ERROR);
+    /* a trailing '/' is a pattern of its own ("/support/"), not an empty middle segment */
+    assert_int_equal(
+        net_router_add(r, "GET", "/support/", 0, NULL, "p", h_a, NULL, err, sizeof err), DTR_OK);
+    assert_string_equal(match(r, HTTP_GET, "/support/"), "/support/");
+    assert_null(match(r, HTTP_GET, "/support"));
     assert_int_equal(net_router_add(r, "FETCH", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),
                      DTR_ERROR);
     assert_int_equal(net_router_add(r, "get", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),
