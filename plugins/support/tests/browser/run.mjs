@@ -34,11 +34,14 @@ const browser = await chromium.launch({
 });
 
 const results = [];
+const lastPages = []; // the pages a test used (shown when it fails)
 const problems = []; // console errors and page errors, per test
 let current = '';
+let anne; // a page logged in as anne (support)
 
 async function test(name, fn) {
   current = name;
+  if (anne) lastPages.push(anne);
   const t0 = Date.now();
   try {
     await fn();
@@ -47,12 +50,21 @@ async function test(name, fn) {
   } catch (e) {
     results.push({name, ok: false, error: e});
     console.log(`FAIL ${name}\n${e.stack || e}`);
+    for (const page of lastPages.splice(0)) { // what the page showed, for the log
+      try {
+        console.log(`  page ${page.url()}: ${(await page.locator('main').innerText()).slice(0, 600)}`);
+        await page.screenshot({path: path.join(SHOT_DIR, `FEJL-${results.length}.png`)});
+      } catch {
+        // the page is gone
+      }
+    }
   }
 }
 
 async function newPage(context) {
   const ctx = context || await browser.newContext({viewport: WIDE, locale: 'da-DK'});
   const page = await ctx.newPage();
+  lastPages.push(page);
   page.on('pageerror', (e) => problems.push(`${current}: page error: ${e.message}`));
   page.on('console', (m) => {
     // An expected refusal (401/403/412/422) shows up as a failed resource
@@ -179,7 +191,6 @@ await test('login: a wrong password, then throttled', async () => {
   await page.context().close();
 });
 
-let anne; // a context logged in as anne (support)
 
 await test('login: a one-time password must be changed first', async () => {
   const page = await newPage();
