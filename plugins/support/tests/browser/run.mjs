@@ -95,8 +95,10 @@ async function look(page, name) {
   await page.setViewportSize(WIDE);
 }
 
-function copenhagenToday() {
-  return new Intl.DateTimeFormat('sv-SE', {timeZone: 'Europe/Copenhagen'}).format(new Date());
+// Tomorrow in Copenhagen (a unit made today can close at the earliest then).
+function copenhagenTomorrow() {
+  return new Intl.DateTimeFormat('sv-SE', {timeZone: 'Europe/Copenhagen'})
+    .format(new Date(Date.now() + 24 * 3600 * 1000));
 }
 
 async function login(page, name, password, base = BASE) {
@@ -334,10 +336,10 @@ await test('support: move a unit, close it with a date, reopen it', async () => 
   await page.getByRole('button', {name: 'Flyt'}).click();
   await message(page, `${units[1]} er flyttet til G40001.`);
   await page.goto(`${BASE}/support/#/nedlaeg/anvisningsenhed/${units[1]}`);
-  await page.getByLabel('Virkning til *').fill(copenhagenToday());
+  await page.getByLabel('Virkning til *').fill(copenhagenTomorrow());
   await look(page, 'nedlaeg');
   await page.getByRole('button', {name: 'Nedlæg'}).click();
-  await message(page, new RegExp(`${units[1]} er nedlagt pr. ${copenhagenToday()}`));
+  await message(page, new RegExp(`${units[1]} er nedlagt pr. ${copenhagenTomorrow()}`));
   await page.locator(`a[href="#/genaabn/anvisningsenhed/${units[1]}"]`).click();
   await page.getByRole('heading', {name: `Genåbn ${units[1]}`}).waitFor();
   await look(page, 'genaabn');
