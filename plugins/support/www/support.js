@@ -9,7 +9,12 @@ import * as edit from '/ui/edit.js';
 import {showHistory} from '/ui/historik.js';
 import {showConsistency, showWebhooks} from '/ui/rapporter.js';
 
-const view = () => document.getElementById('visning');
+// Each navigation draws into a container of its own, shown when its view is
+// ready and only if no later navigation began meanwhile: a slow view never
+// overwrites a newer one.
+let target = document.getElementById('visning');
+let routeGen = 0;
+const view = () => target;
 let person = null;
 let pendingMessage = null;
 
@@ -274,7 +279,11 @@ async function route() {
   const [path, query] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query || '');
-  fill(view(), el('p', {class: 'muted'}, 'Indlæser …'));
+  const gen = ++routeGen;
+  const shown = document.getElementById('visning');
+  fill(shown, el('p', {class: 'muted'}, 'Indlæser …'));
+  target = el('div', {});
+  const mine = target;
   try {
     switch (parts[0]) {
       case undefined: return await searchView(params);
@@ -296,7 +305,8 @@ async function route() {
   } catch (e) {
     failed(e, 'Siden kunne ikke vises');
   } finally {
-    const h1 = view().querySelector('h1');
+    if (gen === routeGen) fill(shown, mine);
+    const h1 = gen === routeGen ? mine.querySelector('h1') : null;
     if (h1 && !view().querySelector('[autofocus]') && document.activeElement === document.body) {
       h1.setAttribute('tabindex', '-1');
       h1.focus();
