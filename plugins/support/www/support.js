@@ -162,6 +162,7 @@ function recordLink(nummer, text) {
 }
 
 async function searchView(params) {
+  const box = view(); // this navigation's container (view() moves on with the next one)
   setTitle('Søg');
   const q = el('input', {id: 's-q', type: 'search', value: params.get('q') || '', maxlength: 132});
   const kommune = el('select', {id: 's-kommune'}, el('option', {value: ''}, 'Alle kommuner'));
@@ -186,7 +187,7 @@ async function searchView(params) {
     if (status.value) p.set('status', status.value);
     go(`#/?${p}`);
   });
-  fill(view(), el('h1', {}, 'Søg i registeret'), el('section', {class: 'card'}, form), results);
+  fill(box, el('h1', {}, 'Søg i registeret'), el('section', {class: 'card'}, form), results);
   const text = (params.get('q') || '').trim();
   if (/^[A-Za-z]\d{5}$/.test(text)) return go(`#/dagtilbud/${text.toUpperCase()}`);
   if (!text && !params.get('kommune') && !params.get('status')) return;
@@ -232,6 +233,7 @@ function actions(nummer, level, record) {
 }
 
 async function dagtilbudView(nummer) {
+  const box = view();
   setTitle(nummer);
   try {
     const dagNummer = await owningDaginstitution(nummer);
@@ -251,12 +253,12 @@ async function dagtilbudView(nummer) {
       const level = rec === dag ? 'daginstitution' : rec && rec.anvisningsenhedsNummer ? 'alternativAdresse' : 'anvisningsenhed';
       node.appendChild(actions(num, level, rec));
     }
-    fill(view(), el('h1', {}, dag.navn), el('p', {}, el('a', {href: `/dagtilbud/${dag.nummer}`}, 'Se den offentlige side')),
+    fill(box, el('h1', {}, dag.navn), el('p', {}, el('a', {href: `/dagtilbud/${dag.nummer}`}, 'Se den offentlige side')),
       el('div', {class: 'vaerktoej'}, tree));
     setTitle(dag.navn);
   } catch (e) {
     if (e.status === 404 || e.status === 410) {
-      fill(view(), el('h1', {}, nummer), el('p', {class: 'besked besked-fejl'},
+      fill(box, el('h1', {}, nummer), el('p', {class: 'besked besked-fejl'},
         e.status === 410 ? `${nummer} er slettet.` : `${nummer} findes ikke.`));
       return;
     }
@@ -307,7 +309,7 @@ async function route() {
   } finally {
     if (gen === routeGen) fill(shown, mine);
     const h1 = gen === routeGen ? mine.querySelector('h1') : null;
-    if (h1 && !view().querySelector('[autofocus]') && document.activeElement === document.body) {
+    if (h1 && !mine.querySelector('[autofocus]') && document.activeElement === document.body) {
       h1.setAttribute('tabindex', '-1');
       h1.focus();
     }
