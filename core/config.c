@@ -26,6 +26,14 @@ static const net_limits cfg_default_limits = {
     .shutdown_timeout_ms = 5000,
     .max_connections = 10000,
     .requests_per_second_per_client = 0,
+    .max_pipeline = 16,
+    .max_streams = 64,
+    .max_streams_per_client = 4,
+    .max_snapshots = 32,
+    .snapshot_max_ms = 600000,
+    .max_children = 100,
+    .creates_per_client_per_minute = 600,
+    .wal_max_bytes = 536870912,
 };
 
 static char *cfg_strdup(const char *s)
@@ -156,13 +164,15 @@ static bool cfg_read_string(const json_t *v, const char *path, char **out, char 
     return true;
 }
 
-/* An integer in [min, max]. min is 0 or 1: the message says which. */
+/* An integer in [min, max]; the message says which bound it missed. */
 static bool cfg_read_integer(const json_t *v, const char *path, long long min, uint64_t max,
                              uint64_t *out, char *err, size_t errlen)
 {
     const char *what = min > 0 ? "expected a positive integer" : "expected a non-negative integer";
     if (!json_is_integer(v)) return cfg_fail(err, errlen, path, "%s", what);
     long long n = json_integer_value(v);
+    if (n >= 1 && n < min)
+        return cfg_fail(err, errlen, path, "expected an integer of at least %lld", min);
     if (n < min) return cfg_fail(err, errlen, path, "%s", what);
     if ((uint64_t)n > max)
         return cfg_fail(err, errlen, path, "%s, at most %llu", what, (unsigned long long)max);
@@ -201,15 +211,23 @@ typedef struct cfg_limit_key {
     }
 
 static const cfg_limit_key cfg_limit_keys[] = {
-    CFG_LIMIT(max_header_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(max_body_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(header_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(body_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(send_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(idle_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(shutdown_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(max_connections, 1, UINT32_MAX),
-    CFG_LIMIT(requests_per_second_per_client, 0, UINT32_MAX),
+    CFG_LIMIT(max_header_bytes, 1, NET_MAX_HEADER_BYTES_CAP),
+    CFG_LIMIT(max_body_bytes, 1, NET_MAX_BODY_BYTES_CAP),
+    CFG_LIMIT(header_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(body_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(send_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(idle_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(shutdown_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_connections, 1, NET_MAX_CONNECTIONS_CAP),
+    CFG_LIMIT(requests_per_second_per_client, 0, 1000000),
+    CFG_LIMIT(max_pipeline, 1, 1024),
+    CFG_LIMIT(max_streams, 1, 100000),
+    CFG_LIMIT(max_streams_per_client, 1, 100000),
+    CFG_LIMIT(max_snapshots, 1, 100000),
+    CFG_LIMIT(snapshot_max_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_children, 0, 100000),
+    CFG_LIMIT(creates_per_client_per_minute, 0, 1000000),
+    CFG_LIMIT(wal_max_bytes, 1048576, 1ull << 40),
 };
 
 static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, size_t errlen)

@@ -223,6 +223,7 @@ static void host_reload(host *h)
     }
     net_server_set_router(h->server, plug_set_router(set));
     net_server_set_limits(h->server, &cfg->limits);
+    svc_set_limits(h->svc, &cfg->limits);
     h->current = set;
     host_retire(h, old);
     cfg_free(h->cfg);
@@ -482,6 +483,7 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
     host_open_services(&h);
     h.svc = svc_open(&h.loop, h.data_dir, h.log, h.reg, h.endpoints, &h.cfg->sessions, err,
                      errlen);
+    if (h.svc) svc_set_limits(h.svc, &h.cfg->limits);
     int code = h.svc && host_start(&h, err, errlen) == 0 ? 0 : 1;
     if (code == 0) host_run(&h);
     host_close(&h);

@@ -49,8 +49,8 @@ struct svc_services {
 typedef struct svc_instance {
     bool configured_warned; /* identity_configured logged its missing client once */
     store_reader *reader;   /* for short reads on the loop thread */
-    feed_consumer *sub;   /* consumer plugins while their set serves */
-    int64_t start_at;     /* feed_start_at, or -1: after the newest */
+    feed_consumer *sub;     /* consumer plugins while their set serves */
+    int64_t start_at;       /* feed_start_at, or -1: after the newest */
 } svc_instance;
 
 /* The plugin's record, created on first use. */
@@ -90,8 +90,13 @@ static svc_services *svc_of(dtr_plugin *self)
 
 /* ---- identities ------------------------------------------------------------ */
 
-static dtr_status svc_req_authenticate(dtr_plugin *self, dtr_request *req,
-                                       const dtr_identity **who)
+/* A request's identity ends with its answer. */
+static void svc_identity_end(void *udata)
+{
+    if (svc_current) ident_release(svc_current->idents, udata);
+}
+
+static dtr_status svc_req_authenticate(dtr_plugin *self, dtr_request *req, const dtr_identity **who)
 {
     svc_services *s = svc_of(self);
     const dtr_host_api *api = plug_registry_api(s->reg);
@@ -104,7 +109,15 @@ static dtr_status svc_req_authenticate(dtr_plugin *self, dtr_request *req,
         ops_log_write(s->log, OPS_LOG_ERROR, "auth", "clients cannot be read: %s",
                       auth_cache_error(s->auth));
     if (st == DTR_OK && client) {
-        *who = ident_of_client(s->idents, client);
+        /* the request's own identity, ended with it: a plugin that keeps it
+         * past its request without identity_retain is caught */
+        const dtr_identity *mine = net_request_end_data(req);
+        if (mine && ident_valid(s->idents, mine) && ident_client(mine) == client) {
+            *who = mine;
+        } else {
+            *who = ident_for_request(s->idents, client);
+            net_request_on_end(req, svc_identity_end, (void *)*who);
+        }
         net_request_set_client(req, client->id);
     }
     return st;
@@ -226,11 +239,12 @@ static void svc_command_done(const store_result *res, void *udata)
                 .version = st->version};
         }
     } else {
-        steps[0] = (dtr_step_result){.http_status = res->status == 0 ? svc_step_http(call->ops[0]) : 0,
-                                     .nummer = res->primary,
-                                     .level = (dtr_level)res->level,
-                                     .record = res->record,
-                                     .version = res->version};
+        steps[0] =
+            (dtr_step_result){.http_status = res->status == 0 ? svc_step_http(call->ops[0]) : 0,
+                              .nummer = res->primary,
+                              .level = (dtr_level)res->level,
+                              .record = res->record,
+                              .version = res->version};
     }
     dtr_command_result out = {
         .status = svc_result_status(res->status),
@@ -255,7 +269,7 @@ static void svc_command_done(const store_result *res, void *udata)
     free(call);
 }
 __attribute__((format(printf, 3, 4))) static dtr_status svc_refuse(char *err, size_t errlen,
-                                                                  const char *fmt, ...)
+                                                                   const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -387,8 +401,8 @@ static void svc_reader_close(dtr_reader *r)
     if (r) store_reader_close((store_reader *)r);
 }
 
-static dtr_status svc_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
-                        dtr_level *level, json_t **out)
+static dtr_status svc_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato,
+                               int nested, dtr_level *level, json_t **out)
 {
     reg_level lv = REG_DAGINSTITUTION;
     *out = NULL;
@@ -425,8 +439,7 @@ static dtr_status svc_read_list(dtr_reader *r, const dtr_query *q, json_t **item
 static dtr_status svc_read_history(dtr_reader *r, const char *nummer, json_t **out)
 {
     *out = NULL;
-    return r && nummer ? svc_read_status(store_history((store_reader *)r, nummer, out))
-                       : DTR_ERROR;
+    return r && nummer ? svc_read_status(store_history((store_reader *)r, nummer, out)) : DTR_ERROR;
 }
 
 static dtr_status svc_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
@@ -443,8 +456,7 @@ static dtr_status svc_read_latest(dtr_reader *r, int64_t *sekvensnummer, char ti
 
 static dtr_status svc_snapshot_begin(dtr_reader *r, int64_t *sekvensnummer)
 {
-    return r ? svc_read_status(store_snapshot_begin((store_reader *)r, sekvensnummer))
-             : DTR_ERROR;
+    return r ? svc_read_status(store_snapshot_begin((store_reader *)r, sekvensnummer)) : DTR_ERROR;
 }
 
 static void svc_snapshot_end(dtr_reader *r)
@@ -521,7 +533,17 @@ static bool svc_ready(void *udata, char *why, size_t whylen)
         snprintf(why, whylen, "store closing");
         return false;
     }
-    return true;
+    return store_writable(s->store, why, whylen);
+}
+
+void svc_set_limits(svc_services *s, const net_limits *l)
+{
+    store_limits sl = {.max_snapshots = l->max_snapshots,
+                       .snapshot_max_ms = l->snapshot_max_ms,
+                       .max_children = l->max_children,
+                       .creates_per_client_per_minute = l->creates_per_client_per_minute,
+                       .wal_max_bytes = l->wal_max_bytes};
+    store_set_limits(s->store, &sl);
 }
 
 static void svc_feed_gauge(void *udata, const feed_consumer_info *info)
@@ -548,6 +570,13 @@ static void svc_metrics(void *udata, ops_metrics *m)
                     (double)st.max_batch);
     ops_metrics_set(m, "dtr_write_queue", "gauge", "Commands waiting for the writer.",
                     (double)st.queued);
+    ops_metrics_set(m, "dtr_wal_bytes", "gauge", "The WAL's size after the last commit.",
+                    (double)store_wal_bytes(s->store));
+    ops_metrics_set(m, "dtr_snapshots_open", "gauge", "Read snapshots open (udtræk, exports).",
+                    (double)store_snapshots_open(s->store));
+    ops_metrics_set(m, "dtr_numbers_left", "gauge",
+                    "Numbers the issuing series G..Z have left to issue.",
+                    (double)store_numbers_left(s->store));
     if (s->feed) {
         ops_metrics_set(m, "dtr_feed_newest", "gauge", "The newest sekvensnummer.",
                         (double)feed_newest(s->feed));

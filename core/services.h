@@ -47,6 +47,10 @@ int svc_set_serving(svc_services *s, plug_set *set, plug_set *old, char *err, si
 int svc_early_check(void *udata, dtr_request *req, const char **kode, const char **tekst,
                     char *extra, size_t extralen);
 
+/* Hands the config's limits that bound the store (snapshots, children per
+ * command, creates per client, the WAL) to the store. At start and reload. */
+void svc_set_limits(svc_services *s, const net_limits *l);
+
 /* Stops the feed and the timed changes; done(udata) runs once the feed's
  * reads and cursor writes came back; then the store is closed (its writer
  * drains what is queued and commits). Call after every plugin set is gone. */

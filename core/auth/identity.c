@@ -24,6 +24,7 @@ struct dtr_identity {
     int *kommuner;
     size_t n_kommuner;
     bool person;
+    bool permanent; /* a client's identity the registry keeps (ident_of_client) */
 };
 
 struct ident_registry {
@@ -103,7 +104,17 @@ const dtr_identity *ident_of_client(ident_registry *r, const auth_client *client
     /* clients are few: one pass over the set finds an existing identity */
     for (size_t b = 0; b < IDENT_BUCKETS; b++)
         for (dtr_identity *id = r->buckets[b]; id; id = id->next_in_bucket)
-            if (id->client == client) return id;
+            if (id->permanent && id->client == client) return id;
+    dtr_identity *id = ident_make(r, client->id, client->name, client->role, client->kommuner,
+                                  client->n_kommuner, false);
+    id->client = client;
+    id->permanent = true;
+    return id;
+}
+
+const dtr_identity *ident_for_request(ident_registry *r, const auth_client *client)
+{
+    if (!client) return NULL;
     dtr_identity *id = ident_make(r, client->id, client->name, client->role, client->kommuner,
                                   client->n_kommuner, false);
     id->client = client;
@@ -133,7 +144,7 @@ void ident_release(ident_registry *r, const dtr_identity *cid)
 {
     if (!ident_valid(r, cid)) return;
     dtr_identity *id = (dtr_identity *)cid;
-    if (id->client && id->refs == 1) return; /* the registry's own reference stays */
+    if (id->permanent && id->refs == 1) return; /* the registry's own reference stays */
     if (--id->refs > 0) return;
     dtr_identity **p = &r->buckets[ident_bucket(id)];
     while (*p != id)

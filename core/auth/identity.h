@@ -30,6 +30,11 @@ void ident_registry_free(ident_registry *r);
 /* The identity of a client of the auth cache: made on first use and kept as
  * long as the registry (the cache's entries live as long). */
 const dtr_identity *ident_of_client(ident_registry *r, const auth_client *client);
+/* An identity of a client for one request: one reference, the request's
+ * (ident_release at its end frees it unless a plugin retained it), so a
+ * plugin that keeps it past its request without identity_retain holds a
+ * pointer the host no longer accepts. */
+const dtr_identity *ident_for_request(ident_registry *r, const auth_client *client);
 /* A new identity with one reference (the caller's; ident_release ends it).
  * id, name and role are copied; person marks a logged-in person. */
 const dtr_identity *ident_new(ident_registry *r, const char *id, const char *name, const char *role,

@@ -69,6 +69,11 @@ dtr_request *net_handle_of(dtr_request *req)
 
 void net_handle_revoke(dtr_request *req)
 {
+    if (req->on_end) {
+        void (*fn)(void *) = req->on_end;
+        req->on_end = NULL;
+        fn(req->end_udata);
+    }
     if (!req->handle) return;
     uint64_t v = (uint64_t)(uintptr_t)req->handle;
     uint32_t index = (uint32_t)(v & 0xffffffffu) - 1;
@@ -78,6 +83,23 @@ void net_handle_revoke(dtr_request *req)
     slots[index].gen++;
     slots[index].next_free = free_head;
     free_head = index + 1;
+}
+
+void net_request_on_end(dtr_request *handle, void (*fn)(void *udata), void *udata)
+{
+    dtr_request *req = net_handle_resolve(handle, "on_end");
+    if (!req) {
+        if (fn) fn(udata); /* already spent: ends now */
+        return;
+    }
+    req->on_end = fn;
+    req->end_udata = udata;
+}
+
+void *net_request_end_data(dtr_request *handle)
+{
+    dtr_request *req = net_handle_resolve(handle, "end_data");
+    return req && req->on_end ? req->end_udata : NULL;
 }
 
 dtr_request *net_handle_resolve(dtr_request *handle, const char *what)

@@ -244,6 +244,11 @@ dtr_status net_router_add(net_router *r, const char *method, const char *pattern
         snprintf(err, errlen, "a route needs a method, a pattern and a handler");
         return DTR_ERROR;
     }
+    if (max_body_bytes > NET_MAX_BODY_BYTES_CAP) {
+        snprintf(err, errlen, "route %s %s: max_body_bytes %zu is over the limit of %u", method,
+                 pattern, max_body_bytes, NET_MAX_BODY_BYTES_CAP);
+        return DTR_ERROR;
+    }
     int id = net_method_id(method);
     if (id < 0 || id == HTTP_HEAD) {
         snprintf(err, errlen,

@@ -282,8 +282,48 @@ typedef struct store_stats {
     uint64_t max_batch;      /* the largest batch so far */
     uint64_t queued;         /* commands waiting for the writer now */
     uint64_t checkpoints;    /* WAL checkpoints run by the checkpoint thread */
+    bool write_failing;      /* the last batch or write probe could not commit */
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
+
+/* Bounds on what one client can make the store hold or do (the config's
+ * "limits"; docs/api.md). Until store_set_limits is called nothing is
+ * bounded but the WAL (store_options.checkpoint_pages times 8).
+ *   max_snapshots     snapshots open at once; store_snapshot_begin answers
+ *                     503 past it (0: no bound)
+ *   snapshot_max_ms   a snapshot older than this is ended (its next read
+ *                     answers 503); 0: no bound
+ *   max_children      records besides its own one create or PATCH may carry
+ *                     (anvisningsenheder, alternativeAdresser): 413 FOR_STOR
+ *   creates_per_client_per_minute  creates per actor id: 429 FOR_MANGE past
+ *                     it (0: off)
+ *   wal_max_bytes     the WAL's bound: reaching it ends every snapshot (a
+ *                     snapshot keeps the WAL from starting over) and refuses
+ *                     new ones until a checkpoint has restarted it; 0: keep
+ * Any thread. */
+typedef struct store_limits {
+    uint32_t max_snapshots;
+    uint64_t snapshot_max_ms;
+    uint32_t max_children;
+    uint32_t creates_per_client_per_minute;
+    uint64_t wal_max_bytes;
+} store_limits;
+void store_set_limits(store *s, const store_limits *l);
+/* Snapshots open now. Any thread. */
+size_t store_snapshots_open(store *s);
+/* The WAL's size in bytes after the last commit, and the numbers the
+ * issuing series (G..Z) have left after the last commit. Any thread. */
+uint64_t store_wal_bytes(store *s);
+int64_t store_numbers_left(store *s);
+
+/* Whether the store can write: false from a batch that could not commit (a
+ * full disk, a lock held by another process) until a later commit succeeds.
+ * Each call also starts a write probe through the writer (a one-page write
+ * and its fsync) when none ran for a second while failing, or for ten
+ * seconds otherwise, so a store that stopped writing without any command
+ * failing, or that recovered, is seen by the next call after the probe.
+ * /readyz calls it. Loop thread; why gets the reason when false. */
+bool store_writable(store *s, char *why, size_t whylen);
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -360,11 +400,12 @@ void store_snapshot_end(store_reader *r);
 /* A consumer's durable cursor: 0 and *sekvensnummer, or 404 when it has none. */
 int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer);
 
-/* The stored answer for an idempotency key younger than 24 hours: 0 with
- * *response (a new object {"status", "primary", "record", "errors", ...}) and
- * *same_body (whether body matches the first request's bytes), or 404. */
-int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
-                   size_t body_len, json_t **response, bool *same_body);
+/* The stored answer for cmd's idempotency key (idem_client, idem_key) when
+ * younger than 24 hours: 0 with *response (a new object {"status",
+ * "primary", "record", "errors", ...}) and *same_body (whether cmd is the
+ * first request again: the same operation, level, target and body bytes),
+ * or 404. */
+int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body);
 
 /* The hændelser and audit entries of one record (trail.c), oldest first:
  * {"nummer", "haendelser": [{"sekvensnummer", "tidspunkt", "operation",

@@ -157,6 +157,7 @@ static void on_async(uv_async_t *h)
 
 static void free_store(store *s)
 {
+    limits_free(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s->idem);
@@ -201,6 +202,8 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     s->dry_run = opt->dry_run;
     s->max_batch = opt->max_batch ? opt->max_batch : 1000;
     s->ckpt_wake_pages = opt->checkpoint_pages > 0 ? opt->checkpoint_pages : 16384;
+    s->wal_max_pages = CKPT_WAL_FACTOR * s->ckpt_wake_pages;
+    limits_init(s);
     s->clock = opt->clock;
     s->clock_udata = opt->clock_udata;
     s->log = opt->log;
@@ -221,6 +224,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         return -1;
     }
 
+    alloc_note_left(&s->wconn);
     if (opt->loop) {
         s->loop = opt->loop;
     } else {
@@ -285,6 +289,23 @@ void store_close(store *s)
     }
 }
 
+/* The hash an Idempotency-Key is bound to: the command's operation, level
+ * and target number as well as its body's bytes, so that the same key and
+ * body sent to another route is a conflict, not a replay of the first
+ * answer. */
+void store_idem_hash(const store_command *cmd, uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    char head[64];
+    int n = snprintf(head, sizeof head, "op=%d;level=%d;nummer=", (int)cmd->op, (int)cmd->level);
+    crypto_generichash_update(&st, (const unsigned char *)head, (size_t)n);
+    const char *nummer = cmd->nummer ? cmd->nummer : "";
+    crypto_generichash_update(&st, (const unsigned char *)nummer, strlen(nummer) + 1);
+    if (cmd->idem_body) crypto_generichash_update(&st, cmd->idem_body, cmd->idem_body_len);
+    crypto_generichash_final(&st, out, 32);
+}
+
 static int submit_job(store *s, store_job *j);
 
 /* Copies a command into a job. */
@@ -313,17 +334,33 @@ static store_job *job_of_command(const store_command *cmd, store_done_fn cb, voi
     if (cmd->idem_key && !cmd->dry_run) {
         j->idem_client = dup_or_null(cmd->idem_client);
         j->idem_key = dup_or_null(cmd->idem_key);
-        crypto_generichash(j->body_hash, sizeof j->body_hash, cmd->idem_body,
-                           cmd->idem_body ? cmd->idem_body_len : 0, NULL, 0);
+        store_idem_hash(cmd, j->body_hash);
     }
     return j;
+}
+
+/* A command past one of the store's bounds (limits.c) is answered without
+ * the writer, and not kept with the idempotency key (the same request may
+ * succeed later). True when j was answered so. */
+static bool limits_refused(store *s, const store_command *cmd, store_job *j)
+{
+    const char *kode = NULL;
+    char tekst[200];
+    int refused = limits_check_command(s, cmd, &kode, tekst, sizeof tekst);
+    if (!refused) return false;
+    j->kind = JOB_ANSWERED;
+    job_fail(j, refused, kode, tekst);
+    answer_later(s, j);
+    return true;
 }
 
 int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata)
 {
     if (!s || s->closed || !cmd || !cmd->actor.id || (!cmd->idem_key != !cmd->idem_client))
         return -1;
-    return submit_job(s, job_of_command(cmd, cb, udata));
+    store_job *j = job_of_command(cmd, cb, udata);
+    if (limits_refused(s, cmd, j)) return 0;
+    return submit_job(s, j);
 }
 
 /* Whether text is "$k" with 1 <= k < step + 1 (an earlier step, 1-based). */
@@ -349,6 +386,8 @@ int store_submit_transaction(store *s, const store_command *cmds, size_t n, stor
             return -1;
     }
     store_job *j = job_of_command(&cmds[0], cb, udata);
+    for (size_t i = 0; i < n; i++)
+        if (limits_refused(s, &cmds[i], j)) return 0;
     j->steps = calloc(n, sizeof *j->steps);
     j->step_results = calloc(n, sizeof *j->step_results);
     if (!j->steps || !j->step_results) abort();
@@ -447,6 +486,32 @@ int store_wait_below(store *s, size_t max)
     while (s->in_flight > max)
         uv_run(s->own_loop, UV_RUN_ONCE);
     return 0;
+}
+
+static void probe_done(const store_result *res, void *udata)
+{
+    (void)res;
+    ((store *)udata)->probe_pending = false;
+}
+
+bool store_writable(store *s, char *why, size_t whylen)
+{
+    if (!s || s->closed) {
+        snprintf(why, whylen, "store closed");
+        return false;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool failing = s->stats.write_failing;
+    pthread_mutex_unlock(&s->mu);
+    int64_t now = store_now_ms(s); /* the store's clock: tests set it */
+    int64_t every = failing ? 1000 : 10000;
+    if (!s->probe_pending && (!s->probe_queued || now >= s->probe_at_ms + every)) {
+        s->probe_pending = s->probe_queued = true;
+        s->probe_at_ms = now;
+        enqueue(s, job_new(JOB_PROBE, probe_done, s));
+    }
+    if (failing) snprintf(why, whylen, "the store cannot write (the last commit failed)");
+    return !failing;
 }
 
 int store_tick(store *s, store_done_fn cb, void *udata)

@@ -129,6 +129,7 @@ static void txn_done(const dtr_command_result *res, void *udata)
         return;
     }
     if (res->dry_run) api->resp_header(req, "Kontrolleret", "true");
+    if (res->replayed) api->resp_header(req, "Idempotent-Replayed", "true");
     api->respond_json(req, 200, NULL, txn_answer(res));
 }
 

@@ -77,6 +77,7 @@ static void rest_write_done(const dtr_command_result *res, void *udata)
         return;
     }
     if (res->dry_run) api->resp_header(req, "Kontrolleret", "true");
+    if (res->replayed) api->resp_header(req, "Idempotent-Replayed", "true");
     if (route->kind == REST_DELETE) {
         api->respond(req, 204, NULL, NULL, 0);
         return;

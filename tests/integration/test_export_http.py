@@ -5,8 +5,10 @@ directory; an unknown file is 404; with public_read off a request without
 credentials gets 401; HEAD gives the head only."""
 
 import base64
+import fcntl
 import os
 import sys
+import termios
 import time
 import unittest
 
@@ -106,7 +108,16 @@ class ExportHttpSlowClientTest(unittest.TestCase):
         resp = conn.getresponse()
         self.assertEqual(resp.status, 200)
         first = resp.read(64 * 1024)
-        time.sleep(0.5)  # the server fills the socket and waits for it to drain
+        # not reading until the server has filled the socket (it then waits
+        # for the connection to drain)
+        deadline = time.monotonic() + 30
+        queued = bytearray(4)
+        while True:
+            fcntl.ioctl(conn.sock.fileno(), termios.FIONREAD, queued)
+            if int.from_bytes(queued, sys.byteorder) >= 32 * 1024:
+                break
+            self.assertLess(time.monotonic(), deadline, "the server sent nothing ahead")
+            time.sleep(0.01)
         body = first + resp.read()
         conn.close()
         self.assertEqual(len(body), len(self.want))

@@ -8,6 +8,8 @@ chunked bodies, the refusals (400, 404, 405, 408, 413, 429, 431, 503), the
 send timeout, request ids, the access log, /metrics and the graceful stop on
 SIGTERM. Python standard library only.
 """
+import base64
+import fcntl
 import json
 import os
 import re
@@ -16,6 +18,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -79,6 +82,15 @@ class Server:
         self.err.flush()
         with open(self.err_path) as f:
             return f.read()
+
+    def wait_log(self, text, count=1, timeout=30):
+        """Waits until the server's log has count lines containing text (the
+        event a test goes on after, never a pause); fails after timeout."""
+        deadline = time.monotonic() + timeout
+        while self.log().count(text) < count:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("no log line with %r; log:\n%s" % (text, self.log()))
+            time.sleep(0.02)
 
     def stop(self):
         """SIGTERM; returns the exit status."""
@@ -211,6 +223,20 @@ class Conn:
 
     def close(self):
         self.sock.close()
+
+
+def wait_queued(sock, n, timeout=30):
+    """Waits until at least n bytes the client has not read wait in its
+    socket: the server wrote ahead of a client that does not read."""
+    deadline = time.monotonic() + timeout
+    buf = bytearray(4)
+    while True:
+        fcntl.ioctl(sock.fileno(), termios.FIONREAD, buf)
+        if int.from_bytes(buf, sys.byteorder) >= n:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the server sent nothing ahead")
+        time.sleep(0.01)
 
 
 def problem(resp):
@@ -364,16 +390,19 @@ class HttpTest(unittest.TestCase):
     def test_stream_and_slow_reader(self):
         c = self.conn(rcvbuf=16384)
         c.send("GET /test/stream?kib=4096 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(0.2)  # not reading for a while (below the send timeout)
+        # not reading while the server fills the socket (below the send timeout)
+        wait_queued(c.sock, 8192)
         r = c.response()
         self.assertEqual(r.header("transfer-encoding"), "chunked")
         self.assertEqual(len(r.body), 4096 * 1024)
         self.assertEqual(c.request("GET", "/test/fixed").status, 200)
 
     def test_send_timeout(self):
+        before = self.server.log().count("stopped reading for")
         c = self.conn(rcvbuf=8192)
         c.send("GET /test/stream?kib=4000000 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(1.5 * SLOW)  # the server gives up on a client that does not read
+        # the server gives up on a client that does not read, and says so
+        self.server.wait_log("stopped reading for", count=before + 1)
         total = 0
         try:
             while True:
@@ -387,9 +416,10 @@ class HttpTest(unittest.TestCase):
 
     def test_abort_then_serve(self):
         c = self.conn()
-        c.send("GET /test/async?ms=5000 HTTP/1.1\r\nHost: t\r\n\r\n")
-        time.sleep(0.1)
+        c.send("GET /test/async?ms=5000 HTTP/1.1\r\nHost: t\r\nX-Request-Id: abort-1\r\n\r\n")
+        self.server.wait_log("async abort-1 waits")
         c.close()
+        self.server.wait_log("async abort-1 aborted")  # the plugin heard of it
         self.assertEqual(self.conn().request("GET", "/test/fixed").status, 200)
 
     def test_access_log_and_metrics(self):
@@ -412,6 +442,25 @@ class HttpTest(unittest.TestCase):
         self.assertEqual(line["status"], 200)
         for key in ("time", "bytes", "duration_ms", "request_id"):
             self.assertIn(key, line)
+
+    def test_access_log_writes_utf8(self):
+        """A path with æ is logged as UTF-8, not as \\u00XX escapes of its
+        bytes; a byte that is no UTF-8 becomes U+FFFD and the line stays JSON."""
+        c = self.conn()
+        c.request("GET", "/test/items/%C3%A6bler%C3%B8", {"X-Request-Id": "log-utf8-1"})
+        c.request("GET", "/test/items/a%FFb", {"X-Request-Id": "log-utf8-2"})
+        lines = {}
+        deadline = time.time() + 5
+        while time.time() < deadline and len(lines) < 2:
+            for text in self.server.log().splitlines():
+                for rid in ("log-utf8-1", "log-utf8-2"):
+                    if '"%s"' % rid in text:
+                        lines[rid] = text
+            time.sleep(0.05)
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn('"path":"/test/items/æblerø"', lines["log-utf8-1"])
+        self.assertNotIn("\\u00", lines["log-utf8-1"])
+        self.assertEqual(json.loads(lines["log-utf8-2"])["path"], "/test/items/a\ufffdb")
 
 
 class LimitsTest(unittest.TestCase):
@@ -456,14 +505,36 @@ class LimitsTest(unittest.TestCase):
             self.assertEqual(s.stop(), 0)
             s.tmp.cleanup()
 
+    def test_rate_limit_per_client(self):
+        """With credentials the bucket is the client's, not the address's:
+        two clients behind one address each get their own rate."""
+        s = Server(requests_per_second_per_client=5)
+        try:
+            def run(user, n):
+                auth = base64.b64encode(user.encode() + b":secret").decode()
+                c = s.connect()
+                c.send(("GET /test/fixed HTTP/1.1\r\nHost: t\r\nAuthorization: Basic %s\r\n\r\n"
+                        % auth) * n)
+                statuses = [c.response().status for _ in range(n)]
+                c.close()
+                return statuses
+            self.assertEqual(run("klient-a", 5), [200] * 5)
+            self.assertEqual(run("klient-b", 5), [200] * 5)
+            # the same client on another connection shares its bucket
+            self.assertIn(429, run("klient-a", 5))
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.tmp.cleanup()
+
     def test_sigterm_finishes_requests_in_flight(self):
         s = Server()
         try:
             idle = s.connect()
             self.assertEqual(idle.request("GET", "/test/fixed").status, 200)
             busy = s.connect()
-            busy.send("GET /test/async?ms=800 HTTP/1.1\r\nHost: t\r\n\r\n")
-            time.sleep(0.2)
+            busy.send("GET /test/async?ms=800 HTTP/1.1\r\nHost: t\r\n"
+                      "X-Request-Id: sigterm-busy\r\n\r\n")
+            s.wait_log("async sigterm-busy waits")  # in flight when the signal comes
             s.proc.send_signal(signal.SIGTERM)
             self.assertTrue(idle.closed_by_server())
             r = busy.response()

@@ -32,6 +32,7 @@ typedef struct tr_job {
     dtr_request *req;
     dtr_timer *timer;
     unsigned long long left; /* stream: bytes still to send */
+    char id[80];             /* async: the request id, for the log lines tests wait on */
 } tr_job;
 
 static const char tr_fixed_body[] = "{\"status\":\"ok\",\"service\":\"dtr\",\"version\":1}";
@@ -112,6 +113,7 @@ static void tr_async_abort(dtr_request *req, void *udata)
     (void)req;
     tr_job *job = udata;
     job->st->api->timer_stop(job->timer);
+    job->st->api->log(job->st->self, DTR_LOG_INFO, "async %s aborted", job->id);
     tr_job_free(job);
 }
 
@@ -131,6 +133,9 @@ static dtr_status tr_async(dtr_request *req, void *udata)
         return DTR_ERROR;
     }
     st->api->req_on_abort(req, tr_async_abort, job);
+    /* tests wait for these lines instead of sleeping */
+    snprintf(job->id, sizeof job->id, "%s", st->api->req_id(req));
+    st->api->log(st->self, DTR_LOG_INFO, "async %s waits %llu ms", job->id, ms);
     return DTR_OK;
 }
 

@@ -304,6 +304,28 @@ static void test_audit_verify(void **state)
     assert_true(json_is_string(json_object_get(j, "reason")));
     json_decref(j);
 
+    /* an entry for a client that never existed (a plugin that made one up,
+     * before ABI 2.0): a well-chained entry, but verify names it */
+    afix_exec(f->db, "UPDATE audit SET after = replace(after, 'support', 'admin') WHERE id = 2");
+    RUN_VERIFY(f, f->dir, &r, "verify");
+    assert_int_equal(r.code, 0);
+    audit_writer w;
+    audit_writer_init(&w, f->db);
+    audit_entry forged = {.tidspunkt = "2026-12-07T10:00:00Z",
+                          .actor = "c_00000000deadbeef",
+                          .operation = "oprettet",
+                          .level = "daginstitution",
+                          .nummer = "G00001",
+                          .after = "{}"};
+    assert_int_equal(audit_writer_append(&w, f->key, &forged, NULL), SQLITE_OK);
+    audit_writer_close(&w);
+    RUN_VERIFY(f, f->dir, &r, "verify");
+    assert_int_equal(r.code, 1);
+    j = parse(r.out);
+    assert_int_equal(json_integer_value(json_object_get(j, "first_bad")), 4);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "reason")), "c_00000000deadbeef"));
+    json_decref(j);
+
     /* bad usage */
     RUN_VERIFY(f, f->dir, &r, "check");
     expect_usage(f, &r);

@@ -109,16 +109,6 @@ static void watchdog_fired(uv_timer_t *t)
         if (!(cond)) fail_msg("timed out waiting for: %s", #cond);                                 \
     } while (0)
 
-/* Lets whatever is ready run (reads on the pool included) without waiting
- * for anything that is not: a few turns of the loop with a short pause. */
-static void settle(ffix *x)
-{
-    for (int i = 0; i < 20; i++) {
-        uv_run(&x->loop, UV_RUN_NOWAIT);
-        uv_sleep(2);
-    }
-}
-
 static void cmd_cb(const store_result *res, void *udata)
 {
     answer_cb(res, udata);
@@ -257,6 +247,24 @@ static int64_t stored_cursor(ffix *x, const char *name)
     return rc == 0 ? seq : -rc;
 }
 
+/* A barrier for asserting that a consumer was NOT given a batch: every read
+ * the feed queued on the pool before this call has been delivered when it
+ * returns. The pool has one thread (main sets UV_THREADPOOL_SIZE=1), so
+ * reads run and come back in the order they were queued: a fresh consumer
+ * reading from the first hændelse queues its read last, and once its batch
+ * has arrived, any batch the feed wrongly started for another consumer
+ * before it has arrived too. Needs at least one hændelse in the store. */
+static void barrier(ffix *x)
+{
+    static int k;
+    char name[32];
+    snprintf(name, sizeof name, "barrier-%d", k++);
+    tcons b = {0};
+    tcons_subscribe(x, &b, name, 0, ACK_ALL);
+    RUN_UNTIL(x, b.calls >= 1);
+    feed_unsubscribe(b.c);
+}
+
 /* ---- where a consumer starts ----------------------------------------------------- */
 
 static void test_new_consumer_starts_after_newest(void **state)
@@ -267,7 +275,7 @@ static void test_new_consumer_starts_after_newest(void **state)
     tcons_subscribe(x, &t, "unilogin", -1, ACK_ALL);
     /* the starting point is stored at once */
     RUN_UNTIL(x, stored_cursor(x, "unilogin") == 3);
-    settle(x);
+    barrier(x);
     assert_int_equal(t.calls, 0);
     make_events(x, 2);
     RUN_UNTIL(x, t.nseen == 2);
@@ -307,7 +315,7 @@ static void test_fra_replays_from_that_sekvensnummer(void **state)
     ffix_open(x);
     tcons again = {0};
     tcons_subscribe(x, &again, "fra-nul", 1, ACK_ALL);
-    settle(x);
+    barrier(x);
     assert_int_equal(again.calls, 0);
     feed_unsubscribe(again.c);
 }
@@ -344,7 +352,7 @@ static void test_one_batch_outstanding(void **state)
     make_event(x, NULL);
     RUN_UNTIL(x, t.calls == 1);
     make_events(x, 3);
-    settle(x);
+    barrier(x);
     assert_int_equal(t.calls, 1); /* nothing more while the batch is unanswered */
     assert_int_equal(consumer_info(x, "slow").lag, 4);
     t.mode = ACK_ALL;
@@ -525,7 +533,7 @@ static void test_resubscription_takes_over(void **state)
     /* the new instance subscribes while the old one still holds a batch */
     tcons_subscribe(x, &young, "portal", -1, ACK_ALL);
     make_event(x, NULL);
-    settle(x);
+    barrier(x);
     assert_int_equal(young.calls, 0);
     /* the old instance answers its batch; the rest goes to the new one */
     feed_consumer_done(old.c, old.last[0], 0);
@@ -599,6 +607,8 @@ static void test_close_with_batch_and_reads_in_flight(void **state)
 
 int main(void)
 {
+    /* barrier() relies on reads on the pool finishing in the order queued */
+    setenv("UV_THREADPOOL_SIZE", "1", 1);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_consumer_starts_after_newest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fra_replays_from_that_sekvensnummer, setup, teardown),

@@ -91,6 +91,7 @@ struct tu_env {
     atomic_int drains;     /* on_drain callbacks run */
     atomic_int inflight;   /* the router's in-flight count */
     atomic_int handled;    /* handler calls */
+    atomic_int waits;      /* stream_write calls that said "wait" */
 };
 
 static dtr_host_api tu_api;
@@ -237,7 +238,10 @@ static void tu_stream_pump(dtr_request *req, void *udata)
         size_t n = job->left < sizeof block ? job->left : sizeof block;
         job->left -= n;
         atomic_fetch_add(&job->env->streamed, (long long)n);
-        if (tu_api.stream_write(req, block, n) != DTR_OK) return;
+        if (tu_api.stream_write(req, block, n) != DTR_OK) {
+            atomic_fetch_add(&job->env->waits, 1);
+            return;
+        }
     }
     tu_api.stream_end(req);
     free(job);
@@ -381,8 +385,13 @@ typedef struct tu_resp {
     int status;
     char head[16384];
     char *body;
-    size_t body_len;
+    size_t body_len, body_cap;
 } tu_resp;
+
+/* How long the client waits for anything the server should do: a deadline
+ * for failing, never a pause; generous, so that a machine under load (the
+ * suite beside stress-ng, under ASan) is slow, not failing. */
+#define TU_DEADLINE_S 30
 
 TU void tu_sleep_ms(int ms)
 {
@@ -395,7 +404,7 @@ TU tu_conn *tu_connect_buf(tu_env *env, int rcvbuf)
 {
     tu_conn *c = calloc(1, sizeof *c);
     c->fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {5, 0};
+    struct timeval tv = {TU_DEADLINE_S, 0};
     setsockopt(c->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     setsockopt(c->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
@@ -457,18 +466,32 @@ static void tu_take(tu_conn *c, void *dst, size_t n)
     c->len -= n;
 }
 
-/* Reads exactly n body bytes into out (which grows). */
-static bool tu_read_n(tu_conn *c, char **out, size_t *outlen, size_t n)
+/* Room for n more body bytes and a NUL. The body grows by doubling: a
+ * streamed answer of many chunks must cost the client linear time (growing
+ * it chunk by chunk copied the whole body per chunk, which under ASan on a
+ * loaded machine kept a 16 MiB reader away from its socket for seconds). */
+static void tu_body_reserve(tu_resp *r, size_t n)
 {
-    *out = realloc(*out, *outlen + n + 1);
+    if (r->body && r->body_len + n + 1 <= r->body_cap) return;
+    size_t cap = r->body_cap ? r->body_cap : 256;
+    while (cap < r->body_len + n + 1)
+        cap *= 2;
+    r->body = realloc(r->body, cap);
+    r->body_cap = cap;
+}
+
+/* Reads exactly n body bytes into r's body (which grows). */
+static bool tu_read_n(tu_conn *c, tu_resp *r, size_t n)
+{
+    tu_body_reserve(r, n);
     while (n) {
         if (!c->len && !tu_fill(c)) return false;
         size_t k = c->len < n ? c->len : n;
-        tu_take(c, *out + *outlen, k);
-        *outlen += k;
+        tu_take(c, r->body + r->body_len, k);
+        r->body_len += k;
         n -= k;
     }
-    (*out)[*outlen] = '\0';
+    r->body[r->body_len] = '\0';
     return true;
 }
 
@@ -513,7 +536,7 @@ TU void tu_resp_free(tu_resp *r)
 {
     free(r->body);
     r->body = NULL;
-    r->body_len = 0;
+    r->body_len = r->body_cap = 0;
 }
 
 /* Reads one response (a 100 Continue counts as one). head_request: no body
@@ -525,7 +548,7 @@ TU bool tu_read_resp(tu_conn *c, tu_resp *r, bool head_request)
     r->status = 0;
     free(r->body);
     r->body = NULL;
-    r->body_len = 0;
+    r->body_len = r->body_cap = 0;
     size_t hl = 0;
     for (;;) {
         if (!tu_read_line(c, line, sizeof line)) return false;
@@ -537,17 +560,17 @@ TU bool tu_read_resp(tu_conn *c, tu_resp *r, bool head_request)
         if (strcmp(line, "\r\n") == 0) break;
     }
     if (sscanf(r->head, "HTTP/1.1 %d", &r->status) != 1) return false;
-    r->body = calloc(1, 1);
+    tu_body_reserve(r, 0);
+    r->body[0] = '\0';
     if (head_request || r->status == 100 || r->status == 204 || r->status == 304) return true;
     char v[64];
-    if (tu_header(r, "Content-Length", v, sizeof v))
-        return tu_read_n(c, &r->body, &r->body_len, strtoull(v, NULL, 10));
+    if (tu_header(r, "Content-Length", v, sizeof v)) return tu_read_n(c, r, strtoull(v, NULL, 10));
     if (tu_header(r, "Transfer-Encoding", v, sizeof v)) {
         for (;;) {
             if (!tu_read_line(c, line, sizeof line)) return false;
             size_t size = strtoull(line, NULL, 16);
             if (size == 0) return tu_read_line(c, line, sizeof line); /* the last CRLF */
-            if (!tu_read_n(c, &r->body, &r->body_len, size)) return false;
+            if (!tu_read_n(c, r, size)) return false;
             if (!tu_read_line(c, line, sizeof line)) return false;
         }
     }
@@ -555,19 +578,16 @@ TU bool tu_read_resp(tu_conn *c, tu_resp *r, bool head_request)
     for (;;) {
         if (c->len) {
             size_t k = c->len;
-            char *tmp = malloc(k);
-            tu_take(c, tmp, k);
-            r->body = realloc(r->body, r->body_len + k + 1);
-            memcpy(r->body + r->body_len, tmp, k);
+            tu_body_reserve(r, k);
+            tu_take(c, r->body + r->body_len, k);
             r->body_len += k;
             r->body[r->body_len] = '\0';
-            free(tmp);
         }
         if (!tu_fill(c)) return true;
     }
 }
 
-/* True when the server closed the connection (EOF) within 5 s. */
+/* True when the server closed the connection (EOF) within the deadline. */
 TU bool tu_closed(tu_conn *c)
 {
     char tmp[4096];
@@ -584,20 +604,22 @@ TU bool tu_closed(tu_conn *c)
     }
 }
 
-/* Waits (up to 5 s) until *counter reaches want. */
+/* Waits (up to the deadline, looking every 10 ms) until *counter reaches
+ * want. */
 TU bool tu_wait_for(atomic_int *counter, int want)
 {
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < TU_DEADLINE_S * 100; i++) {
         if (atomic_load(counter) >= want) return true;
         tu_sleep_ms(10);
     }
     return false;
 }
 
-/* Waits (up to 5 s) until *counter equals want. */
+/* Waits (up to the deadline, looking every 10 ms) until *counter equals
+ * want. */
 TU bool tu_wait_eq(atomic_int *counter, int want)
 {
-    for (int i = 0; i < 500; i++) {
+    for (int i = 0; i < TU_DEADLINE_S * 100; i++) {
         if (atomic_load(counter) == want) return true;
         tu_sleep_ms(10);
     }

@@ -200,9 +200,10 @@ static void test_checkpoints_run_on_their_own_thread(void **state)
         snprintf(navn, sizeof navn, "Institution %d", i);
         create_ok(f, REG_DAGINSTITUTION, di_body(navn, 101, 1, 1), n);
     }
-    /* the thread is woken after commits; give it the time it needs */
+    /* the thread is woken after commits: wait for its first checkpoint
+     * (looking every 10 ms; 30 s is a deadline for failing, not a pause) */
     store_stats st = {0};
-    for (int i = 0; i < 500 && st.checkpoints == 0; i++) {
+    for (int i = 0; i < 3000 && st.checkpoints == 0; i++) {
         store_get_stats(f->s, &st);
         if (st.checkpoints == 0) usleep(10000);
     }

@@ -695,14 +695,6 @@ void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata)
     if (!cond(udata)) sh_die("timed out waiting on the loop");
 }
 
-void sh_settle(store_host *h)
-{
-    for (int i = 0; i < 25; i++) {
-        uv_run(&h->loop, UV_RUN_NOWAIT);
-        uv_sleep(2);
-    }
-}
-
 static void sh_consume(void *udata, const json_t *events)
 {
     store_host *h = udata;

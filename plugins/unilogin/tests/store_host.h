@@ -176,9 +176,6 @@ void sh_set_day_and_tick(store_host *h, const char *day);
 /* Runs the loop until cond(udata) holds; aborts the test program after 10
  * s (a hang is a failure). */
 void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata);
-/* Lets ready work and reads run for a short while without waiting for
- * anything in particular. */
-void sh_settle(store_host *h);
 
 /* The feed's view of a consumer: its durable cursor (-1 when unknown). */
 int64_t sh_consumer_durable(store_host *h, const char *name);
