@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "net/net.h"
@@ -22,6 +23,7 @@ struct people {
     store *store;
     ops_log *log;
     const dtr_host_api *api;
+    void (*resp_header)(dtr_request *req, const char *name, const char *value); /* the net's */
 };
 
 /* The one people of the process (session_* get no context beyond the
@@ -93,6 +95,25 @@ dtr_status people_authenticate(people *p, dtr_request *req, const dtr_identity *
     *who = people_identity(p, &info);
     net_request_set_client(req, info.actor);
     return *who ? DTR_OK : DTR_ERROR;
+}
+
+/* resp_header for every plugin: a Basic challenge (WWW-Authenticate) is
+ * left out of the answer to a browser that sent a session cookie and no
+ * Authorization, since it would make the browser show its own login dialog
+ * over the web UI; the 401 itself tells the page to log in again. */
+static void (*net_resp_header)(dtr_request *req, const char *name, const char *value);
+
+static void people_resp_header(dtr_request *req, const char *name, const char *value)
+{
+    people *p = people_current;
+    if (!p) {
+        net_resp_header(req, name, value);
+        return;
+    }
+    if (strcasecmp(name, "WWW-Authenticate") == 0 && !p->api->req_header(req, "Authorization") &&
+        people_has_cookie(p, req))
+        return;
+    p->resp_header(req, name, value);
 }
 
 /* ---- the host API's session functions -------------------------------------------------- */
@@ -250,6 +271,10 @@ people *people_open(const people_options *o, char *err, size_t errlen)
         free(p);
         return NULL;
     }
+    if (o->api_edit->resp_header != people_resp_header)
+        net_resp_header = o->api_edit->resp_header;
+    p->resp_header = net_resp_header;
+    o->api_edit->resp_header = people_resp_header;
     o->api_edit->session_login = people_session_login;
     o->api_edit->session_logout = people_session_logout;
     o->api_edit->session_password = people_session_password;

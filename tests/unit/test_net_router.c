@@ -142,6 +142,11 @@ static void test_bad_patterns(void **state)
     }
     assert_int_equal(net_router_add(r, "HEAD", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),
                      DTR_ERROR);
+    /* a trailing '/' is a pattern of its own ("/support/"), not an empty middle segment */
+    assert_int_equal(
+        net_router_add(r, "GET", "/support/", 0, NULL, "p", h_a, NULL, err, sizeof err), DTR_OK);
+    assert_string_equal(match(r, HTTP_GET, "/support/"), "/support/");
+    assert_null(match(r, HTTP_GET, "/support"));
     assert_int_equal(net_router_add(r, "FETCH", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),
                      DTR_ERROR);
     assert_int_equal(net_router_add(r, "get", "/x", 0, NULL, "p", h_a, NULL, err, sizeof err),

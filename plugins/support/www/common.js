@@ -53,8 +53,10 @@ export async function api(path, {method = 'GET', body, headers = {}} = {}) {
   const h = {Accept: 'application/json', ...headers};
   if (body !== undefined) h['Content-Type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD' && csrfToken) h['X-CSRF-Token'] = csrfToken;
+  // no-store: a nested daginstitution keeps its ETag (its own version) when
+  // a child changes, so a revalidated copy could show stale children.
   const res = await fetch(path, {
-    method, headers: h, credentials: 'same-origin',
+    method, headers: h, credentials: 'same-origin', cache: 'no-store',
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   let data = null;

@@ -167,6 +167,14 @@ export async function editRecord(view, level, nummer) {
       el('h2', {}, `Version ${newer.version}`), summary(level, newer),
       el('div', {class: 'knapper'}, keep, take)));
     keep.addEventListener('click', () => {
+      // The person's own changes stay; every other field takes the newer value.
+      const mine = readPatch(form, record);
+      const touched = new Set(flatPaths(mine));
+      for (const input of form.querySelectorAll('[data-felt]')) {
+        if (touched.has(input.dataset.felt)) continue;
+        const v = input.dataset.felt.split('.').reduce((o, k) => (o == null ? o : o[k]), newer);
+        input.value = v === null || v === undefined ? '' : String(v);
+      }
       record = newer;
       showOk(form, `Dine ændringer ligger nu oven på version ${newer.version}. Tryk Gem for at gemme dem.`);
       form.querySelector('button[type=submit]').focus();
@@ -174,6 +182,12 @@ export async function editRecord(view, level, nummer) {
     take.addEventListener('click', () => editRecord(view, level, nummer));
     keep.focus();
   };
+}
+
+// The dotted paths of the leaves of a patch ("adresse.postNummer").
+function flatPaths(obj, prefix = '') {
+  return Object.entries(obj).flatMap(([k, v]) => (v && typeof v === 'object' && !Array.isArray(v)
+    ? flatPaths(v, `${prefix}${k}.`) : [`${prefix}${k}`]));
 }
 
 // ---- move, close, reopen, delete ------------------------------------------------------

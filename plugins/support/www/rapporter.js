@@ -10,6 +10,15 @@ function table(caption, head, rows) {
 }
 
 const link = (n) => el('a', {href: `#/dagtilbud/${n}`}, n);
+const SHOWN = 200; // rows shown of a long list; the count says how many there are
+
+function capped(rows) {
+  return rows.length > SHOWN ? rows.slice(0, SHOWN) : rows;
+}
+
+function more(rows) {
+  return rows.length > SHOWN ? el('p', {class: 'muted'}, `Viser de første ${SHOWN} af ${rows.length}.`) : null;
+}
 
 export async function showConsistency(view) {
   document.title = 'Konsistensrapport – Support';
@@ -24,13 +33,13 @@ export async function showConsistency(view) {
       el('p', {}, `Registeret som det er i dag (sekvensnummer ${data.sekvensnummer}).`),
       el('section', {class: 'card'},
         el('h2', {}, `Daginstitutioner uden en aktiv anvisningsenhed (${dags.length})`),
-        dags.length ? table('Daginstitutioner uden aktiv anvisningsenhed', ['Nummer', 'Navn', 'Kommune'], dags)
-          : el('p', {}, 'Ingen.')),
+        dags.length ? table('Daginstitutioner uden aktiv anvisningsenhed', ['Nummer', 'Navn', 'Kommune'], capped(dags))
+          : el('p', {}, 'Ingen.'), more(dags)),
       el('section', {class: 'card'},
         el('h2', {}, `Anvisningsenheder uden P-nummer (${units.length})`),
         el('p', {class: 'muted'}, 'De kan ikke få Unilogin-brugere.'),
-        units.length ? table('Anvisningsenheder uden P-nummer', ['Nummer', 'Navn', 'Daginstitution', 'Adresse'], units)
-          : el('p', {}, 'Ingen.')));
+        units.length ? table('Anvisningsenheder uden P-nummer', ['Nummer', 'Navn', 'Daginstitution', 'Adresse'], capped(units))
+          : el('p', {}, 'Ingen.'), more(units)));
   } catch (e) {
     failed(e, 'Rapporten kunne ikke hentes');
   }

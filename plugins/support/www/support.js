@@ -9,7 +9,12 @@ import * as edit from '/ui/edit.js';
 import {showHistory} from '/ui/historik.js';
 import {showConsistency, showWebhooks} from '/ui/rapporter.js';
 
-const view = () => document.getElementById('visning');
+// Each navigation draws into a container of its own, shown when its view is
+// ready and only if no later navigation began meanwhile: a slow view never
+// overwrites a newer one.
+let target = document.getElementById('visning');
+let routeGen = 0;
+const view = () => target;
 let person = null;
 let pendingMessage = null;
 
@@ -135,7 +140,7 @@ async function logout() {
   }
   person = null;
   setCsrf(null);
-  location.hash = '';
+  history.replaceState(null, '', location.pathname); // no hashchange: stay on the login view
   loginView();
   announce('Du er logget ud.');
 }
@@ -157,6 +162,7 @@ function recordLink(nummer, text) {
 }
 
 async function searchView(params) {
+  const box = view(); // this navigation's container (view() moves on with the next one)
   setTitle('Søg');
   const q = el('input', {id: 's-q', type: 'search', value: params.get('q') || '', maxlength: 132});
   const kommune = el('select', {id: 's-kommune'}, el('option', {value: ''}, 'Alle kommuner'));
@@ -181,7 +187,7 @@ async function searchView(params) {
     if (status.value) p.set('status', status.value);
     go(`#/?${p}`);
   });
-  fill(view(), el('h1', {}, 'Søg i registeret'), el('section', {class: 'card'}, form), results);
+  fill(box, el('h1', {}, 'Søg i registeret'), el('section', {class: 'card'}, form), results);
   const text = (params.get('q') || '').trim();
   if (/^[A-Za-z]\d{5}$/.test(text)) return go(`#/dagtilbud/${text.toUpperCase()}`);
   if (!text && !params.get('kommune') && !params.get('status')) return;
@@ -227,6 +233,7 @@ function actions(nummer, level, record) {
 }
 
 async function dagtilbudView(nummer) {
+  const box = view();
   setTitle(nummer);
   try {
     const dagNummer = await owningDaginstitution(nummer);
@@ -246,12 +253,12 @@ async function dagtilbudView(nummer) {
       const level = rec === dag ? 'daginstitution' : rec && rec.anvisningsenhedsNummer ? 'alternativAdresse' : 'anvisningsenhed';
       node.appendChild(actions(num, level, rec));
     }
-    fill(view(), el('h1', {}, dag.navn), el('p', {}, el('a', {href: `/dagtilbud/${dag.nummer}`}, 'Se den offentlige side')),
+    fill(box, el('h1', {}, dag.navn), el('p', {}, el('a', {href: `/dagtilbud/${dag.nummer}`}, 'Se den offentlige side')),
       el('div', {class: 'vaerktoej'}, tree));
     setTitle(dag.navn);
   } catch (e) {
     if (e.status === 404 || e.status === 410) {
-      fill(view(), el('h1', {}, nummer), el('p', {class: 'besked besked-fejl'},
+      fill(box, el('h1', {}, nummer), el('p', {class: 'besked besked-fejl'},
         e.status === 410 ? `${nummer} er slettet.` : `${nummer} findes ikke.`));
       return;
     }
@@ -274,7 +281,11 @@ async function route() {
   const [path, query] = hash.split('?');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   const params = new URLSearchParams(query || '');
-  fill(view(), el('p', {class: 'muted'}, 'Indlæser …'));
+  const gen = ++routeGen;
+  const shown = document.getElementById('visning');
+  fill(shown, el('p', {class: 'muted'}, 'Indlæser …'));
+  target = el('div', {});
+  const mine = target;
   try {
     switch (parts[0]) {
       case undefined: return await searchView(params);
@@ -296,8 +307,9 @@ async function route() {
   } catch (e) {
     failed(e, 'Siden kunne ikke vises');
   } finally {
-    const h1 = view().querySelector('h1');
-    if (h1 && !view().querySelector('[autofocus]') && document.activeElement === document.body) {
+    if (gen === routeGen) fill(shown, mine);
+    const h1 = gen === routeGen ? mine.querySelector('h1') : null;
+    if (h1 && !mine.querySelector('[autofocus]') && document.activeElement === document.body) {
       h1.setAttribute('tabindex', '-1');
       h1.focus();
     }

@@ -34,11 +34,14 @@ const browser = await chromium.launch({
 });
 
 const results = [];
+const lastPages = []; // the pages a test used (shown when it fails)
 const problems = []; // console errors and page errors, per test
 let current = '';
+let anne; // a page logged in as anne (support)
 
 async function test(name, fn) {
   current = name;
+  if (anne) lastPages.push(anne);
   const t0 = Date.now();
   try {
     await fn();
@@ -47,12 +50,21 @@ async function test(name, fn) {
   } catch (e) {
     results.push({name, ok: false, error: e});
     console.log(`FAIL ${name}\n${e.stack || e}`);
+    for (const page of lastPages.splice(0)) { // what the page showed, for the log
+      try {
+        console.log(`  page ${page.url()}: ${(await page.locator('main').innerText()).slice(0, 600)}`);
+        await page.screenshot({path: path.join(SHOT_DIR, `FEJL-${results.length}.png`)});
+      } catch {
+        // the page is gone
+      }
+    }
   }
 }
 
 async function newPage(context) {
   const ctx = context || await browser.newContext({viewport: WIDE, locale: 'da-DK'});
   const page = await ctx.newPage();
+  lastPages.push(page);
   page.on('pageerror', (e) => problems.push(`${current}: page error: ${e.message}`));
   page.on('console', (m) => {
     // An expected refusal (401/403/412/422) shows up as a failed resource
@@ -83,8 +95,10 @@ async function look(page, name) {
   await page.setViewportSize(WIDE);
 }
 
-function copenhagenToday() {
-  return new Intl.DateTimeFormat('sv-SE', {timeZone: 'Europe/Copenhagen'}).format(new Date());
+// Tomorrow in Copenhagen (a unit made today can close at the earliest then).
+function copenhagenTomorrow() {
+  return new Intl.DateTimeFormat('sv-SE', {timeZone: 'Europe/Copenhagen'})
+    .format(new Date(Date.now() + 24 * 3600 * 1000));
 }
 
 async function login(page, name, password, base = BASE) {
@@ -112,7 +126,7 @@ await test('public: landing page, search by name, a dagtilbud as a tree', async 
   assert.match(page.url(), /\?q=Solsikken/);
   await look(page, 'soegning');
   await page.locator('#resultater a').first().click();
-  await page.locator('ul.tree').waitFor();
+  await page.locator('ul.tree[aria-label]').waitFor();
   assert.equal(await page.locator('[aria-current="page"]').count(), 1);
   await look(page, 'dagtilbud');
   // every code with its text, the status, a map link
@@ -129,7 +143,7 @@ await test('public: search by number, kommune, type, status; unknown number', as
   await page.getByLabel('Nummer eller navn').fill('G40001');
   await page.getByRole('button', {name: 'Søg'}).click();
   await page.waitForURL(/\/dagtilbud\/G40001$/);
-  await page.locator('ul.tree').waitFor();
+  await page.locator('ul.tree[aria-label]').waitFor();
   await page.goto(`${BASE}/`);
   await page.getByLabel('Kommune').selectOption('101');
   await page.getByLabel('Institutionstype').selectOption('6012');
@@ -152,11 +166,12 @@ await test('public: a visitor cannot reach the workplace', async () => {
   const status = await page.evaluate(async () => Promise.all([
     fetch('/support/api/konsistens').then((r) => r.status),
     fetch('/support/api/session').then((r) => r.status),
-    fetch('/v1/spor/G40001').then((r) => r.status),
-    fetch('/v1/daginstitutioner', {method: 'POST', headers: {'Content-Type': 'application/json'},
-      body: '{"navn": "x"}'}).then((r) => r.status),
   ]));
-  assert.deepEqual(status, [401, 401, 401, 401]);
+  assert.deepEqual(status, [401, 401]);
+  // (a Basic challenge would open the browser's own dialog: these from outside)
+  assert.equal((await fetch(`${BASE}/v1/spor/G40001`)).status, 401);
+  assert.equal((await fetch(`${BASE}/v1/daginstitutioner`, {method: 'POST',
+    headers: {'Content-Type': 'application/json'}, body: '{"navn": "x"}'})).status, 401);
   await page.context().close();
 });
 
@@ -178,7 +193,6 @@ await test('login: a wrong password, then throttled', async () => {
   await page.context().close();
 });
 
-let anne; // a context logged in as anne (support)
 
 await test('login: a one-time password must be changed first', async () => {
   const page = await newPage();
@@ -211,7 +225,7 @@ await test('support: search and the hierarchy tree', async () => {
   await page.getByRole('button', {name: 'Søg'}).click();
   await page.getByRole('heading', {name: /Resultater/}).waitFor();
   await page.locator('#s-resultater a').first().click();
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   assert.ok(await page.getByRole('link', {name: 'Historik'}).count() > 0);
   await look(page, 'support-dagtilbud');
 });
@@ -220,14 +234,14 @@ await test('support: create a private daginstitution with two anvisningsenheder 
   const page = anne;
   await page.getByRole('link', {name: 'Opret daginstitution'}).first().click();
   await page.getByRole('heading', {name: 'Opret daginstitution'}).waitFor();
-  await page.getByLabel('Navn *').first().fill('Den Private Test-Børnehave');
+  await page.getByLabel('Navn *', {exact: true}).first().fill('Den Private Test-Børnehave');
   await page.getByLabel('Ejerform *').selectOption('3');
   await page.getByLabel('Lovgrundlag *').selectOption('4');
   await page.getByLabel('Administrerende kommune *').selectOption('101');
   for (let i = 0; i < 2; i++) {
     await page.getByRole('button', {name: 'Tilføj anvisningsenhed'}).click();
     const box = page.locator('fieldset.enhed').nth(i);
-    await box.getByLabel('Navn *').fill(`Privat enhed ${i + 1}`);
+    await box.getByLabel('Navn *', {exact: true}).fill(`Privat enhed ${i + 1}`);
     await box.getByLabel('Institutionstype *').selectOption('6011');
     await box.getByLabel('Vejnavn *').fill('Rømersgade');
     await box.getByLabel('Husnummer *').fill(String(20 + i));
@@ -241,14 +255,14 @@ await test('support: create a private daginstitution with two anvisningsenheder 
   assert.equal(await postnr.getAttribute('aria-invalid'), 'true');
   const err = await page.locator(`#${await postnr.getAttribute('aria-describedby')}`).innerText();
   assert.ok(err.length > 0, 'the fejl is shown at its field');
-  assert.equal(await page.getByLabel('Navn *').first().inputValue(), 'Den Private Test-Børnehave',
+  assert.equal(await page.getByLabel('Navn *', {exact: true}).first().inputValue(), 'Den Private Test-Børnehave',
     'the form keeps what was typed');
   await look(page, 'opret-fejl');
   await postnr.fill('1362');
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText('Kontrolleret: registeret godtager ændringen.').waitFor();
   await page.getByRole('button', {name: 'Opret'}).click();
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   await message(page, /er oprettet som G\d{5}/);
   dag = /som (G\d{5})/.exec(await page.locator('#besked').innerText())[1];
   units = await page.locator('.vaerktoej ul.tree ul.tree > li > .node dl.facts dd:first-of-type').allInnerTexts();
@@ -268,20 +282,20 @@ await test('support: add an alternativ adresse', async () => {
   await look(page, 'ny-adresse');
   await page.getByRole('button', {name: 'Tilføj'}).click();
   await message(page, /Alternativ adresse G\d{5} er tilføjet./);
-  await page.getByText('Legepladsen').first().waitFor();
+  await page.locator('.vaerktoej .valgt').filter({hasText: 'Legepladsen'}).waitFor();
 });
 
 await test('support: edit with Kontrollér, every fejl at its field, then save', async () => {
   const page = anne;
   await page.goto(`${BASE}/support/#/rediger/daginstitution/${dag}`);
   await page.getByRole('heading', {name: `Redigér daginstitution ${dag}`}).waitFor();
-  await page.getByLabel('Navn *').fill('');
+  await page.getByLabel('Navn *', {exact: true}).fill('');
   await page.getByLabel('Ejerform *').selectOption('1'); // kommunal with lovgrundlag 4: refused
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText(/Kontrollen fandt \d+ fejl/).waitFor();
-  assert.equal(await page.getByLabel('Navn *').getAttribute('aria-invalid'), 'true');
+  assert.equal(await page.getByLabel('Navn *', {exact: true}).getAttribute('aria-invalid'), 'true');
   await look(page, 'rediger-fejl');
-  await page.getByLabel('Navn *').fill('Den Private Test-Børnehave og Vuggestue');
+  await page.getByLabel('Navn *', {exact: true}).fill('Den Private Test-Børnehave og Vuggestue');
   await page.getByLabel('Ejerform *').selectOption('3');
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText('Kontrolleret: registeret godtager ændringen.').waitFor();
@@ -312,10 +326,9 @@ await test('support: a kommune changed the record meanwhile (412 shown and resol
 
 await test('support: move a unit, close it with a date, reopen it', async () => {
   const page = anne;
-  // move the second unit to a kommunal daginstitution in the same kommune: refused (no, same kommune
-  // 101 is allowed); then back into its own daginstitution later is not needed
+  // across kommuner is refused at the field; within kommune 101 it moves
   await page.goto(`${BASE}/support/#/flyt/anvisningsenhed/${units[1]}`);
-  await page.getByLabel('Ny daginstitution (nummer) *').fill('G40003'); // kommune 147: refused
+  await page.getByLabel('Ny daginstitution (nummer) *').fill('G40077'); // kommune 147: refused
   await page.getByRole('button', {name: 'Kontrollér'}).click();
   await page.getByText(/Kontrollen fandt/).waitFor();
   assert.equal(await page.getByLabel('Ny daginstitution (nummer) *').getAttribute('aria-invalid'), 'true');
@@ -323,10 +336,10 @@ await test('support: move a unit, close it with a date, reopen it', async () => 
   await page.getByRole('button', {name: 'Flyt'}).click();
   await message(page, `${units[1]} er flyttet til G40001.`);
   await page.goto(`${BASE}/support/#/nedlaeg/anvisningsenhed/${units[1]}`);
-  await page.getByLabel('Virkning til *').fill(copenhagenToday());
+  await page.getByLabel('Virkning til *').fill(copenhagenTomorrow());
   await look(page, 'nedlaeg');
   await page.getByRole('button', {name: 'Nedlæg'}).click();
-  await message(page, new RegExp(`${units[1]} er nedlagt pr. ${copenhagenToday()}`));
+  await message(page, new RegExp(`${units[1]} er nedlagt pr. ${copenhagenTomorrow()}`));
   await page.locator(`a[href="#/genaabn/anvisningsenhed/${units[1]}"]`).click();
   await page.getByRole('heading', {name: `Genåbn ${units[1]}`}).waitFor();
   await look(page, 'genaabn');
@@ -374,7 +387,9 @@ await test('support: consistency report and webhook dead letters', async () => {
   await page.getByRole('heading', {name: /Anvisningsenheder uden P-nummer \(\d+\)/}).waitFor();
   const text = await page.locator('#visning').innerText();
   assert.match(text, /Daginstitutioner uden en aktiv anvisningsenhed \(\d+\)/);
-  assert.ok(text.includes(units[0]), 'the new units have no P-nummer');
+  const report = await page.evaluate(async () => (await fetch('/support/api/konsistens')).json());
+  assert.ok(report.udenPNummer.some((u) => u.nummer === units[0]), 'the new units have no P-nummer');
+  assert.match(text, new RegExp(`Anvisningsenheder uden P-nummer \\(${report.udenPNummer.length}\\)`));
   await look(page, 'konsistens');
   await page.getByRole('link', {name: 'Webhooks'}).click();
   await page.getByRole('heading', {name: 'Webhooks til Dagtilbudsportalen'}).waitFor();
@@ -428,7 +443,7 @@ await test('keyboard only: log in, find a dagtilbud, edit its name with Kontroll
   await tabTo(page, () => document.activeElement.closest('#s-resultater') &&
     document.activeElement.tagName === 'A', 'the first result');
   await page.keyboard.press('Enter');
-  await page.locator('.vaerktoej ul.tree').waitFor();
+  await page.locator('.vaerktoej ul.tree[aria-label]').waitFor();
   await tabTo(page, () => document.activeElement.textContent === 'Redigér', 'Redigér');
   await page.keyboard.press('Enter');
   await page.getByRole('heading', {name: /Redigér daginstitution/}).waitFor();
