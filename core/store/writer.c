@@ -188,9 +188,10 @@ static void run_command(store_conn *c, store_job *j)
                        .today = t.today,
                        .now = t.now,
                        .keep_numbers = j->keep_numbers};
+    unsigned binds = store_bind_failures();
     reg_decision d;
     reg_decide(&cmd, &state, &actor, &d);
-    if (sx.failed) {
+    if (sx.failed || store_bind_failures() != binds) {
         job_undo_503(c, j, "reading the state");
     } else if (d.status != 0) {
         rollback_job(c);
@@ -199,7 +200,7 @@ static void run_command(store_conn *c, store_job *j)
         job_set_errors(j, d.errors, d.n_errors);
         if (j->nummer) snprintf(j->res.primary, sizeof j->res.primary, "%s", j->nummer);
         j->res.level = j->level;
-    } else if (!write_decision(c, j, &d, &t)) {
+    } else if (!write_decision(c, j, &d, &t) || store_bind_failures() != binds) {
         job_undo_503(c, j, "writing the changes");
     } else if (!savepoint(c, SQ_RELEASE)) {
         job_undo_503(c, j, "releasing the savepoint");
