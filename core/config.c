@@ -26,6 +26,14 @@ static const net_limits cfg_default_limits = {
     .shutdown_timeout_ms = 5000,
     .max_connections = 10000,
     .requests_per_second_per_client = 0,
+    .max_pipeline = 16,
+    .max_streams = 64,
+    .max_streams_per_client = 4,
+    .max_snapshots = 32,
+    .snapshot_max_ms = 600000,
+    .max_children = 100,
+    .creates_per_client_per_minute = 600,
+    .wal_max_bytes = 536870912,
 };
 
 static char *cfg_strdup(const char *s)
@@ -57,6 +65,7 @@ cfg_config *cfg_default(void)
     cfg->data_dir = cfg_strdup("var");
     cfg->public_read = true;
     cfg->limits = cfg_default_limits;
+    cfg->sessions = (cfg_sessions){false, 30 * 60 * 1000, 8 * 60 * 60 * 1000};
     cfg->plugin_dir = cfg_strdup("build/plugins");
     cfg->plugins = calloc(1, sizeof *cfg->plugins);
     if (!cfg->plugins) abort();
@@ -71,6 +80,7 @@ static void cfg_free_plugins(cfg_plugin *plugins, size_t n)
     for (size_t i = 0; i < n; i++) {
         free(plugins[i].name);
         free(plugins[i].path);
+        free(plugins[i].client);
         json_decref(plugins[i].config);
     }
     free(plugins);
@@ -154,13 +164,15 @@ static bool cfg_read_string(const json_t *v, const char *path, char **out, char 
     return true;
 }
 
-/* An integer in [min, max]. min is 0 or 1: the message says which. */
+/* An integer in [min, max]; the message says which bound it missed. */
 static bool cfg_read_integer(const json_t *v, const char *path, long long min, uint64_t max,
                              uint64_t *out, char *err, size_t errlen)
 {
     const char *what = min > 0 ? "expected a positive integer" : "expected a non-negative integer";
     if (!json_is_integer(v)) return cfg_fail(err, errlen, path, "%s", what);
     long long n = json_integer_value(v);
+    if (n >= 1 && n < min)
+        return cfg_fail(err, errlen, path, "expected an integer of at least %lld", min);
     if (n < min) return cfg_fail(err, errlen, path, "%s", what);
     if ((uint64_t)n > max)
         return cfg_fail(err, errlen, path, "%s, at most %llu", what, (unsigned long long)max);
@@ -199,15 +211,23 @@ typedef struct cfg_limit_key {
     }
 
 static const cfg_limit_key cfg_limit_keys[] = {
-    CFG_LIMIT(max_header_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(max_body_bytes, 1, SIZE_MAX),
-    CFG_LIMIT(header_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(body_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(send_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(idle_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(shutdown_timeout_ms, 1, UINT64_MAX),
-    CFG_LIMIT(max_connections, 1, UINT32_MAX),
-    CFG_LIMIT(requests_per_second_per_client, 0, UINT32_MAX),
+    CFG_LIMIT(max_header_bytes, 1, NET_MAX_HEADER_BYTES_CAP),
+    CFG_LIMIT(max_body_bytes, 1, NET_MAX_BODY_BYTES_CAP),
+    CFG_LIMIT(header_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(body_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(send_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(idle_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(shutdown_timeout_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_connections, 1, NET_MAX_CONNECTIONS_CAP),
+    CFG_LIMIT(requests_per_second_per_client, 0, 1000000),
+    CFG_LIMIT(max_pipeline, 1, 1024),
+    CFG_LIMIT(max_streams, 1, 100000),
+    CFG_LIMIT(max_streams_per_client, 1, 100000),
+    CFG_LIMIT(max_snapshots, 1, 100000),
+    CFG_LIMIT(snapshot_max_ms, 1, NET_TIMEOUT_MS_CAP),
+    CFG_LIMIT(max_children, 0, 100000),
+    CFG_LIMIT(creates_per_client_per_minute, 0, 1000000),
+    CFG_LIMIT(wal_max_bytes, 1048576, 1ull << 40),
 };
 
 static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, size_t errlen)
@@ -240,6 +260,31 @@ static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, si
 }
 
 /* One element of "plugins". */
+/* "sessions": the web UI's people's sessions (core/auth/person.h). */
+static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, size_t errlen)
+{
+    if (!json_is_object(obj)) return cfg_fail(err, errlen, "sessions", "expected an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "sessions.%s", key);
+        uint64_t n = 0;
+        if (strcmp(key, "behind_tls") == 0) {
+            if (!json_is_boolean(v)) return cfg_fail(err, errlen, path, "expected true or false");
+            out->behind_tls = json_is_true(v);
+        } else if (strcmp(key, "idle_timeout_ms") == 0 || strcmp(key, "max_age_ms") == 0) {
+            if (!cfg_read_integer(v, path, 100, 7 * 24 * 3600 * 1000ull, &n, err, errlen))
+                return false;
+            *(key[0] == 'i' ? &out->idle_ms : &out->max_ms) = (int64_t)n;
+        } else {
+            return cfg_fail(err, errlen, path, "unknown key");
+        }
+    }
+    return true;
+}
+
 static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char *err,
                             size_t errlen)
 {
@@ -258,6 +303,8 @@ static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char
                                 "expected a name of letters, digits, '_' and '-'");
         } else if (strcmp(key, "path") == 0) {
             if (!cfg_read_string(v, path, &p->path, err, errlen)) return false;
+        } else if (strcmp(key, "client") == 0) {
+            if (!cfg_read_string(v, path, &p->client, err, errlen)) return false;
         } else if (strcmp(key, "config") == 0) {
             if (!json_is_object(v)) return cfg_fail(err, errlen, path, "expected an object");
             json_decref(p->config);
@@ -331,6 +378,8 @@ cfg_config *cfg_from_json(const json_t *root, char *err, size_t errlen)
                 ok = cfg_fail(err, errlen, key, "expected true or false");
         } else if (strcmp(key, "limits") == 0) {
             ok = cfg_read_limits(v, &cfg->limits, err, errlen);
+        } else if (strcmp(key, "sessions") == 0) {
+            ok = cfg_read_sessions(v, &cfg->sessions, err, errlen);
         } else if (strcmp(key, "plugin_dir") == 0) {
             ok = cfg_read_string(v, key, &cfg->plugin_dir, err, errlen);
         } else if (strcmp(key, "plugins") == 0) {

@@ -29,19 +29,29 @@
 #define CFG_DEFAULT_PATH "config/dtr.json"
 
 /* One entry of "plugins": which plugin to load and its own config. */
+/* "sessions": {"behind_tls", "idle_timeout_ms", "max_age_ms"}. */
+typedef struct cfg_sessions {
+    bool behind_tls; /* the session cookie gets Secure */
+    int64_t idle_ms; /* default 30 minutes */
+    int64_t max_ms;  /* default 8 hours */
+} cfg_sessions;
+
 typedef struct cfg_plugin {
     char *name;     /* the plugin's name; the descriptor must carry the same */
     char *path;     /* the .so to load, as written; NULL: <plugin_dir>/<name>.so */
+    char *client;   /* the client id the plugin acts as when no request asks
+                       (identity_configured); NULL: none */
     json_t *config; /* its "config" subtree (an empty object when absent); owned */
 } cfg_plugin;
 
 typedef struct cfg_config {
-    char *listen;        /* "HOST:PORT" */
-    char *data_dir;      /* as written (relative: to the current directory) */
-    bool public_read;    /* GETs under /v1 open to all */
-    net_limits limits;   /* "limits" */
-    char *plugin_dir;    /* where plugins without "path" are found */
-    cfg_plugin *plugins; /* in config order: the order they are loaded and started */
+    char *listen;          /* "HOST:PORT" */
+    char *data_dir;        /* as written (relative: to the current directory) */
+    bool public_read;      /* GETs under /v1 open to all */
+    net_limits limits;     /* "limits" */
+    cfg_sessions sessions; /* "sessions": the web UI's */
+    char *plugin_dir;      /* where plugins without "path" are found */
+    cfg_plugin *plugins;   /* in config order: the order they are loaded and started */
     size_t nplugins;
 } cfg_config;
 

@@ -28,6 +28,7 @@
 #include "feed/feed.h"
 #include "net/net.h"
 #include "ops/endpoints.h"
+#include "people.h"
 #include "ops/log.h"
 #include "ops/metrics.h"
 #include "plugin/loader.h"
@@ -146,6 +147,7 @@ static plug_set *host_build_set(host *h, const cfg_config *cfg, char *err, size_
         {"/healthz", ops_endpoint_healthz},
         {"/readyz", ops_endpoint_readyz},
         {"/metrics", ops_endpoint_metrics},
+        {"/v1/spor/{nummer}", people_route_spor}, /* a record's trail, for the web UI */
     };
     plug_set *set = plug_set_new(h->reg);
     for (size_t i = 0; i < sizeof core_routes / sizeof core_routes[0]; i++) {
@@ -160,7 +162,8 @@ static plug_set *host_build_set(host *h, const cfg_config *cfg, char *err, size_
             errtext(err, errlen, -1, "plugin \"%s\": path too long", p->name);
             goto fail;
         }
-        if (plug_set_add(set, p->name, path, p->config, err, errlen) != DTR_OK) goto fail;
+        if (plug_set_add_as(set, p->name, path, p->config, p->client, err, errlen) != DTR_OK)
+            goto fail;
     }
     if (plug_set_start(set, err, errlen) != DTR_OK) goto fail;
     return set;
@@ -220,6 +223,7 @@ static void host_reload(host *h)
     }
     net_server_set_router(h->server, plug_set_router(set));
     net_server_set_limits(h->server, &cfg->limits);
+    svc_set_limits(h->svc, &cfg->limits);
     h->current = set;
     host_retire(h, old);
     cfg_free(h->cfg);
@@ -391,7 +395,6 @@ static void host_open_services(host *h)
     h->reg = plug_registry_new(&h->loop, h->log, h->data_dir);
     plug_registry_set_udata(h->reg, h);
     dtr_host_api *api = plug_registry_api_edit(h->reg);
-    api->code_text = reg_code_text_by_list;
     api->public_read = host_public_read;
     api->sign = host_sign;
     api->signing_public_key = host_signing_public_key;
@@ -478,7 +481,9 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         return 1;
     }
     host_open_services(&h);
-    h.svc = svc_open(&h.loop, h.data_dir, h.log, h.reg, h.endpoints, err, errlen);
+    h.svc = svc_open(&h.loop, h.data_dir, h.log, h.reg, h.endpoints, &h.cfg->sessions, err,
+                     errlen);
+    if (h.svc) svc_set_limits(h.svc, &h.cfg->limits);
     int code = h.svc && host_start(&h, err, errlen) == 0 ? 0 : 1;
     if (code == 0) host_run(&h);
     host_close(&h);

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
+#include "auth/person.h"
 #include "bulk/bulk.h"
 #include "check.h"
 #include "dtr/plugin.h"
@@ -148,6 +149,17 @@ static int cli_client(const cli_invocation *inv)
     };
     int code = cli_data_dir(inv, dir, sizeof dir);
     return code != CLI_OK ? code : auth_cli_client_run(dir, &args);
+}
+
+/* `dtr user add|list|disable|reset` (core/auth/user.c): the web UI's people. */
+static int cli_user(const cli_invocation *inv)
+{
+    char dir[PATH_MAX];
+    int code = cli_data_dir(inv, dir, sizeof dir);
+    return code != CLI_OK
+               ? code
+               : person_cli(dir, inv->args[0], inv->nargs > 1 ? inv->args[1] : NULL,
+                            cli_flag_value(inv, "--name"), cli_flag_value(inv, "--role"));
 }
 
 /* `dtr audit verify` (core/auth walks the chain). */
@@ -293,6 +305,11 @@ static const cli_flag cli_client_flags[] = {
     {"--kommune", "101[,147...]", "add: the kommune role's kommunekoder"},
     {NULL, NULL, NULL},
 };
+static const cli_flag cli_user_flags[] = {
+    {"--name", "NAME", "add: the person's login name (a-z, 0-9, '.', '_', '-')"},
+    {"--role", "ROLE", "add: support or laeser"},
+    {NULL, NULL, NULL},
+};
 static const cli_flag cli_no_flags[] = {{NULL, NULL, NULL}};
 
 static const cli_command cli_commands[] = {
@@ -300,6 +317,8 @@ static const cli_command cli_commands[] = {
      0, 0, cli_serve},
     {"client", "add|list|revoke ID|rotate ID", "manage the client systems and their secrets",
      cli_client_flags, 1, 2, cli_client},
+    {"user", "add|list|disable N|reset N", "manage the people who log in to the web UI",
+     cli_user_flags, 1, 2, cli_user},
     {"audit", "verify", "verify the hash chain of the audit log", cli_no_flags, 1, 1, cli_audit},
     {"import", "[--dry-run] DIR",
      "import daginstitution.csv, anvisningsenhed.csv, "

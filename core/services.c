@@ -10,6 +10,7 @@
  */
 #include "services.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,9 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
+#include "auth/identity.h"
+#include "net/net.h"
+#include "people.h"
 #include "feed/feed.h"
 #include "register/register.h"
 #include "store/store.h"
@@ -33,6 +37,8 @@ struct svc_services {
     store *store;
     auth_cache *auth;
     feed *feed;
+    ident_registry *idents;
+    people *people; /* the web UI's sessions (people.c) */
     uv_timer_t tick;
     bool tick_running; /* a store_tick is queued */
     bool closing;
@@ -41,9 +47,10 @@ struct svc_services {
 };
 
 typedef struct svc_instance {
-    store_reader *reader; /* for short reads on the loop thread */
-    feed_consumer *sub;   /* consumer plugins while their set serves */
-    int64_t start_at;     /* feed_start_at, or -1: after the newest */
+    bool configured_warned; /* identity_configured logged its missing client once */
+    store_reader *reader;   /* for short reads on the loop thread */
+    feed_consumer *sub;     /* consumer plugins while their set serves */
+    int64_t start_at;       /* feed_start_at, or -1: after the newest */
 } svc_instance;
 
 /* The plugin's record, created on first use. */
@@ -70,9 +77,9 @@ static void svc_release(dtr_plugin *p, void *udata)
     plug_set_instance_udata(p, NULL);
 }
 
-/* The services of this process. The table's functions reach them through
- * this pointer (req_authenticate gets no plugin handle to find them by);
- * one server runs per process, and svc_open refuses a second. */
+/* The services of this process. A handful of the table's functions get no
+ * plugin handle to find them by (a reader, an identity); one server runs per
+ * process, and svc_open refuses a second. */
 static svc_services *svc_current;
 
 static svc_services *svc_of(dtr_plugin *self)
@@ -81,19 +88,80 @@ static svc_services *svc_of(dtr_plugin *self)
     return svc_current;
 }
 
-/* ---- clients (1.1) -------------------------------------------------------- */
+/* ---- identities ------------------------------------------------------------ */
 
-static dtr_status svc_req_authenticate(dtr_request *req, const dtr_client **client)
+/* A request's identity ends with its answer. */
+static void svc_identity_end(void *udata)
 {
-    svc_services *s = svc_current;
+    if (svc_current) ident_release(svc_current->idents, udata);
+}
+
+static dtr_status svc_req_authenticate(dtr_plugin *self, dtr_request *req, const dtr_identity **who)
+{
+    svc_services *s = svc_of(self);
     const dtr_host_api *api = plug_registry_api(s->reg);
-    *client = NULL;
-    dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), client);
+    *who = NULL;
+    if (!api->req_header(req, "Authorization") && people_has_cookie(s->people, req))
+        return people_authenticate(s->people, req, who); /* a person's session */
+    const auth_client *client = NULL;
+    dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), &client);
     if (st == DTR_ERROR)
         ops_log_write(s->log, OPS_LOG_ERROR, "auth", "clients cannot be read: %s",
                       auth_cache_error(s->auth));
-    if (st == DTR_OK && *client) api->req_set_client(req, (*client)->id);
+    if (st == DTR_OK && client) {
+        /* the request's own identity, ended with it: a plugin that keeps it
+         * past its request without identity_retain is caught */
+        const dtr_identity *mine = net_request_end_data(req);
+        if (mine && ident_valid(s->idents, mine) && ident_client(mine) == client) {
+            *who = mine;
+        } else {
+            *who = ident_for_request(s->idents, client);
+            net_request_on_end(req, svc_identity_end, (void *)*who);
+        }
+        net_request_set_client(req, client->id);
+    }
     return st;
+}
+
+static const dtr_identity *svc_identity_configured(dtr_plugin *self)
+{
+    svc_services *s = svc_of(self);
+    svc_instance *in = svc_instance_of(self);
+    const char *id = plug_client_id(self);
+    if (!id) return NULL;
+    const auth_client *client = NULL;
+    dtr_status st = auth_cache_find(s->auth, id, &client);
+    if (st != DTR_OK) {
+        if (!in->configured_warned)
+            ops_log_write(s->log, OPS_LOG_WARN, plug_name(self),
+                          "its config names client %s, which %s", id,
+                          st == DTR_ERROR ? "cannot be read now" : "is unknown or revoked");
+        in->configured_warned = true;
+        return NULL;
+    }
+    return ident_of_client(s->idents, client);
+}
+
+static dtr_status svc_identity_retain(dtr_plugin *self, const dtr_identity *who)
+{
+    svc_services *s = svc_of(self);
+    if (!ident_valid(s->idents, who)) return DTR_DECLINED;
+    ident_retain(s->idents, who);
+    return DTR_OK;
+}
+
+static void svc_identity_release(dtr_plugin *self, const dtr_identity *who)
+{
+    ident_release(svc_of(self)->idents, who);
+}
+
+static dtr_status svc_identity_info(dtr_plugin *self, const dtr_identity *who,
+                                    dtr_identity_info *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!ident_valid(svc_of(self)->idents, who)) return DTR_DECLINED;
+    ident_info(who, out);
+    return DTR_OK;
 }
 
 /* The server's early check (services.h). */
@@ -103,7 +171,9 @@ int svc_early_check(void *udata, dtr_request *req, const char **kode, const char
     svc_services *s = udata;
     const dtr_host_api *api = plug_registry_api(s->reg);
     if (strncmp(api->req_path(req), "/v1/", 4) != 0) return 0;
-    const dtr_client *client = NULL;
+    if (!api->req_header(req, "Authorization") && people_has_cookie(s->people, req))
+        return 0; /* a session: req_authenticate decides (CSRF token, expiry) */
+    const auth_client *client = NULL;
     dtr_status st = auth_cache_check(s->auth, api->req_header(req, "Authorization"), &client);
     if (st == DTR_ERROR) {
         *kode = "IKKE_KLAR";
@@ -118,14 +188,31 @@ int svc_early_check(void *udata, dtr_request *req, const char **kode, const char
     return 401;
 }
 
-/* ---- commands (1.1) ------------------------------------------------------- */
+/* ---- commands --------------------------------------------------------------- */
 
 typedef struct svc_command_call {
+    dtr_plugin *owner; /* held (plug_instance_hold) until the callback ran */
     dtr_command_fn done;
     void *udata;
+    size_t n;
+    reg_op ops[]; /* each step's, for its success status */
 } svc_command_call;
 
-/* The store's answer in the ABI's words, handed to the plugin's callback. */
+static dtr_status svc_result_status(int http_status)
+{
+    if (http_status == 0) return DTR_OK;
+    return http_status == 503 ? DTR_ERROR : DTR_DECLINED;
+}
+
+/* The HTTP status of a step's success, as its REST equivalent answers. */
+static int svc_step_http(reg_op op)
+{
+    return op == REG_OP_CREATE ? 201 : op == REG_OP_DELETE ? 204 : 200;
+}
+
+/* The store's answer in the ABI's words, handed to the plugin's callback,
+ * unless the instance was freed meanwhile (it cannot be while held; the
+ * check is a second line). */
 static void svc_command_done(const store_result *res, void *udata)
 {
     svc_command_call *call = udata;
@@ -138,67 +225,153 @@ static void svc_command_done(const store_result *res, void *udata)
                                                   e->felt[0] ? e->felt : NULL, "tekst", e->tekst));
         }
     }
+    size_t n = res->n_steps ? res->n_steps : 1;
+    dtr_step_result *steps = calloc(n, sizeof *steps);
+    if (!steps) abort();
+    if (res->n_steps) {
+        for (size_t i = 0; i < n; i++) {
+            const store_step *st = &res->steps[i];
+            steps[i] = (dtr_step_result){
+                .http_status = res->status == 0 && st->done ? svc_step_http(call->ops[i]) : 0,
+                .nummer = st->primary,
+                .level = (dtr_level)st->level,
+                .record = st->record,
+                .version = st->version};
+        }
+    } else {
+        steps[0] =
+            (dtr_step_result){.http_status = res->status == 0 ? svc_step_http(call->ops[0]) : 0,
+                              .nummer = res->primary,
+                              .level = (dtr_level)res->level,
+                              .record = res->record,
+                              .version = res->version};
+    }
     dtr_command_result out = {
-        .status = res->status,
+        .status = svc_result_status(res->status),
+        .http_status = res->status,
         .fejl = fejl,
-        .nummer = res->primary,
-        .level = (dtr_level)res->level,
-        .record = res->record,
-        .version = res->version,
+        .failed_step = res->status != 0 ? (res->n_steps ? res->failed_step : 0) : -1,
+        .n_steps = n,
+        .steps = steps,
+        .nummer = steps[n - 1].nummer,
+        .level = steps[n - 1].level,
+        .record = steps[n - 1].record,
+        .version = steps[n - 1].version,
         .seq_first = res->seq_first,
         .seq_last = res->seq_last,
         .replayed = res->replayed ? 1 : 0,
+        .dry_run = res->dry_run ? 1 : 0,
     };
-    call->done(&out, call->udata);
+    if (!plug_instance_released(call->owner)) call->done(&out, call->udata);
+    free(steps);
     json_decref(fejl);
+    plug_instance_drop(call->owner);
     free(call);
 }
+__attribute__((format(printf, 3, 4))) static dtr_status svc_refuse(char *err, size_t errlen,
+                                                                   const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (err && errlen) vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return DTR_DECLINED;
+}
 
-static dtr_status svc_command_submit(dtr_plugin *self, const dtr_client *client,
-                                     const dtr_command *cmd, dtr_command_fn done, void *udata,
+static dtr_status svc_command_submit(dtr_plugin *self, const dtr_identity *who,
+                                     const dtr_submission *sub, dtr_command_fn done, void *udata,
                                      char *err, size_t errlen)
 {
     svc_services *s = svc_of(self);
-    if (!cmd || !done || cmd->op > DTR_OP_MOVE || cmd->level > DTR_LEVEL_ALTERNATIV_ADRESSE) {
-        snprintf(err, errlen, "command_submit: a command and a callback are needed");
-        return DTR_ERROR;
+    if (!sub || !done || !sub->commands || sub->n_commands < 1)
+        return svc_refuse(err, errlen, "command_submit: a submission and a callback are needed");
+    if (sub->n_commands > DTR_MAX_TRANSACTION)
+        return svc_refuse(err, errlen, "a transaction takes at most %d commands",
+                          DTR_MAX_TRANSACTION);
+    /* Only an identity the host issued acts: a plugin cannot make one up. */
+    if (!ident_valid(s->idents, who)) {
+        ops_log_write(s->log, OPS_LOG_ERROR, plug_name(self),
+                      "command refused: %s identity (a plugin may act only for an identity "
+                      "the host issued)",
+                      who ? "a made-up or released" : "no");
+        return svc_refuse(err, errlen, "command_submit: %s identity",
+                          who ? "not a host-issued" : "no");
     }
-    /* Without a client the register refuses the command itself (403): an
-     * actor with no right to write. */
-    reg_actor actor = {.id = "anonymous", .role = REG_ROLE_LAESER};
-    if (client && auth_client_actor(client, &actor) != 0) {
-        actor.id = client->id;
-        actor.role = REG_ROLE_LAESER;
+    const auth_client *client = ident_client(who);
+    if (client && !auth_cache_current(s->auth, client))
+        return svc_refuse(err, errlen, "the client %s was revoked", client->id);
+    reg_actor actor;
+    if (ident_actor(who, &actor) != 0)
+        return svc_refuse(err, errlen, "the identity's role is unknown to the register");
+    size_t n = sub->n_commands;
+    store_command *steps = calloc(n, sizeof *steps);
+    svc_command_call *call = malloc(sizeof *call + n * sizeof call->ops[0]);
+    if (!steps || !call) abort();
+    for (size_t i = 0; i < n; i++) {
+        const dtr_command *cmd = &sub->commands[i];
+        if (cmd->op > DTR_OP_REOPEN || cmd->level > DTR_LEVEL_ALTERNATIV_ADRESSE) {
+            free(steps);
+            free(call);
+            return svc_refuse(err, errlen, "command %zu: unknown op or level", i + 1);
+        }
+        steps[i] = (store_command){
+            .op = (reg_op)cmd->op,
+            .level = (reg_level)cmd->level,
+            .nummer = cmd->nummer,
+            .body = cmd->body,
+            .has_if_match = cmd->if_match >= 0,
+            .if_match = cmd->if_match,
+            .actor = actor,
+            .request_id = sub->request_id,
+            .dry_run = (sub->flags & DTR_SUBMIT_DRY_RUN) != 0,
+        };
+        call->ops[i] = (reg_op)cmd->op;
     }
-    store_command sc = {
-        .op = (reg_op)cmd->op,
-        .level = (reg_level)cmd->level,
-        .nummer = cmd->nummer,
-        .body = cmd->body,
-        .has_if_match = cmd->if_match >= 0,
-        .if_match = cmd->if_match,
-        .actor = actor,
-        .request_id = cmd->request_id,
-    };
-    if (cmd->idempotency_key && client) {
-        sc.idem_client = client->id;
-        sc.idem_key = cmd->idempotency_key;
-        sc.idem_body = cmd->body_bytes;
-        sc.idem_body_len = cmd->body_len;
+    if (sub->idempotency_key && !(sub->flags & DTR_SUBMIT_DRY_RUN)) {
+        steps[0].idem_client = actor.id;
+        steps[0].idem_key = sub->idempotency_key;
+        steps[0].idem_body = sub->body_bytes;
+        steps[0].idem_body_len = sub->body_len;
     }
-    svc_command_call *call = malloc(sizeof *call);
-    if (!call) abort();
+    call->owner = self;
     call->done = done;
     call->udata = udata;
-    if (s->closing || store_submit(s->store, &sc, svc_command_done, call) != 0) {
+    call->n = n;
+    int rc = -1;
+    if (!s->closing)
+        rc = n == 1 ? store_submit(s->store, &steps[0], svc_command_done, call)
+                    : store_submit_transaction(s->store, steps, n, svc_command_done, call);
+    free(steps);
+    if (rc != 0) {
         free(call);
-        snprintf(err, errlen, "the store is closing");
-        return DTR_ERROR;
+        if (s->closing) {
+            snprintf(err, errlen, "the store is closing");
+            return DTR_ERROR;
+        }
+        return svc_refuse(err, errlen, "a \"$k\" reference names no earlier step");
     }
+    plug_instance_hold(self);
     return DTR_OK;
 }
 
 /* ---- reads (1.1) ---------------------------------------------------------- */
+
+/* A store read's status (0, 404, 410, 400, 503) in the ABI's words. */
+static dtr_status svc_read_status(int st)
+{
+    switch (st) {
+    case 0:
+        return DTR_OK;
+    case 404:
+        return DTR_NOT_FOUND;
+    case 410:
+        return DTR_GONE;
+    case 400:
+        return DTR_INVALID;
+    default:
+        return DTR_ERROR;
+    }
+}
 
 static dtr_reader *svc_reader(dtr_plugin *self)
 {
@@ -228,23 +401,23 @@ static void svc_reader_close(dtr_reader *r)
     if (r) store_reader_close((store_reader *)r);
 }
 
-static int svc_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
-                        dtr_level *level, json_t **out)
+static dtr_status svc_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato,
+                               int nested, dtr_level *level, json_t **out)
 {
     reg_level lv = REG_DAGINSTITUTION;
     *out = NULL;
-    if (!r || !nummer) return 503;
+    if (!r || !nummer) return DTR_ERROR;
     int st =
         store_get((store_reader *)r, nummer, virkningsdato, nested ? STORE_NESTED : 0, &lv, out);
     if (level) *level = (dtr_level)lv;
-    return st;
+    return svc_read_status(st);
 }
 
-static int svc_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+static dtr_status svc_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
 {
     *items = NULL;
     next[0] = '\0';
-    if (!r || !q) return 503;
+    if (!r || !q) return DTR_ERROR;
     store_query sq = {
         .level = (reg_level)q->level,
         .virkningsdato = q->virkningsdato,
@@ -260,29 +433,30 @@ static int svc_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char
         .limit = q->limit,
         .flags = q->nested ? STORE_NESTED : 0,
     };
-    return store_list((store_reader *)r, &sq, items, next);
+    return svc_read_status(store_list((store_reader *)r, &sq, items, next));
 }
 
-static int svc_read_history(dtr_reader *r, const char *nummer, json_t **out)
+static dtr_status svc_read_history(dtr_reader *r, const char *nummer, json_t **out)
 {
     *out = NULL;
-    return r && nummer ? store_history((store_reader *)r, nummer, out) : 503;
+    return r && nummer ? svc_read_status(store_history((store_reader *)r, nummer, out)) : DTR_ERROR;
 }
 
-static int svc_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+static dtr_status svc_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
 {
     *out = NULL;
-    return r ? store_haendelser((store_reader *)r, fra, max, out) : 503;
+    return r ? svc_read_status(store_haendelser((store_reader *)r, fra, max, out)) : DTR_ERROR;
 }
 
-static int svc_read_latest(dtr_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
+static dtr_status svc_read_latest(dtr_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
 {
-    return r ? store_latest((store_reader *)r, sekvensnummer, tidspunkt) : 503;
+    return r ? svc_read_status(store_latest((store_reader *)r, sekvensnummer, tidspunkt))
+             : DTR_ERROR;
 }
 
-static int svc_snapshot_begin(dtr_reader *r, int64_t *sekvensnummer)
+static dtr_status svc_snapshot_begin(dtr_reader *r, int64_t *sekvensnummer)
 {
-    return r ? store_snapshot_begin((store_reader *)r, sekvensnummer) : 503;
+    return r ? svc_read_status(store_snapshot_begin((store_reader *)r, sekvensnummer)) : DTR_ERROR;
 }
 
 static void svc_snapshot_end(dtr_reader *r)
@@ -359,7 +533,17 @@ static bool svc_ready(void *udata, char *why, size_t whylen)
         snprintf(why, whylen, "store closing");
         return false;
     }
-    return true;
+    return store_writable(s->store, why, whylen);
+}
+
+void svc_set_limits(svc_services *s, const net_limits *l)
+{
+    store_limits sl = {.max_snapshots = l->max_snapshots,
+                       .snapshot_max_ms = l->snapshot_max_ms,
+                       .max_children = l->max_children,
+                       .creates_per_client_per_minute = l->creates_per_client_per_minute,
+                       .wal_max_bytes = l->wal_max_bytes};
+    store_set_limits(s->store, &sl);
 }
 
 static void svc_feed_gauge(void *udata, const feed_consumer_info *info)
@@ -386,6 +570,13 @@ static void svc_metrics(void *udata, ops_metrics *m)
                     (double)st.max_batch);
     ops_metrics_set(m, "dtr_write_queue", "gauge", "Commands waiting for the writer.",
                     (double)st.queued);
+    ops_metrics_set(m, "dtr_wal_bytes", "gauge", "The WAL's size after the last commit.",
+                    (double)store_wal_bytes(s->store));
+    ops_metrics_set(m, "dtr_snapshots_open", "gauge", "Read snapshots open (udtræk, exports).",
+                    (double)store_snapshots_open(s->store));
+    ops_metrics_set(m, "dtr_numbers_left", "gauge",
+                    "Numbers the issuing series G..Z have left to issue.",
+                    (double)store_numbers_left(s->store));
     if (s->feed) {
         ops_metrics_set(m, "dtr_feed_newest", "gauge", "The newest sekvensnummer.",
                         (double)feed_newest(s->feed));
@@ -408,7 +599,8 @@ static void svc_feed_log(void *udata, int level, const char *msg)
 }
 
 svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, char *err, size_t errlen)
+                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
+                       size_t errlen)
 {
     uint8_t key[AUDIT_KEY_BYTES];
     if (svc_current) {
@@ -435,11 +627,19 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
     feed_options fo = {.loop = loop, .store = s->store, .log = svc_feed_log, .log_udata = s};
     s->feed = feed_new(&fo, err, errlen);
     if (!s->feed) goto fail;
+    s->idents = ident_registry_new();
+    dtr_host_api *api = plug_registry_api_edit(reg);
+    people_options po = {loop, data_dir, key, sessions, s->store, s->idents, log, api, api};
+    s->people = people_open(&po, err, errlen);
+    if (!s->people) goto fail;
     sodium_memzero(key, sizeof key);
     svc_current = s;
 
-    dtr_host_api *api = plug_registry_api_edit(reg);
     api->req_authenticate = svc_req_authenticate;
+    api->identity_configured = svc_identity_configured;
+    api->identity_retain = svc_identity_retain;
+    api->identity_release = svc_identity_release;
+    api->identity_info = svc_identity_info;
     api->command_submit = svc_command_submit;
     api->reader = svc_reader;
     api->reader_open = svc_reader_open;
@@ -464,6 +664,7 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
 fail:
     sodium_memzero(key, sizeof key);
     if (s->auth) auth_cache_close(s->auth);
+    if (s->idents) ident_registry_free(s->idents);
     if (s->store) store_close(s->store);
     free(s);
     return NULL;
@@ -476,6 +677,8 @@ static void svc_tick_closed(uv_handle_t *h)
     void *udata = s->closed_udata;
     store_close(s->store);
     auth_cache_close(s->auth);
+    people_close(s->people);
+    ident_registry_free(s->idents);
     if (svc_current == s) svc_current = NULL;
     free(s);
     if (done) done(udata);

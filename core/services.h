@@ -18,6 +18,7 @@
 #include "net/net.h"
 #include "ops/endpoints.h"
 #include "ops/log.h"
+#include "config.h"
 #include "plugin/loader.h"
 
 typedef struct svc_services svc_services;
@@ -28,7 +29,8 @@ typedef struct svc_services svc_services;
  * reader, its feed subscription), and adds the readiness check "store" and
  * the store and feed gauges to endpoints. NULL with the reason in err. */
 svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, char *err, size_t errlen);
+                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
+                       size_t errlen);
 
 /* A set's instances started and its router is about to serve: subscribe
  * its consumer plugins to the feed. When it replaces an older set, the old
@@ -44,6 +46,10 @@ int svc_set_serving(svc_services *s, plug_set *set, plug_set *old, char *err, si
  * read. */
 int svc_early_check(void *udata, dtr_request *req, const char **kode, const char **tekst,
                     char *extra, size_t extralen);
+
+/* Hands the config's limits that bound the store (snapshots, children per
+ * command, creates per client, the WAL) to the store. At start and reload. */
+void svc_set_limits(svc_services *s, const net_limits *l);
 
 /* Stops the feed and the timed changes; done(udata) runs once the feed's
  * reads and cursor writes came back; then the store is closed (its writer

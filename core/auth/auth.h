@@ -45,6 +45,17 @@
 #define AUTH_HEADER_MAX 1024           /* bytes of an Authorization value we look at */
 #define AUTH_NAME_MAX 132              /* characters of a client's name */
 
+/* A client (tilslutning) as the cache holds it: who authenticated. Owned
+ * by the cache; valid until its next reload (the host copies what it keeps
+ * into an identity, core/identity.h). */
+typedef struct auth_client {
+    const char *id;
+    const char *name;
+    const char *role;    /* "kommune", "support", "laeser" or "admin" */
+    const int *kommuner; /* the kommune role's scope */
+    size_t n_kommuner;
+} auth_client;
+
 /* ---- roles ------------------------------------------------------------------ */
 
 /* Maps a role name ("kommune", "support", "laeser", "admin") to the
@@ -55,7 +66,7 @@ bool auth_role_parse(const char *name, reg_role *out);
  * role and kommuner. Borrows the client's memory: *out is valid as long as
  * client is. Returns 0, or -1 (out zeroed) for a client whose role is not
  * one of the four, which must then be refused. */
-int auth_client_actor(const dtr_client *client, reg_actor *out);
+int auth_client_actor(const auth_client *client, reg_actor *out);
 
 /* ---- credentials ------------------------------------------------------------ */
 
@@ -97,7 +108,16 @@ auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTE
  * sodium_memcmp (constant time). *out stays valid until auth_cache_close: a
  * reload updates secrets and revocations in place and never frees a client
  * handed out. Loop thread (one thread at a time). */
-dtr_status auth_cache_check(auth_cache *c, const char *authorization, const dtr_client **out);
+dtr_status auth_cache_check(auth_cache *c, const char *authorization, const auth_client **out);
+
+/* The client with this id, as it is now, without credentials: for work the
+ * host does as a configured client (dtr.json's "client" of a plugin).
+ * DTR_OK with *out, DTR_DECLINED for an unknown or revoked id, DTR_ERROR
+ * when the table cannot be read. Loop thread. */
+dtr_status auth_cache_find(auth_cache *c, const char *id, const auth_client **out);
+/* Whether client is still the current, unrevoked entry of its id (a
+ * retained identity of a client revoked or changed since acts no more). */
+bool auth_cache_current(auth_cache *c, const auth_client *client);
 
 /* The number of clients loaded (revoked ones included) and how many times
  * the cache (re)loaded them: for tests and /metrics. */

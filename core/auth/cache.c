@@ -14,7 +14,7 @@
  * Clients handed out are never freed before auth_cache_close: a reload keeps
  * the entry of a client whose name, role and kommuner are unchanged (and
  * updates its secret hash and revocation in place), makes a new entry when
- * they changed (the old one is marked revoked and kept), so a dtr_client a
+ * they changed (the old one is marked revoked and kept), so a auth_client a
  * request holds stays valid and its scope never changes under it.
  */
 #include <stdarg.h>
@@ -27,7 +27,7 @@
 #include "auth/auth_int.h"
 
 typedef struct auth_entry {
-    dtr_client pub; /* what is handed out; points into the fields below */
+    auth_client pub; /* what is handed out; points into the fields below */
     char *id;
     char *name;
     char *role;
@@ -155,7 +155,7 @@ static auth_entry *entry_for_row(auth_cache *c, sqlite3_stmt *st)
         e->role = dup_text(role);
         e->kommuner = kommuner;
         e->n_kommuner = n;
-        e->pub = (dtr_client){.id = e->id,
+        e->pub = (auth_client){.id = e->id,
                               .name = e->name,
                               .role = e->role,
                               .kommuner = e->kommuner,
@@ -273,7 +273,7 @@ auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTE
     return c;
 }
 
-dtr_status auth_cache_check(auth_cache *c, const char *authorization, const dtr_client **out)
+dtr_status auth_cache_check(auth_cache *c, const char *authorization, const auth_client **out)
 {
     static const uint8_t no_hash[AUTH_HASH_BYTES];
     *out = NULL;
@@ -294,6 +294,24 @@ dtr_status auth_cache_check(auth_cache *c, const char *authorization, const dtr_
     if (!e || !match || e->revoked) return DTR_DECLINED;
     *out = &e->pub;
     return DTR_OK;
+}
+
+dtr_status auth_cache_find(auth_cache *c, const char *id, const auth_client **out)
+{
+    *out = NULL;
+    c->error[0] = '\0';
+    if (!id) return DTR_DECLINED;
+    if (refresh(c) != 0) return DTR_ERROR;
+    auth_entry *e = find_entry(c->table, c->n, id);
+    if (!e || e->revoked) return DTR_DECLINED;
+    *out = &e->pub;
+    return DTR_OK;
+}
+
+bool auth_cache_current(auth_cache *c, const auth_client *client)
+{
+    const auth_client *now = NULL;
+    return client && auth_cache_find(c, client->id, &now) == DTR_OK && now == client;
 }
 
 size_t auth_cache_size(const auth_cache *c)

@@ -229,6 +229,43 @@ static json_t *text_or_null(const char *text)
     return s ? s : json_null();
 }
 
+/* Every entry must name who acted: a client of the client table (revoked
+ * ones included: they existed when they acted), the register itself
+ * ("system"), the bulk import ("import"), an operator at the command line
+ * ("cli:<unix user>") or a person of the web UI ("bruger:<name>"). A name
+ * that is none of these means something wrote for a client that never
+ * existed. 0, or -1 with the first such entry in report. */
+static int audit_actors_exist(sqlite3 *db, audit_report *report)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(
+        db,
+        "SELECT id, actor FROM audit WHERE actor NOT IN ('system', 'import') AND "
+        "actor NOT LIKE 'cli:%' AND actor NOT LIKE 'bruger:%' AND "
+        "actor NOT IN (SELECT id FROM client) ORDER BY id LIMIT 1",
+        -1, &st, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
+                 sqlite3_errmsg(db));
+        return -1;
+    }
+    int verdict = 0;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        report->first_bad_id = sqlite3_column_int64(st, 0);
+        snprintf(report->reason, sizeof report->reason,
+                 "the entry names the actor \"%.64s\", which is no client of this register",
+                 (const char *)sqlite3_column_text(st, 1));
+        verdict = -1;
+    } else if (rc != SQLITE_DONE) {
+        snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
+                 sqlite3_errmsg(db));
+        verdict = -1;
+    }
+    sqlite3_finalize(st);
+    return verdict;
+}
+
 int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
 {
     if (argc != 1 || strcmp(argv[0], "verify") != 0) {
@@ -266,6 +303,7 @@ int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
     } else {
         sqlite3_busy_timeout(db, CLI_BUSY_TIMEOUT_MS);
         verdict = audit_verify(db, key, &report);
+        if (verdict == 0) verdict = audit_actors_exist(db, &report);
     }
     sqlite3_close(db);
     sodium_memzero(key, sizeof key);

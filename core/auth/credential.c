@@ -39,7 +39,7 @@ bool auth_role_parse(const char *name, reg_role *out)
     return false;
 }
 
-int auth_client_actor(const dtr_client *client, reg_actor *out)
+int auth_client_actor(const auth_client *client, reg_actor *out)
 {
     memset(out, 0, sizeof *out);
     reg_role role;

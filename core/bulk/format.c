@@ -55,7 +55,6 @@ bulk_format *bulk_format_open(const char *name, const char *path, const json_t *
     if (uv_loop_init(&f->loop) != 0) abort();
     f->log = ops_log_new(2, OPS_LOG_WARN);
     f->reg = plug_registry_new(&f->loop, f->log, data_dir ? data_dir : ".");
-    plug_registry_api_edit(f->reg)->code_text = reg_code_text_by_list;
     f->set = plug_set_new(f->reg);
     if (plug_set_add(f->set, name, path, config, err, errlen) != DTR_OK ||
         plug_set_start(f->set, err, errlen) != DTR_OK)

@@ -12,22 +12,63 @@
 
 enum { NET_LOG_PATH_MAX = 512 };
 
-/* Copies s[0..n) as the inside of a JSON string: quotes, backslashes,
- * control bytes and bytes past ASCII are escaped. Writes at most 6*n bytes. */
+/* The length of the well-formed UTF-8 sequence at s[0..n) (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), or 0. */
+static size_t net_utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned char c = s[0];
+    size_t len;
+    unsigned char lo = 0x80, hi = 0xbf; /* the second byte's range */
+    if (c >= 0xc2 && c <= 0xdf)
+        len = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        len = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        len = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else
+        return 0;
+    if (n < len || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80) return 0;
+    return len;
+}
+
+/* Copies s[0..n) as the inside of a JSON string: quotes, backslashes and
+ * control bytes are escaped, UTF-8 is copied as it is (a path of "/æbler"
+ * reads "/æbler" in the log), and a byte that is not part of well-formed
+ * UTF-8 becomes U+FFFD, so the line is always valid JSON. Writes at most
+ * 6*n bytes. */
 static char *net_lput_escaped(char *p, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned char ch = u[i];
         if (ch == '"' || ch == '\\') {
             *p++ = '\\';
             *p++ = (char)ch;
-        } else if (ch < 0x20 || ch >= 0x7f) {
+            i++;
+        } else if (ch < 0x20 || ch == 0x7f) {
             p = NET_PUT_LIT(p, "\\u00");
             *p++ = hex[ch >> 4];
             *p++ = hex[ch & 15];
-        } else {
+            i++;
+        } else if (ch < 0x80) {
             *p++ = (char)ch;
+            i++;
+        } else {
+            size_t len = net_utf8_len(u + i, n - i);
+            if (len) {
+                p = net_put(p, s + i, len);
+                i += len;
+            } else {
+                p = NET_PUT_LIT(p, "\\ufffd");
+                i++;
+            }
         }
     }
     return p;

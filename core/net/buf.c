@@ -169,6 +169,7 @@ dtr_request *net_req_get(net_server *s)
 
 void net_req_put(net_server *s, dtr_request *req)
 {
+    net_handle_revoke(req);
     net_arena_block *b = req->arena_more;
     while (b) {
         net_arena_block *next = b->next;

@@ -25,6 +25,9 @@
 static void net_conn_timer_cb(uv_timer_t *t);
 static void net_conn_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 static void net_conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void net_conn_reject(net_conn *c, bool head);
+static void net_peek_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void net_peek_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf);
 
 /* ---- freeing and deferred work ---------------------------------------------- */
 
@@ -63,8 +66,16 @@ void net_conn_defer(net_conn *c, unsigned work)
  * for the next idle phase, so a stream whose writes always complete at once
  * cannot hold the loop. A connection closed meanwhile is freed here (its
  * close callback left it to us while it was queued). */
+void net_server_defer_refused(net_server *s, dtr_request *req)
+{
+    req->refused_next = s->refused;
+    s->refused = req;
+    uv_idle_start(&s->idle, net_conn_idle_cb);
+}
+
 void net_conn_run_deferred(net_server *s)
 {
+    net_streams_abort_refused(s);
     net_conn *list = s->deferred;
     s->deferred = NULL;
     uv_idle_stop(&s->idle);
@@ -109,6 +120,52 @@ static void net_conn_peer(net_conn *c)
     }
 }
 
+/* Answers a connection over max_connections: 503 with Retry-After (no body
+ * to a HEAD), then the connection ends. */
+static void net_conn_reject(net_conn *c, bool head)
+{
+    net_server *s = c->server;
+    c->peeking = false;
+    dtr_request *req = net_req_get(s);
+    req->conn = c;
+    req->start_ns = uv_hrtime();
+    req->last = true;
+    req->is_head = head;
+    req->http_major = req->http_minor = 1;
+    c->head = c->tail = req;
+    c->npipe = 1;
+    c->stop_parsing = true;
+    net_req_set_id(req, NULL, 0);
+    net_respond_problem(req, 503, "IKKE_KLAR",
+                        "the server has as many connections as it takes; try again later",
+                        "Retry-After: 1\r\n");
+    net_conn_update(c);
+}
+
+/* A refused connection reads its first bytes into this scratch buffer
+ * (only to see the method; they are not kept). */
+static char net_peek_buf[16];
+
+static void net_peek_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)h;
+    (void)suggested;
+    buf->base = net_peek_buf;
+    buf->len = sizeof net_peek_buf;
+}
+
+static void net_peek_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+    net_conn *c = stream->data;
+    if (nread == 0 || c->mode == NET_CONN_CLOSED || !c->peeking) return;
+    uv_read_stop(stream);
+    if (nread < 0) {
+        net_conn_close(c);
+        return;
+    }
+    net_conn_reject(c, nread >= 5 && memcmp(buf->base, "HEAD ", 5) == 0);
+}
+
 /* Accepts one connection from the listener. Past max_connections the client
  * gets a 503 with Retry-After and the connection ends (it lingers briefly so
  * the answer is read); past NET_REJECTED_MAX such connections at once, new
@@ -132,7 +189,7 @@ void net_conn_accept(net_server *s)
     else
         s->nconns++;
     if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) != 0 ||
-        (over && s->nrejected > NET_REJECTED_MAX)) {
+        (over && s->nrejected > net_rejected_max(max))) {
         c->mode = NET_CONN_CLOSED;
         uv_close((uv_handle_t *)&c->tcp, net_conn_handle_closed);
         return;
@@ -145,17 +202,12 @@ void net_conn_accept(net_server *s)
     c->idle_since_ms = uv_now(s->loop);
     net_parser_init(c);
     if (over) {
-        dtr_request *req = net_req_get(s);
-        req->conn = c;
-        req->start_ns = uv_hrtime();
-        req->last = true;
-        c->head = c->tail = req;
-        c->npipe = 1;
-        c->stop_parsing = true;
-        net_req_set_id(req, NULL, 0);
-        net_respond_problem(req, 503, "IKKE_KLAR",
-                            "the server has as many connections as it takes; try again later",
-                            "Retry-After: 1\r\n");
+        /* the 503 waits for the first bytes, so that a HEAD gets no body */
+        c->peeking = true;
+        if (uv_read_start((uv_stream_t *)&c->tcp, net_peek_alloc_cb, net_peek_read_cb) != 0) {
+            net_conn_reject(c, false);
+            return;
+        }
     }
     net_conn_update(c);
 }
@@ -199,6 +251,14 @@ static void net_conn_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     (void)suggested;
     net_conn *c = h->data;
+    if (c->stop_parsing || c->mode != NET_CONN_OPEN) {
+        /* read only to be discarded (see net_conn_read_cb): no buffer of
+         * its own, so a lingering connection holds no memory */
+        static char discard[16 * 1024];
+        buf->base = discard;
+        buf->len = sizeof discard;
+        return;
+    }
     if (!c->rbuf) {
         c->rbuf = net_rbuf_get(c->server, 0);
         c->rlen = c->parsed = 0;
@@ -412,6 +472,7 @@ static uint64_t net_conn_deadline(const net_conn *c)
 {
     const net_limits *l = &c->server->limits;
     uint64_t d = UINT64_MAX;
+    if (c->peeking) return c->idle_since_ms + NET_LINGER_MS;
     if (c->mode == NET_CONN_LINGER) d = net_min(d, c->linger_ms + NET_LINGER_MS);
     if (c->outq.bytes && l->send_timeout_ms) d = net_min(d, c->progress_ms + l->send_timeout_ms);
     if (c->mode == NET_CONN_OPEN && c->cur && !c->stop_parsing) {
@@ -445,6 +506,15 @@ static void net_conn_timer_cb(uv_timer_t *t)
     if (c->mode == NET_CONN_CLOSED) return;
     const net_limits *l = &c->server->limits;
     uint64_t now = uv_now(c->server->loop);
+    if (c->peeking) {
+        if (now < c->idle_since_ms + NET_LINGER_MS) {
+            net_conn_arm(c);
+            return;
+        }
+        uv_read_stop((uv_stream_t *)&c->tcp);
+        net_conn_reject(c, false); /* nothing came: answered as to a GET */
+        return;
+    }
     if (c->mode == NET_CONN_LINGER && now >= c->linger_ms + NET_LINGER_MS) {
         net_conn_close(c);
         return;
@@ -480,6 +550,7 @@ static void net_conn_timer_cb(uv_timer_t *t)
 
 static bool net_conn_wants_read(const net_conn *c)
 {
+    if (c->peeking) return false; /* its own read callbacks run */
     switch (c->mode) {
     case NET_CONN_LINGER:
         return true;
@@ -489,7 +560,7 @@ static bool net_conn_wants_read(const net_conn *c)
         if (c->eof) return false;
         if (c->stop_parsing) return c->discarded < NET_LINGER_BYTES;
         if (c->outq.bytes >= NET_HIGH_WATER) return false;
-        if (!c->cur && c->npipe >= NET_PIPELINE_MAX) return false;
+        if (!c->cur && c->npipe >= c->server->limits.max_pipeline) return false;
         return !c->rbuf || c->parsed == c->rlen;
     default:
         return false;
@@ -524,8 +595,8 @@ void net_conn_close(net_conn *c)
         return;
     }
     c->mode = NET_CONN_CLOSED;
-    if (c->reading) uv_read_stop((uv_stream_t *)&c->tcp);
-    c->reading = false;
+    if (c->reading || c->peeking) uv_read_stop((uv_stream_t *)&c->tcp);
+    c->reading = c->peeking = false;
     dtr_request *list = c->head;
     c->head = c->tail = c->cur = NULL;
     c->npipe = 0;
@@ -533,6 +604,7 @@ void net_conn_close(net_conn *c)
      * abort callback may answer another request of this connection */
     for (dtr_request *r = list; r; r = r->next)
         if (r->state == NET_REQ_HANDLING || r->state == NET_REQ_STREAMING) {
+            net_stream_uncount(c->server, r);
             r->status = 499;
             net_access_record(c->server, r);
             r->state = NET_REQ_DEAD;

@@ -28,7 +28,24 @@ typedef struct net_limits {
     uint64_t shutdown_timeout_ms;            /* SIGTERM: in-flight requests get this long */
     uint32_t max_connections;                /* 503 + Retry-After past it */
     uint32_t requests_per_second_per_client; /* 429 + Retry-After past it; 0 off */
+    /* resources a client can hold (docs/api.md, "limits") */
+    uint32_t max_pipeline;           /* requests of one connection queued at once */
+    uint32_t max_streams;            /* streamed answers at once (503 past it) */
+    uint32_t max_streams_per_client; /* ... per client address (429 past it) */
+    uint32_t max_snapshots;          /* read snapshots open at once (503 past it) */
+    uint64_t snapshot_max_ms;        /* a snapshot's longest life */
+    uint32_t max_children;           /* records one create or PATCH carries besides its own */
+    uint32_t creates_per_client_per_minute; /* 429 past it; 0 off */
+    uint64_t wal_max_bytes;                 /* the WAL's bound (snapshots end at it) */
 } net_limits;
+
+/* Upper bounds the config enforces so that no arithmetic on a limit can
+ * overflow: a request's offsets into its read buffer are 32-bit, and
+ * deadlines are "now + timeout" in 64-bit milliseconds. */
+#define NET_MAX_HEADER_BYTES_CAP (1u << 20)  /* 1 MiB of request line and headers */
+#define NET_MAX_BODY_BYTES_CAP (1u << 30)    /* 1 GiB of body */
+#define NET_TIMEOUT_MS_CAP (7ull * 86400000) /* a week */
+#define NET_MAX_CONNECTIONS_CAP 1000000u
 
 /* ---- router ---------------------------------------------------------------
  * Method + path patterns of literal and {param} segments. A route is owned by
@@ -133,5 +150,18 @@ void net_server_free(net_server *s);
  *     X-Request-Id (the server's own).
  *   - A handler that returns without answering and not DTR_OK gets a 500. */
 void net_fill_request_api(dtr_host_api *api);
+/* Names who the request is from in the access log (the host's
+ * req_authenticate); req is a plugin's handle. The id is copied. */
+void net_request_set_client(dtr_request *req, const char *id);
+/* Runs fn(udata) once, when the request's handle is spent (its answer ended,
+ * it was aborted, or it was released); at once for a spent handle. One per
+ * request: a second replaces the first. The host ties the request's
+ * identity to it. */
+void net_request_on_end(dtr_request *req, void (*fn)(void *udata), void *udata);
+/* The udata of the request's on_end, or NULL when none is set. */
+void *net_request_end_data(dtr_request *req);
+/* The client's address ("127.0.0.1"; "" when unknown): the web UI's login
+ * throttle counts per address. req is a plugin's handle. */
+const char *net_request_peer(dtr_request *req);
 
 #endif /* DTR_NET_H */

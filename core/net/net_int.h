@@ -41,7 +41,7 @@ enum {
     NET_MAX_SEGMENTS = 16,          /* path segments a route can have */
     NET_MAX_HEADERS = 100,          /* request headers (431 past it) */
     NET_INLINE_HEADERS = 24,        /* headers kept in the request itself */
-    NET_PIPELINE_MAX = 16,          /* requests of one connection in flight */
+    NET_PIPELINE_DEFAULT = 16,      /* requests of one connection in flight (limits 0) */
     NET_HIGH_WATER = 256 * 1024,    /* unsent bytes: stop reading, tell streams to wait */
     NET_LOW_WATER = 64 * 1024,      /* ... and resume below this */
     NET_LINGER_BYTES = 1024 * 1024, /* discarded after a refusal before closing */
@@ -173,7 +173,12 @@ struct dtr_request {
     uint16_t nhdr, hdr_cap;
     uint8_t method, http_major, http_minor;
     uint8_t state;
-    uint8_t pin; /* >0 while net code below a plugin call uses it */
+    uint8_t pin;                 /* >0 while net code below a plugin call uses it */
+    dtr_request *handle;         /* the plugins' handle (handle.c); NULL before the first or once
+                                    the answer ended */
+    void (*on_end)(void *udata); /* run once when the handle is spent (the host's: the
+                                    request's identity ends with it) */
+    void *end_udata;
     bool base_set : 1;
     bool headers_done : 1;
     bool keep_alive : 1;
@@ -186,7 +191,11 @@ struct dtr_request {
     bool body_owned : 1; /* body is malloc'd (else it is in rbuf) */
     bool field_open : 1; /* a header name is arriving in pieces */
     bool path_decoded : 1;
-    int refuse_status; /* a refusal decided while parsing; 0 none */
+    bool stream_counted : 1;   /* in the server's count of open streams */
+    bool stream_refused : 1;   /* stream_begin was over a bound: answered with a problem */
+    bool refused_ended : 1;    /* ... and the plugin ended it before its abort ran */
+    dtr_request *refused_next; /* the server's list of refused streams to abort */
+    int refuse_status;         /* a refusal decided while parsing; 0 none */
     const char *refuse_kode, *refuse_text;
     char refuse_hdr[96]; /* a header line of the refusal ("Allow: ...\r\n") */
     net_hdr *hdrs;
@@ -258,6 +267,7 @@ struct net_conn {
     bool stop_parsing : 1; /* parse no more requests (discard what comes) */
     bool shut_sent : 1;
     bool rejected : 1;   /* over max_connections: 503 and linger */
+    bool peeking : 1;    /* rejected, waiting for the first bytes (HEAD or not) */
     bool in_process : 1; /* conn_process is running (flush later) */
     bool write_failed : 1;
     bool completed : 1; /* llhttp paused on a complete message */
@@ -289,7 +299,10 @@ struct net_server {
     int port;
     net_conn *conns;
     size_t nconns, nrejected;
-    net_conn *deferred; /* connections with NET_WORK_* to do (idle phase) */
+    uint32_t fd_max_connections; /* max_connections the descriptors allow; 0: no cap */
+    net_conn *deferred;          /* connections with NET_WORK_* to do (idle phase) */
+    dtr_request *refused;        /* streams refused at stream_begin, to abort (idle phase) */
+    uint32_t nstreams;           /* streamed answers in progress */
     /* pools */
     net_rbuf *rbuf_pool[NET_RBUF_POOL_MAX];
     size_t n_rbuf_pool;
@@ -326,6 +339,18 @@ void net_outq_consume(net_server *s, net_outq *q, size_t n);
 /* Moves every chunk of from to the end of to. */
 void net_outq_splice(net_outq *to, net_outq *from);
 void net_outq_clear(net_server *s, net_outq *q);
+/* ---- handles (handle.c) -------------------------------------------------------- */
+
+/* The handle plugins get for req, issued on first use. */
+dtr_request *net_handle_of(dtr_request *req);
+/* Ends req's handle: later uses resolve to NULL. */
+void net_handle_revoke(dtr_request *req);
+/* The request behind a plugin's handle, or NULL (logged, naming what was
+ * called) for a handle whose answer ended. */
+dtr_request *net_handle_resolve(dtr_request *handle, const char *what);
+/* Where misuse is logged. */
+void net_handle_set_log(ops_log *log);
+
 dtr_request *net_req_get(net_server *s);
 void net_req_put(net_server *s, dtr_request *req); /* s NULL: free */
 /* Arena memory of the request, valid until it is released. */
@@ -340,6 +365,12 @@ void net_pools_free(net_server *s);
  * callback runs inside another plugin's call). */
 enum { NET_WORK_CLOSE = 1, NET_WORK_DRAIN = 2, NET_WORK_RESUME = 4 };
 void net_conn_defer(net_conn *c, unsigned work);
+/* Queues a stream refused at stream_begin for its abort callback, which
+ * runs in the idle phase (respond.c: net_streams_abort_refused). */
+void net_server_defer_refused(net_server *s, dtr_request *req);
+void net_streams_abort_refused(net_server *s);
+/* A stream ended or died: the count of open streams goes down. */
+void net_stream_uncount(net_server *s, dtr_request *req);
 /* Runs the deferred work (the server's idle callback). */
 void net_conn_run_deferred(net_server *s);
 
@@ -408,12 +439,24 @@ bool net_rate_take(net_rate_table *t, const uint8_t key[16], uint64_t now_ms, ui
 const char *net_server_date(net_server *s, size_t *len);
 /* 16 random hex characters into out (no NUL). */
 void net_server_new_id(net_server *s, char out[16]);
-/* Whether a request from this connection's address may go on; otherwise
- * sets *retry_after (seconds). */
-bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after);
+/* Whether a request may go on, counted per client (the id of its Basic
+ * credentials, authorization being its Authorization header or NULL) or
+ * else per connection address; otherwise sets *retry_after (seconds). */
+bool net_server_rate_ok(net_server *s, const net_conn *c, const char *authorization,
+                        unsigned *retry_after);
 void net_server_conn_closed(net_server *s, net_conn *c);
 /* The time for the access log, "2026-01-02T03:04:05.678Z". */
 size_t net_server_log_time(net_server *s, char out[32]);
+
+/* How many connections over max_connections are answered 503 at once
+ * (each holds a descriptor while its answer lingers); beyond that a new one
+ * is closed unanswered. */
+static inline uint64_t net_rejected_max(uint64_t max_connections)
+{
+    uint64_t n = max_connections / 8;
+    if (n < 16) n = 16;
+    return n < NET_REJECTED_MAX ? n : NET_REJECTED_MAX;
+}
 
 /* Appending to a buffer the caller sized: bytes, a literal, a decimal
  * number. Each returns the position after what it wrote. */

@@ -83,6 +83,15 @@ static int net_on_method(llhttp_t *p, const char *at, size_t len)
     return net_span(p, at, len, &off);
 }
 
+/* The method is known: a refusal made from now on (431 while the headers
+ * still arrive, 400 for bad syntax) knows whether it answers a HEAD. */
+static int net_on_method_complete(llhttp_t *p)
+{
+    dtr_request *req = ((net_conn *)p->data)->cur;
+    if (req) req->is_head = p->method == HTTP_HEAD;
+    return 0;
+}
+
 static int net_on_url(llhttp_t *p, const char *at, size_t len)
 {
     uint32_t off;
@@ -149,6 +158,28 @@ static const net_hdr *net_find_header(const dtr_request *req, const char *base, 
         const net_hdr *h = &req->hdrs[i];
         if (h->name_len == namelen && strncasecmp(base + h->name_off, name, namelen) == 0) return h;
     }
+    return NULL;
+}
+
+static const char *net_header_value(const dtr_request *req, const char *base, const char *name,
+                                    size_t namelen)
+{
+    const net_hdr *h = net_find_header(req, base, name, namelen);
+    return h ? base + h->value_off : NULL;
+}
+
+/* RFC 9112, 3.2: an HTTP/1.1 request without Host, and any request with
+ * more than one, is answered 400. Returns why, or NULL when Host is fine. */
+static const char *net_check_host(const dtr_request *req, const char *base)
+{
+    unsigned n = 0;
+    for (uint16_t i = 0; i < req->nhdr; i++) {
+        const net_hdr *h = &req->hdrs[i];
+        if (h->name_len == 4 && strncasecmp(base + h->name_off, "host", 4) == 0) n++;
+    }
+    if (n > 1) return "the request has more than one Host header";
+    if (n == 0 && req->http_major == 1 && req->http_minor >= 1)
+        return "an HTTP/1.1 request must have a Host header";
     return NULL;
 }
 
@@ -267,7 +298,9 @@ static bool net_early_check(net_server *s, llhttp_t *p, dtr_request *req)
     const char *kode = NULL, *tekst = NULL;
     char extra[sizeof req->refuse_hdr] = "";
     req->state = NET_REQ_DONE; /* not answerable from the check */
-    int status = s->early_check(s->early_udata, req, &kode, &tekst, extra, sizeof extra);
+    int status = s->early_check(s->early_udata, net_handle_of(req), &kode, &tekst, extra,
+                                sizeof extra);
+    net_handle_revoke(req);
     req->state = NET_REQ_PARSING;
     if (status < 400 || status > 599) return false;
     kode = net_req_strndup(req, kode ? kode : "IKKE_TILLADT", strlen(kode ? kode : "IKKE_TILLADT"));
@@ -307,7 +340,12 @@ static int net_on_headers_complete(llhttp_t *p)
                         "the request target is not a valid path");
 
     unsigned retry = 0;
-    if (s->limits.requests_per_second_per_client && !net_server_rate_ok(s, c, &retry)) {
+    const char *bad_host = net_check_host(req, base);
+    if (bad_host) {
+        net_refuse(req, 400, "UGYLDIG_FORESPOERGSEL", bad_host);
+    } else if (s->limits.requests_per_second_per_client &&
+               !net_server_rate_ok(s, c, net_header_value(req, base, "authorization", 13),
+                                   &retry)) {
         net_refuse(req, 429, "FOR_MANGE", "too many requests from this client; slow down");
         snprintf(req->refuse_hdr, sizeof req->refuse_hdr, "Retry-After: %u\r\n", retry);
     } else {
@@ -402,6 +440,7 @@ void net_parser_init(net_conn *c)
         llhttp_settings_init(&net_settings);
         net_settings.on_message_begin = net_on_message_begin;
         net_settings.on_method = net_on_method;
+        net_settings.on_method_complete = net_on_method_complete;
         net_settings.on_url = net_on_url;
         net_settings.on_header_field = net_on_header_field;
         net_settings.on_header_field_complete = net_on_header_field_complete;
@@ -448,7 +487,7 @@ static void net_dispatch(net_conn *c)
     if (inflight) inflight(req->owner, 1);
     req->counted = true;
     req->pin++;
-    dtr_status st = route->fn(req, route->udata);
+    dtr_status st = route->fn(net_handle_of(req), route->udata);
     req->pin--;
     if (req->state == NET_REQ_HANDLING && st != DTR_OK) {
         if (c->server->log)
@@ -517,7 +556,7 @@ void net_conn_process(net_conn *c)
     net_server *s = c->server;
     c->in_process = true;
     while (c->mode == NET_CONN_OPEN && !c->stop_parsing && c->parsed < c->rlen) {
-        if (!c->cur && c->npipe >= NET_PIPELINE_MAX) break;
+        if (!c->cur && c->npipe >= c->server->limits.max_pipeline) break;
         if (c->outq.bytes >= NET_HIGH_WATER) break;
         const char *data = c->rbuf->data + c->parsed;
         size_t n = c->rlen - c->parsed;

@@ -21,17 +21,20 @@ static char *net_req_base(const dtr_request *req)
 
 static const char *net_api_method(dtr_request *req)
 {
+    req = net_handle_resolve(req, "method");
     if (!req || !req->headers_done) return "-";
     return llhttp_method_name((llhttp_method_t)req->method);
 }
 
 static const char *net_api_path(dtr_request *req)
 {
+    req = net_handle_resolve(req, "path");
     return req && req->path ? req->path : "";
 }
 
 static const char *net_api_param(dtr_request *req, const char *name)
 {
+    req = net_handle_resolve(req, "param");
     if (!req || !name || !req->route) return NULL;
     int i = net_route_param_index(req->route, name);
     if (i < 0) return NULL;
@@ -41,6 +44,7 @@ static const char *net_api_param(dtr_request *req, const char *name)
 
 static const char *net_api_query(dtr_request *req, const char *name)
 {
+    req = net_handle_resolve(req, "query");
     if (!req || !name || !req->query_len) return NULL;
     size_t vlen;
     const char *v = net_query_find(net_req_base(req) + req->query_off, req->query_len, name, &vlen);
@@ -55,6 +59,7 @@ static const char *net_api_query(dtr_request *req, const char *name)
  * request's arena. */
 static const char *net_api_query_name(dtr_request *req, size_t index)
 {
+    req = net_handle_resolve(req, "query_name");
     if (!req || !req->query_len) return NULL;
     const char *q = net_req_base(req) + req->query_off;
     size_t qlen = req->query_len, i = 0, seen = 0;
@@ -81,6 +86,7 @@ static const char *net_api_query_name(dtr_request *req, size_t index)
 /* A header sent several times comes back joined with ", " (in the arena). */
 static const char *net_api_header(dtr_request *req, const char *name)
 {
+    req = net_handle_resolve(req, "header");
     if (!req || !name || !req->headers_done) return NULL;
     const char *base = net_req_base(req);
     size_t namelen = strlen(name);
@@ -111,6 +117,7 @@ static const char *net_api_header(dtr_request *req, const char *name)
 
 static const unsigned char *net_api_body(dtr_request *req, size_t *len)
 {
+    req = net_handle_resolve(req, "body");
     size_t ignored;
     if (!len) len = &ignored;
     if (!req || !req->body_len) {
@@ -124,14 +131,22 @@ static const unsigned char *net_api_body(dtr_request *req, size_t *len)
 
 static const char *net_api_id(dtr_request *req)
 {
+    req = net_handle_resolve(req, "id");
     return req ? req->id : "";
 }
 
-static void net_api_set_client(dtr_request *req, const char *id)
+void net_request_set_client(dtr_request *req, const char *id)
 {
+    req = net_handle_resolve(req, "set_client");
     if (!req || !id) return;
     size_t n = strlen(id);
     req->client = net_req_strndup(req, id, n > 128 ? 128 : n);
+}
+
+const char *net_request_peer(dtr_request *req)
+{
+    req = net_handle_resolve(req, "peer");
+    return req && req->conn ? req->conn->ip : "";
 }
 
 static bool net_header_name_ok(const char *name)
@@ -150,6 +165,7 @@ static bool net_header_name_ok(const char *name)
  * line breaks (header injection) and the headers the server writes itself. */
 static void net_api_resp_header(dtr_request *req, const char *name, const char *value)
 {
+    req = net_handle_resolve(req, "resp_header");
     if (!req || !name || !value || req->state != NET_REQ_HANDLING) return;
     static const char *const own[] = {"content-length", "transfer-encoding", "date", "connection",
                                       "x-request-id"};
@@ -208,7 +224,6 @@ void net_fill_request_api(dtr_host_api *api)
     api->req_header = net_api_header;
     api->req_body = net_api_body;
     api->req_id = net_api_id;
-    api->req_set_client = net_api_set_client;
     api->resp_header = net_api_resp_header;
     net_fill_request_api_answers(api);
 }

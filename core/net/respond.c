@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* ---- small writers ------------------------------------------------------------ */
 
@@ -124,7 +125,8 @@ static void net_write_head(dtr_request *req, int status, const char *ctype, int6
     size_t ctlen = ctype ? strlen(ctype) : 0;
     size_t idlen = strlen(req->id);
     size_t extralen = extra ? strlen(extra) : 0;
-    size_t need = 16 + strlen(reason) + date_len + 18 + ctlen + 48 + 18 + idlen + 26 + extralen + 2;
+    size_t need =
+        16 + strlen(reason) + date_len + 18 + ctlen + 48 + 18 + idlen + 26 + extralen + 18 + 2;
     for (const net_resp_hdr *h = req->resp_hdrs; h; h = h->next)
         need += h->len;
     net_outq *q = net_req_queue(req);
@@ -155,8 +157,13 @@ static void net_write_head(dtr_request *req, int status, const char *ctype, int6
     else if (req->http_major == 1 && req->http_minor == 0)
         p = NET_PUT_LIT(p, "Connection: keep-alive\r\n");
     if (extralen) p = net_put(p, extra, extralen);
-    for (const net_resp_hdr *h = req->resp_hdrs; h; h = h->next)
+    bool retry_after = extra && strncasecmp(extra, "Retry-After:", 12) == 0;
+    for (const net_resp_hdr *h = req->resp_hdrs; h; h = h->next) {
         p = net_put(p, h->line, h->len);
+        retry_after = retry_after || strncasecmp(h->line, "Retry-After:", 12) == 0;
+    }
+    /* every 429 and 503 says when to come back */
+    if ((status == 429 || status == 503) && !retry_after) p = NET_PUT_LIT(p, "Retry-After: 1\r\n");
     p = NET_PUT_LIT(p, "\r\n");
     net_outq_commit(q, (size_t)(p - start));
 }
@@ -185,6 +192,7 @@ static void net_req_finish(dtr_request *req, int status)
 {
     req->status = status;
     req->state = NET_REQ_DONE;
+    if (!req->stream_refused) net_handle_revoke(req); /* the plugin's handle is spent */
     net_access_record(req->conn->server, req);
     net_req_uncount(req);
 }
@@ -229,9 +237,10 @@ void net_req_abandon(dtr_request *req)
     }
     if (!req->answered_dead && req->on_abort) {
         req->pin++;
-        req->on_abort(req, req->abort_udata);
+        req->on_abort(net_handle_of(req), req->abort_udata);
         req->pin--;
         req->answered_dead = true;
+        net_handle_revoke(req);
     }
     if (req->answered_dead) {
         net_req_release(req);
@@ -368,6 +377,7 @@ static net_server *net_api_enter(dtr_request *req, net_req_state want, const cha
 static void net_api_respond(dtr_request *req, int status, const char *content_type,
                             const void *body, size_t len)
 {
+    req = net_handle_resolve(req, "respond");
     if (req && req->state == NET_REQ_DEAD) {
         net_req_answer_dead(req);
         return;
@@ -381,6 +391,7 @@ static void net_api_respond(dtr_request *req, int status, const char *content_ty
 static void net_api_respond_problem(dtr_request *req, int status, const char *kode,
                                     const char *felt, const char *tekst)
 {
+    req = net_handle_resolve(req, "respond_problem");
     if (req && req->state == NET_REQ_DEAD) {
         net_req_answer_dead(req);
         return;
@@ -408,10 +419,87 @@ static void net_api_respond_json(dtr_request *req, int status, const char *conte
     free(text);
 }
 
+/* Streams open now from the address of c (their requests are streaming). */
+static uint32_t net_streams_of_addr(net_server *s, const net_conn *c)
+{
+    uint32_t n = 0;
+    for (const net_conn *o = s->conns; o; o = o->next) {
+        if (o->mode == NET_CONN_CLOSED || memcmp(o->addr, c->addr, sizeof c->addr) != 0) continue;
+        for (const dtr_request *r = o->head; r; r = r->next)
+            if (r->state == NET_REQ_STREAMING) n++;
+    }
+    return n;
+}
+
+static void net_streams_gauge(net_server *s)
+{
+    if (s->metrics)
+        ops_metrics_set(s->metrics, "dtr_streams_open", "gauge",
+                        "Streamed answers in progress (udtræk, exports).", (double)s->nstreams);
+}
+
+void net_stream_uncount(net_server *s, dtr_request *req)
+{
+    if (!req->stream_counted) return;
+    req->stream_counted = false;
+    s->nstreams--;
+    net_streams_gauge(s);
+}
+
+/* stream_begin past a bound: the request is answered at once with the
+ * problem (and Retry-After), and the plugin learns through its abort
+ * callback, in the idle phase, that nobody reads its stream (it then stops,
+ * releasing its snapshot). Until then the request stays valid for it:
+ * stream_write takes nothing (returns 0), stream_end is allowed. */
+static void net_refuse_stream(net_server *s, dtr_request *req, int status, const char *kode,
+                              const char *tekst)
+{
+    req->stream_refused = true;
+    req->pin++; /* kept for the plugin until its abort ran */
+    net_respond_problem(req, status, kode, tekst, "");
+    req->conn = NULL; /* answered and retired: the connection may go */
+    net_server_defer_refused(s, req);
+}
+
+void net_streams_abort_refused(net_server *s)
+{
+    while (s->refused) {
+        dtr_request *req = s->refused;
+        s->refused = req->refused_next;
+        req->refused_next = NULL;
+        if (!req->refused_ended && req->on_abort)
+            req->on_abort(net_handle_of(req), req->abort_udata);
+        net_handle_revoke(req); /* kept valid for the plugin until now */
+        req->on_abort = NULL;
+        req->on_drain = NULL;
+        if (--req->pin == 0 && req->popped) net_req_release(req);
+    }
+}
+
 static void net_api_stream_begin(dtr_request *req, int status, const char *content_type)
 {
+    req = net_handle_resolve(req, "stream_begin");
     net_server *s = net_api_enter(req, NET_REQ_HANDLING, "stream_begin");
     if (!s) return;
+    const net_limits *l = &s->limits;
+    if (!req->is_head && status >= 200 && status < 300) {
+        if (l->max_streams && s->nstreams >= l->max_streams) {
+            net_refuse_stream(s, req, 503, "IKKE_KLAR",
+                              "the server streams as many answers as it takes; try again later");
+            s->api_depth--;
+            return;
+        }
+        if (l->max_streams_per_client &&
+            net_streams_of_addr(s, req->conn) >= l->max_streams_per_client) {
+            net_refuse_stream(s, req, 429, "FOR_MANGE",
+                              "this client receives as many streamed answers as it may at once");
+            s->api_depth--;
+            return;
+        }
+        req->stream_counted = true;
+        s->nstreams++;
+        net_streams_gauge(s);
+    }
     if (status < 200 || status > 599) status = 500;
     bool bodyless = status == 204 || status == 304;
     bool http10 = req->http_major == 1 && req->http_minor == 0;
@@ -424,11 +512,14 @@ static void net_api_stream_begin(dtr_request *req, int status, const char *conte
     s->api_depth--;
 }
 
-static int net_api_stream_write(dtr_request *req, const void *data, size_t len)
+static dtr_status net_api_stream_write(dtr_request *req, const void *data, size_t len)
 {
-    if (req && req->state == NET_REQ_DEAD) return 1; /* dropped: let the plugin reach its end */
+    req = net_handle_resolve(req, "stream_write");
+    if (!req) return DTR_ERROR;
+    if (req->stream_refused) return DTR_RETRY;     /* nobody reads it: its abort is coming */
+    if (req->state == NET_REQ_DEAD) return DTR_OK; /* dropped: let the plugin reach its end */
     net_server *s = net_api_enter(req, NET_REQ_STREAMING, "stream_write");
-    if (!s) return 0;
+    if (!s) return DTR_ERROR;
     net_conn *c = req->conn;
     bool bodyless = req->status == 204 || req->status == 304;
     if (len && !req->is_head && !bodyless) {
@@ -446,14 +537,19 @@ static int net_api_stream_write(dtr_request *req, const void *data, size_t len)
         if (req == c->head && !c->in_process) net_conn_flush(c);
     }
     size_t pending = req == c->head ? c->outq.bytes : req->held.bytes;
-    int ok = pending < NET_HIGH_WATER;
+    bool ok = pending < NET_HIGH_WATER;
     if (!ok) req->want_drain = true;
     s->api_depth--;
-    return ok;
+    return ok ? DTR_OK : DTR_RETRY;
 }
 
 static void net_api_stream_end(dtr_request *req)
 {
+    req = net_handle_resolve(req, "stream_end");
+    if (req && req->stream_refused) {
+        req->refused_ended = true; /* the plugin is done with it: no abort */
+        return;
+    }
     if (req && req->state == NET_REQ_DEAD) {
         net_req_answer_dead(req);
         return;
@@ -462,6 +558,7 @@ static void net_api_stream_end(dtr_request *req)
     if (!s) return;
     net_conn *c = req->conn;
     if (req->chunked_out) net_outq_append(s, net_req_queue(req), "0\r\n\r\n", 5);
+    net_stream_uncount(s, req);
     net_req_finish(req, req->status);
     net_conn_retire(c);
     if (!c->in_process) net_conn_flush(c);
@@ -480,13 +577,14 @@ void net_conn_drained(net_conn *c)
     h->want_drain = false;
     if (!h->on_drain) return;
     h->pin++;
-    h->on_drain(h, h->drain_udata);
+    h->on_drain(net_handle_of(h), h->drain_udata);
     h->pin--;
     if (h->popped && h->pin == 0) net_req_release(h);
 }
 
 static void net_api_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
 {
+    req = net_handle_resolve(req, "on_abort");
     if (!req || req->state == NET_REQ_DEAD) return;
     req->on_abort = fn;
     req->abort_udata = udata;
@@ -494,6 +592,7 @@ static void net_api_on_abort(dtr_request *req, dtr_abort_fn fn, void *udata)
 
 static void net_api_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
 {
+    req = net_handle_resolve(req, "on_drain");
     if (!req || req->state == NET_REQ_DEAD) return;
     req->on_drain = fn;
     req->drain_udata = udata;

@@ -157,7 +157,7 @@ static int net_pattern_parse(const char *pattern, net_strv *segs, net_strv *name
         size_t len = segs[i].n;
         names[i].p = NULL;
         names[i].n = 0;
-        if (len == 0) {
+        if (len == 0 && i < n - 1) { /* only a trailing '/' ("/support/") may be empty */
             snprintf(err, errlen, "route pattern '%s' has an empty segment", pattern);
             return -1;
         }
@@ -242,6 +242,11 @@ dtr_status net_router_add(net_router *r, const char *method, const char *pattern
     err[0] = '\0';
     if (!method || !pattern || !fn) {
         snprintf(err, errlen, "a route needs a method, a pattern and a handler");
+        return DTR_ERROR;
+    }
+    if (max_body_bytes > NET_MAX_BODY_BYTES_CAP) {
+        snprintf(err, errlen, "route %s %s: max_body_bytes %zu is over the limit of %u", method,
+                 pattern, max_body_bytes, NET_MAX_BODY_BYTES_CAP);
         return DTR_ERROR;
     }
     int id = net_method_id(method);

@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +27,7 @@ net_server *net_server_new(uv_loop_t *loop, const net_limits *limits, ops_log *l
     if (!s) return NULL;
     s->loop = loop;
     s->log = log;
+    if (log) net_handle_set_log(log);
     s->metrics = metrics;
     s->date_sec = -1;
     s->log_sec = -1;
@@ -39,6 +42,9 @@ net_server *net_server_new(uv_loop_t *loop, const net_limits *limits, ops_log *l
 void net_server_set_limits(net_server *s, const net_limits *limits)
 {
     s->limits = *limits;
+    if (!s->limits.max_pipeline) s->limits.max_pipeline = NET_PIPELINE_DEFAULT;
+    if (s->fd_max_connections && s->limits.max_connections > s->fd_max_connections)
+        s->limits.max_connections = s->fd_max_connections;
     if (s->limits.requests_per_second_per_client && !s->rate) s->rate = net_rate_new();
     if (!s->limits.requests_per_second_per_client && s->rate) {
         net_rate_free(s->rate);
@@ -103,6 +109,47 @@ static bool net_split_host_port(const char *hp, char *host, size_t hostlen, char
     return strspn(port, "0123456789") == strlen(port);
 }
 
+/* Descriptors one connection slot costs, and those kept for everything
+ * else (the database and its WAL, logs, plugins' sockets and files). The
+ * connections refused with 503 need descriptors too while they linger. */
+#define NET_FD_RESERVE 256
+
+static uint64_t net_fds_needed(uint64_t max_connections)
+{
+    return max_connections + net_rejected_max(max_connections) + NET_FD_RESERVE;
+}
+
+/* Raises the soft RLIMIT_NOFILE as far as the hard limit allows (as much as
+ * max_connections needs, no more) and, when that is still too few, lowers
+ * max_connections to what fits, with a warning line: a connection the
+ * server accepted must never fail for want of a descriptor (the client would
+ * see a reset, not a 503). */
+static void net_server_fit_descriptors(net_server *s)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return;
+    uint64_t want = net_fds_needed(s->limits.max_connections);
+    if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+        struct rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want) return;
+    uint64_t have = rl.rlim_cur, fit = 0;
+    if (have > NET_FD_RESERVE) fit = have - NET_FD_RESERVE;
+    while (fit > 1 && net_fds_needed(fit) > have)
+        fit--;
+    if (fit < 1) fit = 1;
+    if (s->log)
+        ops_log_write(s->log, OPS_LOG_WARN, "net",
+                      "limits.max_connections lowered from %u to %llu: RLIMIT_NOFILE allows %llu "
+                      "descriptors and %llu are needed",
+                      s->limits.max_connections, (unsigned long long)fit, (unsigned long long)have,
+                      (unsigned long long)want);
+    s->fd_max_connections = (uint32_t)fit;
+    s->limits.max_connections = (uint32_t)fit;
+}
+
 /* Binds a listening socket itself (so that a failure leaves no libuv handle
  * behind), then hands the descriptor to a uv_tcp_t. */
 int net_server_listen(net_server *s, const char *host_port, char *err, size_t errlen)
@@ -120,6 +167,7 @@ int net_server_listen(net_server *s, const char *host_port, char *err, size_t er
         snprintf(err, errlen, "'%s' is not HOST:PORT", host_port ? host_port : "");
         return -1;
     }
+    net_server_fit_descriptors(s);
     struct addrinfo hints = {0}, *res = NULL;
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
@@ -302,9 +350,75 @@ void net_server_new_id(net_server *s, char out[16])
     }
 }
 
-bool net_server_rate_ok(net_server *s, const net_conn *c, unsigned *retry_after)
+/* The client id of "Authorization: Basic base64(id:secret)": decodes
+ * just enough base64 to reach the ':' (ids are short) into id. Returns its
+ * length, 0 when there is none. */
+static size_t net_basic_client_id(const char *auth, char *id, size_t idcap)
+{
+    if (!auth || strncasecmp(auth, "basic ", 6) != 0) return 0;
+    const char *p = auth + 6;
+    while (*p == ' ')
+        p++;
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (; *p && *p != '='; p++) {
+        int v;
+        char ch = *p;
+        if (ch >= 'A' && ch <= 'Z')
+            v = ch - 'A';
+        else if (ch >= 'a' && ch <= 'z')
+            v = ch - 'a' + 26;
+        else if (ch >= '0' && ch <= '9')
+            v = ch - '0' + 52;
+        else if (ch == '+')
+            v = 62;
+        else if (ch == '/')
+            v = 63;
+        else
+            return 0;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            char b = (char)((acc >> bits) & 0xff);
+            if (b == ':') return n;
+            if (n == idcap) return 0;
+            id[n++] = b;
+        }
+    }
+    return 0; /* no ':': not credentials */
+}
+
+/* A request's rate-limit key: the client it names when it carries Basic
+ * credentials (many clients may share one address behind a proxy, and one
+ * client may come from many), else its connection's address. The id is
+ * not verified here (that costs a hash); a request with a wrong secret is
+ * refused 401 anyway, and it still spends its claimed client's tokens. */
+static void net_rate_key(const net_conn *c, const char *authorization, uint8_t key[16])
+{
+    char id[128];
+    size_t n = net_basic_client_id(authorization, id, sizeof id);
+    if (!n) {
+        memcpy(key, c->addr, 16);
+        return;
+    }
+    uint64_t h1 = 1469598103934665603ULL, h2 = 0x9e3779b97f4a7c15ULL;
+    for (size_t i = 0; i < n; i++) {
+        h1 = (h1 ^ (uint8_t)id[i]) * 1099511628211ULL;
+        h2 = (h2 ^ (uint8_t)id[i]) * 0x100000001b3ULL + 0x7f4a7c15ULL;
+    }
+    memcpy(key, &h1, 8);
+    memcpy(key + 8, &h2, 8);
+    key[0] ^= 0xc1; /* apart from any address (mapped IPv4 starts with 0) */
+}
+
+bool net_server_rate_ok(net_server *s, const net_conn *c, const char *authorization,
+                        unsigned *retry_after)
 {
     if (!s->rate || !s->limits.requests_per_second_per_client) return true;
-    return net_rate_take(s->rate, c->addr, uv_now(s->loop),
-                         s->limits.requests_per_second_per_client, retry_after);
+    uint8_t key[16];
+    net_rate_key(c, authorization, key);
+    return net_rate_take(s->rate, key, uv_now(s->loop), s->limits.requests_per_second_per_client,
+                         retry_after);
 }

@@ -10,6 +10,8 @@
  */
 #include "internal.h"
 
+#include "register/register.h"
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -174,6 +176,15 @@ static void plug_api_timer_stop(dtr_timer *t)
     uv_close((uv_handle_t *)&t->handle, plug_timer_free_cb);
 }
 
+/* ---- code lists ------------------------------------------------------------- */
+
+/* Any thread: the lists are static. */
+static const char *plug_api_code_text(dtr_plugin *self, const char *list, int kode)
+{
+    (void)self;
+    return reg_code_text_by_list(list, kode);
+}
+
 /* ---- the loop, the data directory ------------------------------------------ */
 
 static void *plug_api_loop(dtr_plugin *self)
@@ -200,6 +211,7 @@ void plug_fill_host_api(dtr_host_api *api)
     api->timer_stop = plug_api_timer_stop;
     api->loop = plug_api_loop;
     api->data_dir = plug_api_data_dir;
+    api->code_text = plug_api_code_text;
     api->openapi_describe = plug_api_openapi_describe;
     api->openapi_paths = plug_api_openapi_paths;
 }

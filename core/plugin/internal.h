@@ -57,7 +57,8 @@ struct dtr_plugin {
     void *state;      /* what init stored */
     void *host_udata; /* the host's per-instance pointer (plug_set_instance_udata) */
     size_t requests;  /* requests in flight (the router's callback) */
-    size_t work;      /* work items queued or running */
+    size_t work;      /* work items queued or running, commands in flight */
+    char *client;     /* the client id its config entry names ("client"); NULL: none */
     struct dtr_timer *timers;
     char *route_error;  /* the first route refused during init/start */
     plug_route *routes; /* the routes it registered (openapi.c) */

@@ -25,11 +25,7 @@
  * appends fields to the descriptor gets a new size here; one that appends
  * only to the host table repeats the previous size. */
 static const size_t plug_descriptor_size_by_minor[] = {
-    [0] = offsetof(dtr_plugin_descriptor, consume), /* 1.0: through the format callbacks */
-    [1] = offsetof(dtr_plugin_descriptor, consume), /* 1.1: host table only */
-    [2] = sizeof(dtr_plugin_descriptor),            /* 1.2: consume */
-    [3] = sizeof(dtr_plugin_descriptor),            /* 1.3: host table only */
-    [4] = sizeof(dtr_plugin_descriptor),            /* 1.4: host table only */
+    [0] = sizeof(dtr_plugin_descriptor), /* 2.0 */
 };
 _Static_assert(sizeof plug_descriptor_size_by_minor / sizeof plug_descriptor_size_by_minor[0] ==
                    DTR_ABI_MINOR + 1,
@@ -105,6 +101,12 @@ size_t plug_registry_live_instances(const plug_registry *reg)
 static dtr_status plug_check_descriptor(const char *name, const char *path,
                                         const dtr_plugin_descriptor *d, char *err, size_t errlen)
 {
+    if (d->abi_major == 1 && DTR_ABI_MAJOR == 2)
+        return errtext(err, errlen, DTR_ERROR,
+                       "plugin \"%s\": built for plugin ABI %u.%u, but this host has ABI %d.%d: "
+                       "ABI 2.0 changed identities, commands and statuses, so a 1.x plugin must "
+                       "be moved over and rebuilt (see the changelog in dtr/plugin.h)",
+                       name, d->abi_major, d->abi_minor, DTR_ABI_MAJOR, DTR_ABI_MINOR);
     if (d->abi_major != DTR_ABI_MAJOR)
         return errtext(err, errlen, DTR_ERROR,
                        "plugin \"%s\": built for plugin ABI %u.%u, but this host has ABI %d.%d "
@@ -227,6 +229,27 @@ void plug_instance_idle_check(dtr_plugin *p)
     if (p->requests == 0 && p->work == 0) plug_schedule_reap(p->set);
 }
 
+void plug_instance_hold(dtr_plugin *p)
+{
+    p->work++;
+}
+
+void plug_instance_drop(dtr_plugin *p)
+{
+    if (p->work) p->work--;
+    plug_instance_idle_check(p);
+}
+
+bool plug_instance_released(const dtr_plugin *p)
+{
+    return p->released;
+}
+
+const char *plug_client_id(const dtr_plugin *p)
+{
+    return p->client;
+}
+
 plug_set *plug_set_new(plug_registry *reg)
 {
     plug_set *set = calloc(1, sizeof *set);
@@ -278,6 +301,12 @@ static dtr_status plug_route_failure(const dtr_plugin *p, char *err, size_t errl
 dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const json_t *config,
                         char *err, size_t errlen)
 {
+    return plug_set_add_as(set, name, path, config, NULL, err, errlen);
+}
+
+dtr_status plug_set_add_as(plug_set *set, const char *name, const char *path,
+                           const json_t *config, const char *client, char *err, size_t errlen)
+{
     plug_registry *reg = set->reg;
     plug_module *m = plug_module_get(reg, name, path, err, errlen);
     if (!m) return DTR_ERROR;
@@ -290,6 +319,7 @@ dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const
     p->set = set;
     p->module = m;
     p->name = plug_strdup(name);
+    p->client = client ? plug_strdup(client) : NULL;
     p->accept_routes = true;
     reg->live_instances++;
 
@@ -412,6 +442,7 @@ static void plug_set_reap(plug_set *set)
         plug_openapi_forget(set->instances[i]);
         free(set->instances[i]->name);
         free(set->instances[i]->route_error);
+        free(set->instances[i]->client);
         free(set->instances[i]);
     }
     free(set->instances);

@@ -86,6 +86,19 @@ dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const
 /* Calls start on every instance, in order. Stops at the first failure
  * (DTR_ERROR, the plugin named in err). After it returns, routes can no
  * longer be added. */
+/* The same, for an entry that names a client ("client": the id the
+ * instance's identity_configured answers for; NULL: none). */
+dtr_status plug_set_add_as(plug_set *set, const char *name, const char *path,
+                           const json_t *config, const char *client, char *err, size_t errlen);
+/* The client id the instance's config entry names, or NULL. */
+const char *plug_client_id(const dtr_plugin *p);
+/* Counts a piece of the instance's work that is not the work queue's (a
+ * command in flight): stop and free wait until it is dropped again. */
+void plug_instance_hold(dtr_plugin *p);
+void plug_instance_drop(dtr_plugin *p);
+/* Whether the instance was freed (its callbacks must not run). */
+bool plug_instance_released(const dtr_plugin *p);
+
 dtr_status plug_set_start(plug_set *set, char *err, size_t errlen);
 /* True when every instance of the set started. */
 bool plug_set_started(const plug_set *set);

@@ -244,6 +244,9 @@ void reg_decide(const reg_command *cmd, const reg_state *state, const reg_actor 
             case REG_OP_MOVE:
                 reg_decide_move(&c, stored);
                 break;
+            case REG_OP_REOPEN:
+                reg_decide_reopen(&c, stored);
+                break;
             case REG_OP_CREATE:
                 break;
             }

@@ -119,6 +119,7 @@ void reg_decide_create(reg_ctx *c);
 void reg_decide_update(reg_ctx *c, json_t *stored);
 void reg_decide_close(reg_ctx *c, json_t *stored);
 void reg_decide_delete(reg_ctx *c, json_t *stored);
+void reg_decide_reopen(reg_ctx *c, json_t *stored);
 void reg_decide_move(reg_ctx *c, json_t *stored);
 
 /* ---- records ------------------------------------------------------------------ */

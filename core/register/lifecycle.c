@@ -3,7 +3,8 @@
  * the hierarchy: REG_OP_CLOSE (nedlæg: set virkningTil, no cascade),
  * REG_OP_DELETE (an erroneous registration, never while children exist) and
  * REG_OP_MOVE (an anvisningsenhed to another daginstitution, an alternativ
- * adresse to another anvisningsenhed, within one administrating kommune).
+ * adresse to another anvisningsenhed, within one administrating kommune) and
+ * REG_OP_REOPEN (genåbn: a record closed in error in effect again).
  */
 #include <stdio.h>
 #include <string.h>
@@ -208,4 +209,51 @@ done:
     json_decref(new_parent);
     json_decref(old_dag);
     json_decref(new_dag);
+}
+
+/* Genåbn (DOMAIN.md): a record closed in error gets a new version with
+ * virkningTil null and an "aendret" hændelse. Support only (a kommune asks
+ * support); refused while the parent has a virkningTil of its own
+ * (FORAELDER_NEDLAGT), since the reopened record would outlive it. A record
+ * that is not closed (no virkningTil) is left as it is: accepted, nothing
+ * changed, like a close to the date already set. */
+void reg_decide_reopen(reg_ctx *c, json_t *stored)
+{
+    reg_decision *d = c->d;
+    reg_level level = c->cmd->level;
+    const json_t *body = c->cmd->body;
+    json_t *dag = NULL, *parent = NULL;
+    if (body && !json_is_null(body)) {
+        if (!json_is_object(body))
+            reg_fail(d, 422, "FORKERT_TYPE", "", "forventede intet eller et tomt objekt");
+        else
+            only_key(c, body, NULL);
+    }
+    if (d->status) return;
+
+    if (c->actor->role != REG_ROLE_SUPPORT && c->actor->role != REG_ROLE_SYSTEM) {
+        reg_fail(d, 403, "IKKE_TILLADT", "",
+                 "kun STIL support kan genåbne en registrering; en kommune beder support");
+        return;
+    }
+    dag = reg_owner_dag(c, level, stored);
+    if (!reg_authorize(c, dag, "daginstitutionen")) goto done;
+    if (!reg_check_if_match(c, stored)) goto done;
+
+    if (level != REG_DAGINSTITUTION) {
+        const char *parent_nummer = parent_of(level, stored);
+        parent = reg_lookup(c, parent_nummer, level - 1);
+        if (parent && reg_outlives_parent(NULL, parent))
+            reg_fail(d, 409, "FORAELDER_NEDLAGT", reg_level_parent_field(level),
+                     "%s er nedlagt pr. %s; genåbn den først", parent_nummer,
+                     reg_record_date(parent, "virkningTil"));
+    }
+    if (d->status) goto done;
+
+    if (!reg_record_date(stored, "virkningTil")) goto done; /* not closed: nothing to do */
+    reg_add_change(c, level, "aendret", c->cmd->nummer, json_deep_copy(stored),
+                   next_version(c, level, stored, parent_of(level, stored), NULL));
+done:
+    json_decref(dag);
+    json_decref(parent);
 }

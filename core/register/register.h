@@ -42,7 +42,8 @@ typedef enum reg_op {
                       elements, each a merge patch of the child named by its "nummer") */
     REG_OP_CLOSE,  /* body: {"virkningTil": "YYYY-MM-DD"} */
     REG_OP_DELETE, /* body: NULL or {} */
-    REG_OP_MOVE    /* body: {"daginstitutionsNummer": ...} or {"anvisningsenhedsNummer": ...} */
+    REG_OP_MOVE,   /* body: {"daginstitutionsNummer": ...} or {"anvisningsenhedsNummer": ...} */
+    REG_OP_REOPEN  /* genåbn, support only: body NULL or {}; virkningTil back to null */
 } reg_op;
 
 typedef enum reg_role {

@@ -233,6 +233,17 @@ static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *sto
  * was stored (the text written to the record). */
 static int write_audit(apply_ctx *a, const reg_change *ch, const char *after)
 {
+    if (a->audit_trail) {
+        json_t *stored_after = after ? json_loads(after, 0, NULL) : NULL;
+        int rc = json_array_append_new(
+                     a->audit_trail,
+                     json_pack("{s:s, s:s, s:s, s:O?, s:o?}", "operation", ch->operation,
+                               "niveau", reg_level_name(ch->level), "nummer", ch->nummer,
+                               "before", ch->before, "after", stored_after)) == 0
+                     ? SQLITE_OK
+                     : SQLITE_NOMEM;
+        return rc;
+    }
     char *before = ch->before ? json_dumps(ch->before, JSON_COMPACT) : NULL;
     audit_entry e = {
         .tidspunkt = a->now,

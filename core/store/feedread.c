@@ -12,7 +12,7 @@
 
 #define IDEM_TTL_MS (24LL * 3600 * 1000)
 
-int store_haendelser(store_reader *r, int64_t fra, size_t max, json_t **out)
+static int store_haendelser_locked(store_reader *r, int64_t fra, size_t max, json_t **out)
 {
     *out = NULL;
     if (max == 0) max = 1000;
@@ -44,7 +44,7 @@ int store_haendelser(store_reader *r, int64_t fra, size_t max, json_t **out)
     return 0;
 }
 
-int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
+static int latest_locked(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
 {
     *sekvensnummer = 0;
     tidspunkt[0] = '\0';
@@ -59,28 +59,58 @@ int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : 503;
 }
 
+int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = latest_locked(r, sekvensnummer, tidspunkt);
+    reader_leave(r);
+    return st;
+}
+
+/* Ends the snapshot's transaction unless the sweeper did (holding r). */
+static void snapshot_end_locked(store_reader *r)
+{
+    if (!r->in_snapshot) return;
+    r->in_snapshot = false;
+    if (r->cut) {
+        r->cut = false;
+        return;
+    }
+    snapshot_leave(r);
+    conn_exec(&r->c, "COMMIT");
+}
+
 int store_snapshot_begin(store_reader *r, int64_t *sekvensnummer)
 {
-    store_snapshot_end(r);
-    if (conn_exec(&r->c, "BEGIN") != SQLITE_OK) return 503;
-    r->in_snapshot = true;
-    char tidspunkt[40];
-    /* the first read fixes the snapshot */
-    if (store_latest(r, sekvensnummer, tidspunkt) != 0) {
-        store_snapshot_end(r);
-        return 503;
+    pthread_mutex_lock(&r->mu);
+    snapshot_end_locked(r);
+    int st = snapshot_admit(r);
+    if (st == 0 && conn_exec(&r->c, "BEGIN") != SQLITE_OK) {
+        snapshot_leave(r);
+        st = 503;
     }
-    return 0;
+    if (st == 0) {
+        r->in_snapshot = true;
+        char tidspunkt[40];
+        /* the first read fixes the snapshot */
+        if (latest_locked(r, sekvensnummer, tidspunkt) != 0) {
+            snapshot_end_locked(r);
+            st = 503;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return st;
 }
 
 void store_snapshot_end(store_reader *r)
 {
-    if (!r->in_snapshot) return;
-    r->in_snapshot = false;
-    conn_exec(&r->c, "COMMIT");
+    pthread_mutex_lock(&r->mu);
+    snapshot_end_locked(r);
+    pthread_mutex_unlock(&r->mu);
 }
 
-int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer)
+static int store_cursor_get_locked(store_reader *r, const char *consumer, int64_t *sekvensnummer)
 {
     *sekvensnummer = 0;
     sqlite3_stmt *q = conn_stmt(&r->c, SQ_CURSOR_GET);
@@ -92,17 +122,17 @@ int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnumm
     return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 404 : 503;
 }
 
-int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
-                   size_t body_len, json_t **response, bool *same_body)
+static int store_idem_get_locked(store_reader *r, const store_command *cmd, json_t **response,
+                                 bool *same_body)
 {
     *response = NULL;
     *same_body = false;
     uint8_t hash[32];
-    crypto_generichash(hash, sizeof hash, body, body ? body_len : 0, NULL, 0);
+    store_idem_hash(cmd, hash);
     sqlite3_stmt *q = conn_stmt(&r->c, SQ_IDEM_GET);
     if (!q) return 503;
-    bind_text(q, 1, client);
-    bind_text(q, 2, key);
+    bind_text(q, 1, cmd->idem_client);
+    bind_text(q, 2, cmd->idem_key);
     int rc = sqlite3_step(q);
     int status = rc == SQLITE_DONE ? 404 : 503;
     if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) >= store_now_ms(r->c.s) - IDEM_TTL_MS) {
@@ -120,4 +150,33 @@ int store_idem_get(store_reader *r, const char *client, const char *key, const v
 int store_audit_verify(store_reader *r, audit_report *report)
 {
     return audit_verify(r->c.db, r->c.s->key, report);
+}
+
+/* ---- the public reads: each holds the reader (see limits.c) ---------------------- */
+
+int store_haendelser(store_reader *r, int64_t fra, size_t max, json_t **out)
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_haendelser_locked(r, fra, max, out);
+    reader_leave(r);
+    return st;
+}
+
+int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer)
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_cursor_get_locked(r, consumer, sekvensnummer);
+    reader_leave(r);
+    return st;
+}
+
+int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body)
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_idem_get_locked(r, cmd, response, same_body);
+    reader_leave(r);
+    return st;
 }

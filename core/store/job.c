@@ -11,6 +11,10 @@
 void job_reset_answer(store_job *j)
 {
     json_decref(j->res.record);
+    for (size_t i = 0; j->step_results && i < j->n_steps; i++) {
+        json_decref(j->step_results[i].record);
+        memset(&j->step_results[i], 0, sizeof j->step_results[i]);
+    }
     free(j->errors);
     free(j->changes);
     j->errors = NULL;
@@ -19,6 +23,7 @@ void job_reset_answer(store_job *j)
     j->n_changes = 0;
     j->cap_changes = 0;
     memset(&j->res, 0, sizeof j->res);
+    j->res.failed_step = -1;
 }
 
 void job_free(store_job *j)
@@ -33,6 +38,10 @@ void job_free(store_job *j)
     free(j->idem_client);
     free(j->idem_key);
     free(j->consumer);
+    for (size_t i = 0; i < j->n_steps; i++)
+        job_free(j->steps[i]);
+    free(j->steps);
+    free(j->step_results);
     for (size_t i = 0; i < sizeof j->entry_text / sizeof j->entry_text[0]; i++)
         free(j->entry_text[i]);
     free(j);
@@ -92,11 +101,22 @@ json_t *job_answer_to_json(const store_job *j)
             changes, json_pack("{s:s, s:i, s:s, s:I}", "operation", j->changes[i].operation,
                                "level", (int)j->changes[i].level, "nummer", j->changes[i].nummer,
                                "version", (json_int_t)j->changes[i].version));
-    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:O}", "status", j->res.status,
-                     "primary", j->res.primary, "level", (int)j->res.level, "version",
-                     (json_int_t)j->res.version, "seqFirst", (json_int_t)j->res.seq_first,
-                     "seqLast", (json_int_t)j->res.seq_last, "errors", errors, "changes", changes,
-                     "record", j->res.record ? j->res.record : json_null());
+    json_t *steps = json_array();
+    for (size_t i = 0; j->step_results && i < j->n_steps; i++) {
+        const store_step *st = &j->step_results[i];
+        json_array_append_new(steps, json_pack("{s:i, s:s, s:i, s:I, s:b, s:O}", "status",
+                                               st->status, "primary", st->primary, "level",
+                                               (int)st->level, "version", (json_int_t)st->version,
+                                               "done", st->done, "record",
+                                               st->record ? st->record : json_null()));
+    }
+    return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:O, s:o, s:I}", "status",
+                     j->res.status, "primary", j->res.primary, "level", (int)j->res.level,
+                     "version", (json_int_t)j->res.version, "seqFirst",
+                     (json_int_t)j->res.seq_first, "seqLast", (json_int_t)j->res.seq_last,
+                     "errors", errors, "changes", changes, "record",
+                     j->res.record ? j->res.record : json_null(), "steps", steps, "failedStep",
+                     (json_int_t)j->res.failed_step);
 }
 
 static const char *str_of(const json_t *obj, const char *key)
@@ -116,6 +136,20 @@ void job_answer_from_json(store_job *j, const json_t *a)
     j->res.seq_last = json_integer_value(json_object_get(a, "seqLast"));
     json_t *record = json_object_get(a, "record");
     if (json_is_object(record)) j->res.record = json_deep_copy(record);
+    json_t *fs = json_object_get(a, "failedStep");
+    j->res.failed_step = fs ? (long)json_integer_value(fs) : -1;
+    json_t *steps = json_object_get(a, "steps");
+    for (size_t k = 0; j->step_results && k < j->n_steps && k < json_array_size(steps); k++) {
+        const json_t *st = json_array_get(steps, k);
+        store_step *out = &j->step_results[k];
+        out->status = (int)json_integer_value(json_object_get(st, "status"));
+        snprintf(out->primary, sizeof out->primary, "%s", str_of(st, "primary"));
+        out->level = (reg_level)json_integer_value(json_object_get(st, "level"));
+        out->version = json_integer_value(json_object_get(st, "version"));
+        out->done = json_is_true(json_object_get(st, "done"));
+        const json_t *rec = json_object_get(st, "record");
+        out->record = json_is_object(rec) ? json_deep_copy(rec) : NULL;
+    }
     size_t i;
     json_t *v;
     json_t *errors = json_object_get(a, "errors");

@@ -162,6 +162,21 @@ static const char migration_3[] = "CREATE TABLE deferred_index (\n"
                                   "  sql TEXT NOT NULL\n"
                                   ") WITHOUT ROWID;\n";
 
+/* Migration 4 (auth/user.c): the people who log in to the web UI. pw_hash
+ * is an Argon2id string (crypto_pwhash_str), never the password;
+ * must_change marks a one-time password; generation grows with every reset,
+ * disable and password change, so the sessions made before end. */
+static const char migration_4[] = "CREATE TABLE person (\n"
+                                  "  name TEXT PRIMARY KEY,\n"
+                                  "  role TEXT NOT NULL,\n"
+                                  "  pw_hash TEXT NOT NULL,\n"
+                                  "  must_change INTEGER NOT NULL DEFAULT 1,\n"
+                                  "  generation INTEGER NOT NULL DEFAULT 1,\n"
+                                  "  created TEXT NOT NULL,\n"
+                                  "  pw_changed TEXT,\n"
+                                  "  disabled TEXT\n"
+                                  ") WITHOUT ROWID;\n";
+
 int store_schema_version(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
@@ -240,6 +255,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
         {1, first},
         {2, migration_2},
         {3, migration_3},
+        {4, migration_4},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

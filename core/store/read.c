@@ -22,6 +22,7 @@ store_reader *store_reader_open(store *s, char *err, size_t errlen)
         free(r);
         return NULL;
     }
+    pthread_mutex_init(&r->mu, NULL);
     return r;
 }
 
@@ -30,11 +31,12 @@ void store_reader_close(store_reader *r)
     if (!r) return;
     store_snapshot_end(r);
     conn_close(&r->c);
+    pthread_mutex_destroy(&r->mu);
     free(r);
 }
 
-int store_get(store_reader *r, const char *nummer, const char *virkningsdato, unsigned flags,
-              reg_level *level, json_t **out)
+static int store_get_locked(store_reader *r, const char *nummer, const char *virkningsdato,
+                            unsigned flags, reg_level *level, json_t **out)
 {
     *out = NULL;
     if (!nummer) return 404;
@@ -91,7 +93,7 @@ static void list_sql(const store_query *q, char *sql, size_t size)
     snprintf(sql + len, size - len, " ORDER BY %s.nummer LIMIT ?4", f);
 }
 
-int store_list(store_reader *r, const store_query *q, json_t **items, char next[7])
+static int store_list_locked(store_reader *r, const store_query *q, json_t **items, char next[7])
 {
     *items = NULL;
     next[0] = '\0';
@@ -164,7 +166,7 @@ static json_t *text_or_null(sqlite3_stmt *st, int i)
     return s ? json_string(s) : json_null();
 }
 
-int store_history(store_reader *r, const char *nummer, json_t **out)
+static int store_history_locked(store_reader *r, const char *nummer, json_t **out)
 {
     *out = NULL;
     sqlite3_stmt *q = conn_stmt(&r->c, SQ_HIST_LIST);
@@ -192,4 +194,34 @@ int store_history(store_reader *r, const char *nummer, json_t **out)
     }
     *out = list;
     return 0;
+}
+
+/* ---- the public reads: each holds the reader (see limits.c) ---------------------- */
+
+int store_get(store_reader *r, const char *nummer, const char *virkningsdato, unsigned flags,
+              reg_level *level, json_t **out)
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_get_locked(r, nummer, virkningsdato, flags, level, out);
+    reader_leave(r);
+    return st;
+}
+
+int store_list(store_reader *r, const store_query *q, json_t **items, char next[7])
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_list_locked(r, q, items, next);
+    reader_leave(r);
+    return st;
+}
+
+int store_history(store_reader *r, const char *nummer, json_t **out)
+{
+    int st = reader_enter(r);
+    if (st) return st;
+    st = store_history_locked(r, nummer, out);
+    reader_leave(r);
+    return st;
 }

@@ -135,6 +135,29 @@ int alloc_note_number(store_conn *c, const char *nummer)
     return ordinal > 0 ? alloc_raise(c, ordinal) : SQLITE_OK;
 }
 
+/* How many numbers the series have left after the allocator's value. */
+static int64_t numbers_left_after(int64_t highest)
+{
+    int64_t series = highest / PER_SERIES, digits = highest % PER_SERIES;
+    if (series >= SERIES_COUNT) return 0;
+    return (PER_SERIES - 1 - digits) + (SERIES_COUNT - 1 - series) * (PER_SERIES - 1);
+}
+
+void alloc_note_left(store_conn *c)
+{
+    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
+    if (!q) return;
+    if (sqlite3_step(q) == SQLITE_ROW)
+        __atomic_store_n(&c->s->numbers_left, numbers_left_after(sqlite3_column_int64(q, 0)),
+                         __ATOMIC_RELAXED);
+    sqlite3_reset(q);
+}
+
+int64_t store_numbers_left(store *s)
+{
+    return __atomic_load_n(&s->numbers_left, __ATOMIC_RELAXED);
+}
+
 bool alloc_next(store_conn *c, char out[7], bool *failed)
 {
     sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_GET);

@@ -57,7 +57,7 @@
 #include "register/register.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 typedef struct store store;
 typedef struct store_reader store_reader;
@@ -137,6 +137,9 @@ typedef struct store_command {
     bool keep_numbers;      /* import: keep given numbers (reg_command.keep_numbers) */
     bool no_audit;          /* import: no audit row per record (one store_audit entry for the
                                whole import instead) */
+    bool dry_run;           /* every check and the same answer, nothing written: the
+                               command runs in a savepoint that is rolled back (no number
+                               burnt, no hændelse, no idempotency key kept) */
     bool no_record;         /* import: the answer carries no record (result.record NULL,
                                version 0), which spares reading it back after the change */
     /* Idempotency (API.md Idempotency-Key): with client and key set, the
@@ -181,7 +184,25 @@ typedef struct store_result {
                            nothing was committed for it */
     int n_indexes;      /* store_indexes_defer, store_indexes_restore: how many indexes it
                            dropped or built */
+    /* store_submit_transaction: one outcome per step, in order, and the
+     * 0-based index of the step that refused or failed (-1: none). A
+     * single command (store_submit) has n_steps 0. */
+    size_t n_steps;
+    const struct store_step *steps;
+    long failed_step;
+    bool dry_run; /* nothing was written (store_command.dry_run) */
 } store_result;
+
+/* One step of a transaction, answered. */
+typedef struct store_step {
+    int status;       /* 0 accepted; else the step's refusal (only the failing step has one) */
+    char primary[7];  /* the step's target or created record */
+    reg_level level;
+    json_t *record;   /* after the step, as store_get shows it with STORE_NESTED; NULL on
+                         delete, refusal and for steps not reached */
+    int64_t version;
+    bool done;        /* the step ran and was accepted (before any rollback of the whole) */
+} store_step;
 
 /* Called on the loop thread (the store's private loop: inside store_wait or
  * store_close) once the command's transaction committed or failed. */
@@ -193,6 +214,24 @@ typedef void (*store_done_fn)(const store_result *res, void *udata);
  * lacks what it needs (actor id; idem_key without idem_client, or the
  * reverse); then cb is not called. */
 int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata);
+
+/* The largest transaction store_submit_transaction takes. */
+#define STORE_MAX_STEPS 100
+
+/* Queues a transaction: the n commands (1..STORE_MAX_STEPS) run in order in
+ * one savepoint of the writer's transaction and commit all or nothing. The
+ * first command's actor, request_id, idempotency fields and dry_run count for
+ * the whole (the others' are ignored). In a later step, nummer or a body's
+ * "daginstitutionsNummer" / "anvisningsenhedsNummer" may be "$k": the
+ * primary number of step k (1-based, an earlier step). One hændelse per
+ * changed record as usual; instead of an audit row per change, one audit
+ * entry ("transaktion") names every step with its changes' before and after.
+ * The answer: result.steps, failed_step, and the status and errors of the
+ * failing step (the others rolled back with it). Loop thread; returns as
+ * store_submit, and -1 for n out of range or a "$k" that names no earlier
+ * step. */
+int store_submit_transaction(store *s, const store_command *cmds, size_t n, store_done_fn cb,
+                             void *udata);
 
 /* Submits and waits: store_submit, then store_wait until this command's
  * callback has run. Only for a store with a private loop, on the thread that
@@ -252,8 +291,48 @@ typedef struct store_stats {
     uint64_t max_batch;      /* the largest batch so far */
     uint64_t queued;         /* commands waiting for the writer now */
     uint64_t checkpoints;    /* WAL checkpoints run by the checkpoint thread */
+    bool write_failing;      /* the last batch or write probe could not commit */
 } store_stats;
 void store_get_stats(store *s, store_stats *out);
+
+/* Bounds on what one client can make the store hold or do (the config's
+ * "limits"; docs/api.md). Until store_set_limits is called nothing is
+ * bounded but the WAL (store_options.checkpoint_pages times 8).
+ *   max_snapshots     snapshots open at once; store_snapshot_begin answers
+ *                     503 past it (0: no bound)
+ *   snapshot_max_ms   a snapshot older than this is ended (its next read
+ *                     answers 503); 0: no bound
+ *   max_children      records besides its own one create or PATCH may carry
+ *                     (anvisningsenheder, alternativeAdresser): 413 FOR_STOR
+ *   creates_per_client_per_minute  creates per actor id: 429 FOR_MANGE past
+ *                     it (0: off)
+ *   wal_max_bytes     the WAL's bound: reaching it ends every snapshot (a
+ *                     snapshot keeps the WAL from starting over) and refuses
+ *                     new ones until a checkpoint has restarted it; 0: keep
+ * Any thread. */
+typedef struct store_limits {
+    uint32_t max_snapshots;
+    uint64_t snapshot_max_ms;
+    uint32_t max_children;
+    uint32_t creates_per_client_per_minute;
+    uint64_t wal_max_bytes;
+} store_limits;
+void store_set_limits(store *s, const store_limits *l);
+/* Snapshots open now. Any thread. */
+size_t store_snapshots_open(store *s);
+/* The WAL's size in bytes after the last commit, and the numbers the
+ * issuing series (G..Z) have left after the last commit. Any thread. */
+uint64_t store_wal_bytes(store *s);
+int64_t store_numbers_left(store *s);
+
+/* Whether the store can write: false from a batch that could not commit (a
+ * full disk, a lock held by another process) until a later commit succeeds.
+ * Each call also starts a write probe through the writer (a one-page write
+ * and its fsync) when none ran for a second while failing, or for ten
+ * seconds otherwise, so a store that stopped writing without any command
+ * failing, or that recovered, is seen by the next call after the probe.
+ * /readyz calls it. Loop thread; why gets the reason when false. */
+bool store_writable(store *s, char *why, size_t whylen);
 
 /* ---- reading ---------------------------------------------------------------- */
 
@@ -330,11 +409,18 @@ void store_snapshot_end(store_reader *r);
 /* A consumer's durable cursor: 0 and *sekvensnummer, or 404 when it has none. */
 int store_cursor_get(store_reader *r, const char *consumer, int64_t *sekvensnummer);
 
-/* The stored answer for an idempotency key younger than 24 hours: 0 with
- * *response (a new object {"status", "primary", "record", "errors", ...}) and
- * *same_body (whether body matches the first request's bytes), or 404. */
-int store_idem_get(store_reader *r, const char *client, const char *key, const void *body,
-                   size_t body_len, json_t **response, bool *same_body);
+/* The stored answer for cmd's idempotency key (idem_client, idem_key) when
+ * younger than 24 hours: 0 with *response (a new object {"status",
+ * "primary", "record", "errors", ...}) and *same_body (whether cmd is the
+ * first request again: the same operation, level, target and body bytes),
+ * or 404. */
+int store_idem_get(store_reader *r, const store_command *cmd, json_t **response, bool *same_body);
+
+/* The hændelser and audit entries of one record (trail.c), oldest first:
+ * {"nummer", "haendelser": [{"sekvensnummer", "tidspunkt", "operation",
+ * "entitet", "version"}], "audit": [{"id", "tidspunkt", "aktoer",
+ * "operation", "requestId"}]}. 0 or 503. */
+int store_trail(store_reader *r, const char *nummer, json_t **out);
 
 /* Verifies the audit chain with the store's key (audit_verify). */
 int store_audit_verify(store_reader *r, audit_report *report);

@@ -142,6 +142,7 @@ typedef enum job_kind {
     JOB_AUDIT,
     JOB_DEFER_INDEXES,
     JOB_RESTORE_INDEXES,
+    JOB_PROBE,   /* a one-page write that proves the store can commit */
     JOB_ANSWERED /* answered on the loop side already (idempotency conflict) */
 } job_kind;
 
@@ -173,6 +174,11 @@ typedef struct store_job {
     bool keep_numbers;
     bool no_audit;
     bool no_record;
+    bool dry_run;
+    struct store_job **steps; /* a transaction's commands (each a JOB_COMMAND job of its own,
+                                 answered into step_results); NULL for a single command */
+    size_t n_steps;
+    store_step *step_results;
     char *idem_client;
     char *idem_key;
     uint8_t body_hash[32];
@@ -199,6 +205,9 @@ typedef struct store_job {
 } store_job;
 
 void job_free(store_job *j);
+/* The hash an Idempotency-Key is bound to (submit.c): operation, level,
+ * target number and body bytes. */
+void store_idem_hash(const store_command *cmd, uint8_t out[32]);
 /* Sets the answer to a refusal or failure with one error. */
 void job_fail(store_job *j, int status, const char *kode, const char *tekst);
 /* Copies a decision's errors into the answer. */
@@ -250,12 +259,29 @@ struct store {
     store_conn ckpt_conn; /* its thread only */
     pthread_mutex_t ckpt_mu;
     pthread_cond_t ckpt_cond;
-    bool ckpt_wanted;   /* under ckpt_mu: the WAL passed its limit */
-    bool ckpt_stop;     /* under ckpt_mu */
-    uint64_t ckpt_runs; /* under ckpt_mu */
+    bool ckpt_wanted;      /* under ckpt_mu: the WAL passed its limit */
+    bool ckpt_stop;        /* under ckpt_mu */
+    uint64_t ckpt_runs;    /* under ckpt_mu */
+    size_t ckpt_snapshots; /* under ckpt_mu: snapshots open at the last sweep (or new) */
+
+    /* limits (limits.c) */
+    store_limits lim;                     /* fields read and written atomically */
+    pthread_mutex_t snap_mu;              /* the list of snapshots */
+    struct store_reader *snaps;           /* under snap_mu */
+    size_t n_snaps;                       /* under snap_mu */
+    int wal_pages;                        /* atomic: the WAL's pages after the last commit */
+    int wal_max_pages;                    /* atomic: its bound */
+    bool wal_pressure;                    /* atomic: at the bound until a restart */
+    int64_t numbers_left;                 /* atomic: after the last commit (state.c) */
+    uint64_t wal_commits;                 /* atomic: commits seen by the WAL hook */
+    struct create_bucket *create_buckets; /* loop thread */
+    size_t n_create_buckets, cap_create_buckets;
 
     /* loop side */
     bool closed;
+    bool probe_pending;      /* a JOB_PROBE is queued */
+    bool probe_queued;       /* one was, ever */
+    int64_t probe_at_ms;     /* when the last one was queued (store_now_ms) */
     size_t in_flight;        /* submitted, callback not yet run */
     struct idem_slot **idem; /* in-flight idempotency keys: IDEM_BUCKETS chains */
     store_commit_fn on_commit;
@@ -287,6 +313,9 @@ void state_init(reg_state *st, state_ctx *ctx);
  * (G..Z) and above it. Returns SQLite's code. */
 int alloc_note_number(store_conn *c, const char *nummer);
 /* The number after the highest issued/imported one; false when exhausted. */
+/* Records how many numbers the series have left (the writer, after a
+ * commit and at open). */
+void alloc_note_left(store_conn *c);
 bool alloc_next(store_conn *c, char out[7], bool *failed);
 /* The ordinal of a number in issuing order (G00001 = 1 ... Z99999), or -1
  * for numbers of other letters. */
@@ -302,6 +331,8 @@ typedef struct apply_ctx {
     const char *now;   /* RFC 3339 */
     const char *today; /* YYYY-MM-DD */
     bool no_audit;
+    json_t *audit_trail; /* a transaction's: each change is appended here as {operation,
+                            niveau, nummer, before, after} instead of an audit row of its own */
 } apply_ctx;
 
 /* Writes one change: record, history, hændelse and (unless no_audit) its
@@ -337,11 +368,44 @@ typedef struct rec_cols {
 void rec_cols_of(const json_t *rec, reg_level level, rec_cols *out);
 void rec_cols_free(rec_cols *cols);
 
-/* A reader: its connection and whether a snapshot is open on it. */
+/* A reader: its connection and whether a snapshot is open on it. Every
+ * read holds mu (reader_enter), so that the sweeper (limits.c) can end a
+ * snapshot between two reads of the thread that owns the reader. */
 struct store_reader {
     store_conn c;
+    pthread_mutex_t mu;
     bool in_snapshot;
+    bool cut;    /* the snapshot was ended by the sweeper: reads answer 503 */
+    bool listed; /* on the store's list of snapshots (under snap_mu) */
+    uint64_t snap_start_ns;
+    struct store_reader *snap_prev, *snap_next;
 };
+
+/* The WAL's bound by default: this many times the pages that wake the
+ * checkpoint thread (8 x 64 MiB). */
+#define CKPT_WAL_FACTOR 8
+
+/* ---- limits (limits.c) ---------------------------------------------------------- */
+
+void limits_init(store *s);
+/* Tells the checkpoint thread a snapshot began (checkpoint.c). */
+void checkpointer_wake(store *s);
+void limits_free(store *s);
+/* Locks the reader for one read: 0, or 503 (not locked) when its snapshot
+ * was cut. */
+int reader_enter(store_reader *r);
+void reader_leave(store_reader *r);
+/* A snapshot begins: 0, or 503 when there are max_snapshots already or the
+ * WAL is at its bound. snapshot_leave when it ends. */
+int snapshot_admit(store_reader *r);
+void snapshot_leave(store_reader *r);
+/* Cuts the snapshots past their lifetime (or all, wal_full); returns how
+ * many stay open. The checkpoint thread. */
+size_t snapshots_sweep(store *s, bool wal_full);
+/* 0, or the status (413, 429) and kode and tekst of a command past a
+ * bound. Loop thread. */
+int limits_check_command(store *s, const store_command *cmd, const char **kode, char *tekst,
+                         size_t tekstlen);
 
 /* The record as stored (no "status") or NULL. */
 json_t *rec_stored(const json_t *rec);

@@ -62,6 +62,7 @@ static store_job *job_new(job_kind kind, store_done_fn cb, void *udata)
     j->kind = kind;
     j->cb = cb;
     j->udata = udata;
+    j->res.failed_step = -1;
     return j;
 }
 
@@ -102,6 +103,8 @@ static void deliver(store *s, store_job *j)
     j->res.n_errors = j->n_errors;
     j->res.changes = j->changes;
     j->res.n_changes = j->n_changes;
+    j->res.steps = j->step_results;
+    j->res.n_steps = j->step_results ? j->n_steps : 0;
     store_waiter *waiters = NULL;
     if (j->idem_client && j->kind == JOB_COMMAND) {
         idem_slot **p = idem_find(s, j->idem_client, j->idem_key);
@@ -154,6 +157,7 @@ static void on_async(uv_async_t *h)
 
 static void free_store(store *s)
 {
+    limits_free(s);
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->cond);
     free(s->idem);
@@ -198,6 +202,8 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     s->dry_run = opt->dry_run;
     s->max_batch = opt->max_batch ? opt->max_batch : 1000;
     s->ckpt_wake_pages = opt->checkpoint_pages > 0 ? opt->checkpoint_pages : 16384;
+    s->wal_max_pages = CKPT_WAL_FACTOR * s->ckpt_wake_pages;
+    limits_init(s);
     s->clock = opt->clock;
     s->clock_udata = opt->clock_udata;
     s->log = opt->log;
@@ -218,6 +224,7 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         return -1;
     }
 
+    alloc_note_left(&s->wconn);
     if (opt->loop) {
         s->loop = opt->loop;
     } else {
@@ -282,6 +289,25 @@ void store_close(store *s)
     }
 }
 
+/* The hash an Idempotency-Key is bound to: the command's operation, level
+ * and target number as well as its body's bytes, so that the same key and
+ * body sent to another route is a conflict, not a replay of the first
+ * answer. */
+void store_idem_hash(const store_command *cmd, uint8_t out[32])
+{
+    crypto_generichash_state st;
+    crypto_generichash_init(&st, NULL, 0, 32);
+    char head[64];
+    int n = snprintf(head, sizeof head, "op=%d;level=%d;nummer=", (int)cmd->op, (int)cmd->level);
+    crypto_generichash_update(&st, (const unsigned char *)head, (size_t)n);
+    const char *nummer = cmd->nummer ? cmd->nummer : "";
+    crypto_generichash_update(&st, (const unsigned char *)nummer, strlen(nummer) + 1);
+    if (cmd->idem_body) crypto_generichash_update(&st, cmd->idem_body, cmd->idem_body_len);
+    crypto_generichash_final(&st, out, 32);
+}
+
+static int submit_job(store *s, store_job *j);
+
 /* Copies a command into a job. */
 static store_job *job_of_command(const store_command *cmd, store_done_fn cb, void *udata)
 {
@@ -304,13 +330,28 @@ static store_job *job_of_command(const store_command *cmd, store_done_fn cb, voi
     j->keep_numbers = cmd->keep_numbers;
     j->no_audit = cmd->no_audit;
     j->no_record = cmd->no_record;
-    if (cmd->idem_key) {
+    j->dry_run = cmd->dry_run;
+    if (cmd->idem_key && !cmd->dry_run) {
         j->idem_client = dup_or_null(cmd->idem_client);
         j->idem_key = dup_or_null(cmd->idem_key);
-        crypto_generichash(j->body_hash, sizeof j->body_hash, cmd->idem_body,
-                           cmd->idem_body ? cmd->idem_body_len : 0, NULL, 0);
+        store_idem_hash(cmd, j->body_hash);
     }
     return j;
+}
+
+/* A command past one of the store's bounds (limits.c) is answered without
+ * the writer, and not kept with the idempotency key (the same request may
+ * succeed later). True when j was answered so. */
+static bool limits_refused(store *s, const store_command *cmd, store_job *j)
+{
+    const char *kode = NULL;
+    char tekst[200];
+    int refused = limits_check_command(s, cmd, &kode, tekst, sizeof tekst);
+    if (!refused) return false;
+    j->kind = JOB_ANSWERED;
+    job_fail(j, refused, kode, tekst);
+    answer_later(s, j);
+    return true;
 }
 
 int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *udata)
@@ -318,13 +359,74 @@ int store_submit(store *s, const store_command *cmd, store_done_fn cb, void *uda
     if (!s || s->closed || !cmd || !cmd->actor.id || (!cmd->idem_key != !cmd->idem_client))
         return -1;
     store_job *j = job_of_command(cmd, cb, udata);
+    if (limits_refused(s, cmd, j)) return 0;
+    return submit_job(s, j);
+}
+
+/* Whether text is "$k" with 1 <= k < step + 1 (an earlier step, 1-based). */
+static bool ref_ok(const char *text, size_t step)
+{
+    if (!text || text[0] != '$') return true;
+    char *end;
+    long k = strtol(text + 1, &end, 10);
+    return text[1] >= '1' && text[1] <= '9' && *end == '\0' && k >= 1 && (size_t)k <= step;
+}
+
+int store_submit_transaction(store *s, const store_command *cmds, size_t n, store_done_fn cb,
+                             void *udata)
+{
+    if (!s || s->closed || !cmds || n < 1 || n > STORE_MAX_STEPS || !cmds[0].actor.id ||
+        (!cmds[0].idem_key != !cmds[0].idem_client))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *b = cmds[i].body;
+        if (!ref_ok(cmds[i].nummer, i) ||
+            !ref_ok(json_string_value(json_object_get(b, "daginstitutionsNummer")), i) ||
+            !ref_ok(json_string_value(json_object_get(b, "anvisningsenhedsNummer")), i))
+            return -1;
+    }
+    store_job *j = job_of_command(&cmds[0], cb, udata);
+    for (size_t i = 0; i < n; i++)
+        if (limits_refused(s, &cmds[i], j)) return 0;
+    j->steps = calloc(n, sizeof *j->steps);
+    j->step_results = calloc(n, sizeof *j->step_results);
+    if (!j->steps || !j->step_results) abort();
+    j->n_steps = n;
+    for (size_t i = 0; i < n; i++) {
+        store_command step = cmds[i];
+        step.actor = cmds[0].actor;
+        step.request_id = cmds[0].request_id;
+        step.idem_client = step.idem_key = NULL;
+        step.dry_run = false; /* the whole is rolled back, not each step */
+        j->steps[i] = job_of_command(&step, NULL, NULL);
+    }
+    if (j->idem_key) {
+        /* the key covers every step, not the first one's body alone */
+        crypto_generichash_state h;
+        crypto_generichash_init(&h, NULL, 0, sizeof j->body_hash);
+        crypto_generichash_update(&h, j->body_hash, sizeof j->body_hash);
+        for (size_t i = 0; i < n; i++) {
+            char line[64];
+            int len = snprintf(line, sizeof line, "%d %d %s|", (int)cmds[i].op,
+                               (int)cmds[i].level, cmds[i].nummer ? cmds[i].nummer : "");
+            crypto_generichash_update(&h, (const unsigned char *)line, (size_t)len);
+        }
+        crypto_generichash_final(&h, j->body_hash, sizeof j->body_hash);
+    }
+    return submit_job(s, j);
+}
+
+/* Queues a command or transaction job, through the in-flight idempotency
+ * keys when it has one. */
+static int submit_job(store *s, store_job *j)
+{
     if (j->idem_key) {
         idem_slot **p = idem_find(s, j->idem_client, j->idem_key);
         if (*p && memcmp((*p)->body_hash, j->body_hash, sizeof j->body_hash) == 0) {
             store_waiter *w = calloc(1, sizeof *w);
             if (!w) abort();
-            w->cb = cb;
-            w->udata = udata;
+            w->cb = j->cb;
+            w->udata = j->udata;
             w->next = (*p)->waiters;
             (*p)->waiters = w;
             s->in_flight++;
@@ -384,6 +486,32 @@ int store_wait_below(store *s, size_t max)
     while (s->in_flight > max)
         uv_run(s->own_loop, UV_RUN_ONCE);
     return 0;
+}
+
+static void probe_done(const store_result *res, void *udata)
+{
+    (void)res;
+    ((store *)udata)->probe_pending = false;
+}
+
+bool store_writable(store *s, char *why, size_t whylen)
+{
+    if (!s || s->closed) {
+        snprintf(why, whylen, "store closed");
+        return false;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool failing = s->stats.write_failing;
+    pthread_mutex_unlock(&s->mu);
+    int64_t now = store_now_ms(s); /* the store's clock: tests set it */
+    int64_t every = failing ? 1000 : 10000;
+    if (!s->probe_pending && (!s->probe_queued || now >= s->probe_at_ms + every)) {
+        s->probe_pending = s->probe_queued = true;
+        s->probe_at_ms = now;
+        enqueue(s, job_new(JOB_PROBE, probe_done, s));
+    }
+    if (failing) snprintf(why, whylen, "the store cannot write (the last commit failed)");
+    return !failing;
 }
 
 int store_tick(store *s, store_done_fn cb, void *udata)

@@ -71,6 +71,14 @@ static void job_undo_503(store_conn *c, store_job *j, const char *why)
     j->wrote = false;
 }
 
+/* The key could not be looked up (BUSY, an I/O error): it may have been
+ * seen, so the command must not run (it could make a second record). */
+static void idem_lookup_failed(store_conn *c, store_job *j)
+{
+    store_log(c->s, 3, "cannot look up an idempotency key: %s", sqlite3_errmsg(c->db));
+    job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke læse Idempotency-Key; prøv igen");
+}
+
 /* An idempotency key seen before (inside the transaction, so the first
  * answer is committed): replays that answer, or answers 422 for other
  * bytes. Returns true when the job is answered. An expired key is
@@ -78,12 +86,20 @@ static void job_undo_503(store_conn *c, store_job *j, const char *why)
 static bool idem_answered(store_conn *c, store_job *j, int64_t now_ms)
 {
     sqlite3_stmt *q = conn_stmt(c, SQ_IDEM_GET);
-    if (!q) return false;
+    if (!q) {
+        /* a key that cannot be looked up may have been seen: running the
+         * command could make a second record */
+        idem_lookup_failed(c, j);
+        return true;
+    }
     bind_text(q, 1, j->idem_client);
     bind_text(q, 2, j->idem_key);
-    if (sqlite3_step(q) != SQLITE_ROW) {
+    int rc = sqlite3_step(q);
+    if (rc != SQLITE_ROW) {
         sqlite3_reset(q);
-        return false;
+        if (rc == SQLITE_DONE) return false;
+        idem_lookup_failed(c, j);
+        return true;
     }
     bool expired = sqlite3_column_int64(q, 3) < now_ms - IDEM_TTL_MS;
     bool same = sqlite3_column_bytes(q, 0) == (int)sizeof j->body_hash &&
@@ -132,14 +148,16 @@ static void idem_remember(store_conn *c, store_job *j, int64_t now_ms)
 
 /* Writes an accepted decision's changes and fills the answer. Returns false
  * when a write failed (the caller undoes the savepoint). */
-static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, job_time *t)
+static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, job_time *t,
+                           json_t *audit_trail)
 {
     apply_ctx a = {.c = c,
                    .actor = j->actor_id,
                    .request_id = j->request_id,
                    .now = t->now,
                    .today = t->today,
-                   .no_audit = j->no_audit};
+                   .no_audit = j->no_audit,
+                   .audit_trail = audit_trail};
     const char *primary = d->primary ? d->primary : j->nummer;
     j->res.level = j->level;
     for (size_t i = 0; i < d->n_changes; i++) {
@@ -166,11 +184,11 @@ static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, j
     return true;
 }
 
-static void run_command(store_conn *c, store_job *j)
+/* Runs one command in a savepoint of its own: reads the state, asks the
+ * register, writes an accepted decision. A refusal or failure undoes the
+ * savepoint; the answer is in j->res. */
+static void run_step(store_conn *c, store_job *j, job_time *t, json_t *audit_trail)
 {
-    job_time t;
-    job_time_of(c->s, &t);
-    if (j->idem_client && idem_answered(c, j, t.ms)) return;
     if (!savepoint(c, SQ_SAVEPOINT)) {
         job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
         return;
@@ -185,8 +203,8 @@ static void run_command(store_conn *c, store_job *j)
                        .nummer = j->nummer,
                        .body = j->body,
                        .if_match = j->has_if_match ? j->if_match : -1,
-                       .today = t.today,
-                       .now = t.now,
+                       .today = t->today,
+                       .now = t->now,
                        .keep_numbers = j->keep_numbers};
     unsigned binds = store_bind_failures();
     reg_decision d;
@@ -200,13 +218,180 @@ static void run_command(store_conn *c, store_job *j)
         job_set_errors(j, d.errors, d.n_errors);
         if (j->nummer) snprintf(j->res.primary, sizeof j->res.primary, "%s", j->nummer);
         j->res.level = j->level;
-    } else if (!write_decision(c, j, &d, &t) || store_bind_failures() != binds) {
+    } else if (!write_decision(c, j, &d, t, audit_trail) || store_bind_failures() != binds) {
         job_undo_503(c, j, "writing the changes");
     } else if (!savepoint(c, SQ_RELEASE)) {
         job_undo_503(c, j, "releasing the savepoint");
     }
     reg_decision_clear(&d);
+}
+
+/* A dry run's end: everything since the outer savepoint goes, the answer
+ * stays as it was, without sekvensnumre (none were made). */
+static void undo_dry_run(store_conn *c, store_job *j)
+{
+    rollback_job(c);
+    j->wrote = false;
+    j->res.seq_first = j->res.seq_last = 0;
+    j->res.dry_run = true;
+}
+
+static void run_command(store_conn *c, store_job *j)
+{
+    job_time t;
+    job_time_of(c->s, &t);
+    if (j->dry_run) {
+        if (!savepoint(c, SQ_SAVEPOINT)) {
+            job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke kontrollere ændringen");
+            return;
+        }
+        run_step(c, j, &t, NULL);
+        undo_dry_run(c, j);
+        return;
+    }
+    if (j->idem_client && idem_answered(c, j, t.ms)) return;
+    run_step(c, j, &t, NULL);
     if (j->idem_client && j->res.status != 503) idem_remember(c, j, t.ms);
+}
+
+/* A command's name in a transaction's audit entry (REST's words). */
+static const char *op_name(reg_op op)
+{
+    switch (op) {
+    case REG_OP_CREATE:
+        return "opret";
+    case REG_OP_UPDATE:
+        return "ret";
+    case REG_OP_CLOSE:
+        return "nedlaeg";
+    case REG_OP_DELETE:
+        return "slet";
+    case REG_OP_MOVE:
+        return "flyt";
+    default:
+        return "genaabn";
+    }
+}
+
+/* Replaces a "$k" reference with step k's primary number. */
+static void resolve_ref(store_job *txn, char **nummer)
+{
+    if (!*nummer || (*nummer)[0] != '$') return;
+    long k = strtol(*nummer + 1, NULL, 10); /* checked at submit: 1 <= k < this step */
+    if (k < 1 || (size_t)k > txn->n_steps) return;
+    char *resolved = strdup(txn->steps[k - 1]->res.primary);
+    if (!resolved) abort();
+    free(*nummer);
+    *nummer = resolved;
+}
+
+static void resolve_body_ref(store_job *txn, json_t *body, const char *field)
+{
+    const char *v = json_string_value(json_object_get(body, field));
+    if (!v || v[0] != '$') return;
+    long k = strtol(v + 1, NULL, 10);
+    if (k < 1 || (size_t)k > txn->n_steps) return;
+    json_object_set_new(body, field, json_string(txn->steps[k - 1]->res.primary));
+}
+
+/* The audit entry that names every step of a committed transaction. */
+static int write_transaction_audit(store_conn *c, store_job *j, json_t *trail, job_time *t)
+{
+    json_t *steps = json_array();
+    for (size_t i = 0; i < j->n_steps; i++) {
+        const store_job *st = j->steps[i];
+        json_array_append_new(steps, json_pack("{s:i, s:s, s:s, s:s}", "trin", (int)i + 1,
+                                               "operation", op_name(st->op), "niveau",
+                                               reg_level_name(st->level), "nummer",
+                                               st->res.primary));
+    }
+    json_t *after = json_pack("{s:o, s:O}", "trin", steps, "aendringer", trail);
+    char *text = after ? json_dumps(after, JSON_COMPACT) : NULL;
+    json_decref(after);
+    if (!text) return SQLITE_NOMEM;
+    audit_entry e = {.tidspunkt = t->now,
+                     .actor = j->actor_id,
+                     .request_id = j->request_id,
+                     .operation = "transaktion",
+                     .level = reg_level_name(j->steps[0]->level),
+                     .nummer = j->steps[0]->res.primary,
+                     .before = NULL,
+                     .after = text};
+    int rc = audit_writer_append(&c->audit, c->s->key, &e, NULL);
+    free(text);
+    return rc;
+}
+
+/* A transaction: every step in order inside one outer savepoint; the first
+ * refusal or failure undoes them all, and so does a dry run in the end. */
+static void run_transaction(store_conn *c, store_job *j)
+{
+    job_time t;
+    job_time_of(c->s, &t);
+    if (!j->dry_run && j->idem_client && idem_answered(c, j, t.ms)) return;
+    if (!savepoint(c, SQ_SAVEPOINT)) {
+        job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
+        return;
+    }
+    json_t *trail = j->dry_run ? NULL : json_array();
+    j->res.failed_step = -1;
+    for (size_t i = 0; i < j->n_steps; i++) {
+        store_job *st = j->steps[i];
+        resolve_ref(j, &st->nummer);
+        if (st->body) {
+            resolve_body_ref(j, st->body, "daginstitutionsNummer");
+            resolve_body_ref(j, st->body, "anvisningsenhedsNummer");
+        }
+        run_step(c, st, &t, trail);
+        if (st->res.status != 0) {
+            j->res.failed_step = (long)i;
+            break;
+        }
+    }
+    job_reset_answer(j);
+    j->res.failed_step = -1;
+    for (size_t i = 0; i < j->n_steps; i++) {
+        store_job *st = j->steps[i];
+        store_step *out = &j->step_results[i];
+        if (st->res.status != 0 && j->res.failed_step < 0) {
+            j->res.failed_step = (long)i;
+            j->res.status = st->res.status;
+            job_set_errors(j, st->errors, st->n_errors);
+        }
+        snprintf(out->primary, sizeof out->primary, "%s", st->res.primary);
+        out->level = st->res.level;
+        out->status = st->res.status;
+        out->done = st->res.status == 0 && st->res.primary[0] != '\0';
+        out->record = json_incref(st->res.record);
+        out->version = st->res.version;
+        for (size_t k = 0; k < st->n_changes; k++) {
+            const store_change *ch = &st->changes[k];
+            job_add_change(j, ch->operation, ch->level, ch->nummer, ch->version);
+        }
+        if (st->res.seq_first && !j->res.seq_first) j->res.seq_first = st->res.seq_first;
+        if (st->res.seq_last) j->res.seq_last = st->res.seq_last;
+    }
+    const store_step *last = &j->step_results[j->n_steps - 1];
+    snprintf(j->res.primary, sizeof j->res.primary, "%s", last->primary);
+    j->res.level = last->level;
+    j->res.record = json_incref(last->record);
+    j->res.version = last->version;
+    if (j->res.status == 503 && j->res.failed_step < 0) j->res.failed_step = 0;
+    if (j->dry_run) {
+        undo_dry_run(c, j);
+    } else if (j->res.status != 0) {
+        rollback_job(c);
+        j->wrote = false;
+        j->res.seq_first = j->res.seq_last = 0;
+    } else if (write_transaction_audit(c, j, trail, &t) != SQLITE_OK) {
+        job_undo_503(c, j, "writing the transaction's audit entry");
+    } else if (!savepoint(c, SQ_RELEASE)) {
+        job_undo_503(c, j, "releasing the transaction");
+    } else {
+        j->wrote = true;
+    }
+    json_decref(trail);
+    if (!j->dry_run && j->idem_client && j->res.status != 503) idem_remember(c, j, t.ms);
 }
 
 /* The timed changes due today, and the idempotency keys past 24 hours. */
@@ -312,6 +497,20 @@ static void run_indexes(store_conn *c, store_job *j)
     if (j->res.n_indexes) j->wrote = true;
 }
 
+/* A write probe: one page changes (the header's user_version, which nothing
+ * else uses) so that the commit writes and syncs the WAL like any other. */
+static void run_probe(store_conn *c, store_job *j, int64_t now_ms)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)(now_ms & 0x3fffffff));
+    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        store_log(c->s, 3, "write probe failed: %s", sqlite3_errmsg(c->db));
+        job_fail(j, 503, "IKKE_KLAR", "kunne ikke skrive");
+        return;
+    }
+    j->wrote = true;
+}
+
 static void fail_batch(store_job *batch, const char *tekst)
 {
     for (store_job *j = batch; j; j = j->next) {
@@ -340,7 +539,10 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     for (store_job *j = batch; j && !broken; j = j->next) {
         switch (j->kind) {
         case JOB_COMMAND:
-            run_command(c, j);
+            if (j->steps)
+                run_transaction(c, j);
+            else
+                run_command(c, j);
             break;
         case JOB_TICK:
             run_tick(c, j);
@@ -354,6 +556,9 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
         case JOB_DEFER_INDEXES:
         case JOB_RESTORE_INDEXES:
             run_indexes(c, j);
+            break;
+        case JOB_PROBE:
+            run_probe(c, j, store_now_ms(s));
             break;
         case JOB_ANSWERED:
             break;
@@ -388,6 +593,7 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     bool wrote = false;
     for (store_job *j = batch; j; j = j->next)
         wrote = wrote || j->wrote;
+    if (wrote) alloc_note_left(c);
     if (wrote) {
         pthread_mutex_lock(&s->mu);
         *commit_id = ++s->stats.commits;
@@ -445,6 +651,10 @@ void *writer_main(void *arg)
             if (n > s->stats.max_batch) s->stats.max_batch = n;
         }
         if (!committed) s->stats.failed_commits++;
+        if (!committed)
+            s->stats.write_failing = true;
+        else if (commit_id)
+            s->stats.write_failing = false;
         pthread_mutex_unlock(&s->mu);
         uv_async_send(s->async);
     }

@@ -5,7 +5,7 @@
 
 void describe_routes(const dtr_host_api *api, dtr_plugin *self, const json_t *paths)
 {
-    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe) return;
+    if (!api->openapi_describe) return;
     char err[512];
     if (api->openapi_describe(self, paths, err, sizeof err) != DTR_OK)
         api->log(self, DTR_LOG_WARN, "the routes are not described: %s", err);
@@ -13,7 +13,7 @@ void describe_routes(const dtr_host_api *api, dtr_plugin *self, const json_t *pa
 
 void describe_routes_text(const dtr_host_api *api, dtr_plugin *self, const char *text)
 {
-    if (!DTR_HOST_HAS(api, openapi_describe) || !api->openapi_describe) return;
+    if (!api->openapi_describe) return;
     json_error_t error;
     json_t *paths = json_loads(text, 0, &error);
     if (!paths) {

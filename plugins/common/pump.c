@@ -131,13 +131,13 @@ static void pump_done(void *udata, int status)
             return;
         }
     }
-    int room = p->len ? api->stream_write(req, p->text, p->len) : 1;
+    dtr_status room = p->len ? api->stream_write(req, p->text, p->len) : DTR_OK;
     p->len = 0;
     if (p->last) {
         pump_finish(p, NULL);
         return;
     }
-    if (room && !pump_submit(p)) pump_finish(p, "the work queue refused the read");
+    if (room == DTR_OK && !pump_submit(p)) pump_finish(p, "the work queue refused the read");
     /* else on_drain makes the next piece */
 }
 

@@ -46,8 +46,8 @@
 
 typedef struct reader {
     const csvp_layout *layout;
-    const char *file; /* the file's name, for the sink and messages */
-    csvp_code_text_fn code_text;
+    const char *file;            /* the file's name, for the sink and messages */
+    const csvp_state *codes;     /* the code lists' instance */
     const dtr_import_sink *sink; /* NULL: only check the header */
 
     struct csv_parser parser;
@@ -235,7 +235,7 @@ static void data_row(reader *r)
         fields[c].p = r->row + r->field_off[pos];
         fields[c].len = r->field_len[pos];
     }
-    json_t *record = csvp_row_to_record(l, fields, r->code_text, reason, sizeof reason);
+    json_t *record = csvp_row_to_record(l, fields, r->codes, reason, sizeof reason);
     if (record == NULL) {
         refuse(r, reason);
         return;
@@ -413,7 +413,7 @@ static dtr_status read_level(const csvp_state *st, const char *dir, int level,
     }
     r->layout = csvp_layout_of(level);
     r->file = r->layout->file_name;
-    r->code_text = st->code_text;
+    r->codes = st;
     r->sink = sink;
     r->line = 1;
     r->status = DTR_OK;

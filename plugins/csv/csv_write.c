@@ -129,7 +129,7 @@ dtr_status csvp_export_write(void *state, int level, const dtr_export_source *sr
     while (o->status == DTR_OK && (record = src->next(src->ctx)) != NULL) {
         csvp_field fields[CSVP_MAX_COLUMNS];
         char scratch[CSVP_SCRATCH];
-        bool ok = csvp_record_to_row(layout, record, st->code_text, fields, scratch, err, errlen);
+        bool ok = csvp_record_to_row(layout, record, st, fields, scratch, err, errlen);
         if (ok) csvp_out_row(o, fields, layout->n_columns);
         json_decref(record);
         if (!ok) {

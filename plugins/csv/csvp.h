@@ -30,15 +30,18 @@
 /* The plugin's descriptor, exported as DTR_PLUGIN_SYMBOL ("dtr_plugin"). */
 extern const dtr_plugin_descriptor csvp_descriptor __asm__(DTR_PLUGIN_SYMBOL);
 
-/* The host's code_text (see dtr_host_api): the text of a code, or NULL. */
-typedef const char *(*csvp_code_text_fn)(const char *list, int kode);
-
 /* One plugin instance: what init made. */
 typedef struct csvp_state {
     dtr_plugin *self;
     const dtr_host_api *api;
-    csvp_code_text_fn code_text;
 } csvp_state;
+
+/* The host's code_text (see dtr_host_api) for the instance st: the text of
+ * a code, or NULL. Any thread. */
+static inline const char *csvp_code_text(const csvp_state *st, const char *list, int kode)
+{
+    return st->api->code_text(st->self, list, kode);
+}
 
 /* ---- layout.c: the three files ------------------------------------------ */
 
@@ -141,9 +144,10 @@ typedef struct csvp_field {
  * Returns a new json_t, or NULL with reason filled when the row cannot be a
  * record (invalid UTF-8, a code or coordinate that is not a number, a
  * `_Tekst` that is not the text of its code, an unknown aktivitetsstatus).
- * code_text may be NULL (no `_Tekst` check). */
+ * The code texts are the host's for the instance lists, which may be NULL
+ * (no `_Tekst` check). */
 json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
-                           csvp_code_text_fn code_text, char *reason, size_t reasonlen);
+                           const csvp_state *lists, char *reason, size_t reasonlen);
 
 /* Scratch room for the numbers of one row written from a record. */
 #define CSVP_SCRATCH 256
@@ -152,9 +156,8 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
  * point into the record or the code texts; numbers are formatted into
  * scratch. Returns false with err filled when a field has a type the layout
  * cannot write. */
-bool csvp_record_to_row(const csvp_layout *layout, const json_t *record,
-                        csvp_code_text_fn code_text, csvp_field *fields, char scratch[CSVP_SCRATCH],
-                        char *err, size_t errlen);
+bool csvp_record_to_row(const csvp_layout *layout, const json_t *record, const csvp_state *lists,
+                        csvp_field *fields, char scratch[CSVP_SCRATCH], char *err, size_t errlen);
 
 /* Is [p, p+len) valid UTF-8 without NUL bytes? */
 bool csvp_utf8_valid(const char *p, size_t len);
@@ -214,8 +217,8 @@ dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen);
 /* ---- openapi.c: the route's OpenAPI description (ABI 1.4) ------------------- */
 
 /* Describes GET /v1/eksport/{fil} to the host (openapi_describe), after the
- * route was added. Does nothing on a host older than ABI 1.4; a refusal is
- * logged. Loop thread (init). */
+ * route was added. Does nothing on a host without openapi_describe (a
+ * test's fake host); a refusal is logged. Loop thread (init). */
 void csvp_openapi_describe(const csvp_state *st);
 
 /* ---- gen_tables.c: the generator's facts --------------------------------- */

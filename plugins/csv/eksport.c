@@ -38,7 +38,7 @@ typedef struct eksport {
     bool busy;     /* a page is being read on the pool */
     char after[7]; /* where the next page starts; "" before the first */
     /* what the pool thread made of one page: */
-    int status;
+    dtr_status status;
     char next[7]; /* "" on the last page */
     char *text;   /* the page's bytes (the first page starts with BOM and header) */
     size_t len, cap;
@@ -85,8 +85,7 @@ static bool page_row(eksport *e, const json_t *record)
 {
     csvp_field fields[CSVP_MAX_COLUMNS];
     char scratch[CSVP_SCRATCH], why[256];
-    if (!csvp_record_to_row(e->layout, record, e->st->code_text, fields, scratch, why,
-                            sizeof why)) {
+    if (!csvp_record_to_row(e->layout, record, e->st, fields, scratch, why, sizeof why)) {
         e->st->api->log(e->st->self, DTR_LOG_ERROR, "eksport %s: %s", e->layout->file_name, why);
         return false;
     }
@@ -137,7 +136,7 @@ static void eksport_read(void *udata)
     if (!e->snapshot) {
         int64_t seq;
         e->status = api->snapshot_begin(e->reader, &seq);
-        if (e->status != 0) return;
+        if (e->status != DTR_OK) return;
         e->snapshot = true;
     }
     dtr_byte_sink sink = {.ctx = e, .write = page_write};
@@ -155,10 +154,10 @@ static void eksport_read(void *udata)
     json_t *dag;
     json_array_foreach(items, i, dag)
     {
-        if (e->status == 0 && !page_rows_of(e, dag)) e->status = 503;
+        if (e->status == DTR_OK && !page_rows_of(e, dag)) e->status = DTR_ERROR;
     }
     json_decref(items);
-    if (e->status == 0 && csvp_out_flush(e->out) != DTR_OK) e->status = 503;
+    if (e->status == DTR_OK && csvp_out_flush(e->out) != DTR_OK) e->status = DTR_ERROR;
 }
 
 static void eksport_done(void *udata, int status);
@@ -197,8 +196,8 @@ static void eksport_done(void *udata, int status)
         eksport_free(e);
         return;
     }
-    if (status != 0) e->status = 503;
-    if (e->status != 0) {
+    if (status != 0) e->status = DTR_ERROR;
+    if (e->status != DTR_OK) {
         if (e->started) {
             eksport_fail(e, "the register could not be read");
         } else {
@@ -217,7 +216,7 @@ static void eksport_done(void *udata, int status)
         api->stream_begin(req, 200, "text/csv; charset=utf-8");
         e->started = true;
     }
-    int room = e->len ? api->stream_write(req, e->text, e->len) : 1;
+    dtr_status room = e->len ? api->stream_write(req, e->text, e->len) : DTR_OK;
     e->len = 0;
     if (!e->next[0]) {
         api->req_on_abort(req, NULL, NULL);
@@ -227,7 +226,7 @@ static void eksport_done(void *udata, int status)
         return;
     }
     memcpy(e->after, e->next, sizeof e->after);
-    if (room && !eksport_submit(e)) eksport_fail(e, "the work queue refused the read");
+    if (room == DTR_OK && !eksport_submit(e)) eksport_fail(e, "the work queue refused the read");
 }
 
 static void eksport_drain(dtr_request *req, void *udata)
@@ -253,17 +252,17 @@ static bool eksport_may_read(const csvp_state *st, dtr_request *req)
     const dtr_host_api *api = st->api;
     bool need_client = !api->public_read(st->self);
     if (!need_client && !api->req_header(req, "Authorization")) return true;
-    const dtr_client *client = NULL;
-    dtr_status s = api->req_authenticate(req, &client);
-    if (s == DTR_OK && (client || !need_client)) return true;
+    const dtr_identity *who = NULL;
+    dtr_status s = api->req_authenticate(st->self, req, &who);
+    if (s == DTR_OK && (who || !need_client)) return true;
     if (s != DTR_OK && s != DTR_DECLINED) {
         api->respond_problem(req, 503, "IKKE_KLAR", NULL, "klienterne kunne ikke læses");
         return false;
     }
     api->resp_header(req, "WWW-Authenticate", "Basic realm=\"dtr\"");
     api->respond_problem(req, 401, "IKKE_AUTENTIFICERET", NULL,
-                         client || s == DTR_DECLINED ? "ukendt klient eller forkert hemmelighed"
-                                                     : "log ind med HTTP Basic (clientId:secret)");
+                         who || s == DTR_DECLINED ? "ukendt klient eller forkert hemmelighed"
+                                                  : "log ind med HTTP Basic (clientId:secret)");
     return false;
 }
 
@@ -312,13 +311,12 @@ static dtr_status eksport_handle(dtr_request *req, void *udata)
     return DTR_OK;
 }
 
-/* Whether the host lends the register's reads (ABI 1.1, filled in by a
- * serving host; a command-line host leaves them NULL). */
+/* Whether the host lends the register's reads (filled in by a serving host;
+ * a command-line host leaves them NULL). */
 static bool host_reads(const dtr_host_api *api)
 {
-    return DTR_HOST_HAS(api, snapshot_end) && api->reader_open && api->reader_close &&
-           api->read_list && api->snapshot_begin && api->snapshot_end && api->req_authenticate &&
-           api->public_read;
+    return api->reader_open && api->reader_close && api->read_list && api->snapshot_begin &&
+           api->snapshot_end && api->req_authenticate && api->public_read;
 }
 
 dtr_status csvp_eksport_routes(csvp_state *st, char *err, size_t errlen)

@@ -154,7 +154,7 @@ typedef struct unit_plan {
 
 typedef struct gen {
     rng r;
-    csvp_code_text_fn code_text;
+    const csvp_state *codes; /* the code lists' instance */
     csvp_out *out[CSVP_LEVELS];
     double kind_weight[N_KINDS]; /* per klynge: units share / mean size */
     double kind_total;
@@ -271,7 +271,7 @@ static void set(csvp_field *f, const char *s)
 
 static const char *text_of(const gen *g, const char *list, int kode)
 {
-    return g->code_text ? g->code_text(list, kode) : NULL;
+    return g->codes ? csvp_code_text(g->codes, list, kode) : NULL;
 }
 
 /* An address in a town: a street, a house number (mostly small, some with a
@@ -643,7 +643,7 @@ dtr_status csvp_generate(void *state, uint64_t units, uint64_t seed, const char 
     }
     if (status == DTR_OK) {
         rng_seed(&g->r, seed);
-        g->code_text = st->code_text;
+        g->codes = st;
         g->p_offset = rng_below(&g->r, 1000000000ull);
         weigh_kinds(g);
         share_units(g, units);

@@ -259,7 +259,7 @@ static json_t *adresse_new(void)
  * fault of the row. The `_Tekst` check runs after the codes are read; a code
  * the host does not know is let through for the register to refuse. */
 json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
-                           csvp_code_text_fn code_text, char *reason, size_t reasonlen)
+                           const csvp_state *lists, char *reason, size_t reasonlen)
 {
     int codes[CSVP_MAX_COLUMNS];
     bool have_code[CSVP_MAX_COLUMNS] = {false};
@@ -319,13 +319,13 @@ json_t *csvp_row_to_record(const csvp_layout *layout, const csvp_field *fields,
             break; /* below, once the codes are read */
         }
     }
-    for (size_t i = 0; i < layout->n_columns && code_text; i++) {
+    for (size_t i = 0; i < layout->n_columns && lists; i++) {
         const csvp_column *col = &layout->columns[i];
         const csvp_field *f = &fields[i];
         if (col->kind != CSVP_TEXT || f->len == 0 || !have_code[col->code_column]) continue;
         if (!csvp_utf8_valid(f->p, f->len)) continue; /* already refused */
         int kode = codes[col->code_column];
-        const char *expected = code_text(col->list, kode);
+        const char *expected = csvp_code_text(lists, col->list, kode);
         if (expected != NULL && !field_is(f, expected))
             reason_add(reason, reasonlen, "column %s: '%.*s' is not the text of %s %d ('%s')",
                        col->name, (int)csvp_utf8_cut(f->p, f->len, QUOTE_MAX), f->p,
@@ -370,9 +370,8 @@ static bool integer_field(const json_t *v, csvp_field *field, char *scratch, siz
  * coordinates formatted into scratch, `_Tekst` from the host's code lists
  * (empty for a code it does not know), aktivitetsstatus from "status" (or,
  * when the record has none, from "aktivitetsstatus" as read). */
-bool csvp_record_to_row(const csvp_layout *layout, const json_t *record,
-                        csvp_code_text_fn code_text, csvp_field *fields, char scratch[CSVP_SCRATCH],
-                        char *err, size_t errlen)
+bool csvp_record_to_row(const csvp_layout *layout, const json_t *record, const csvp_state *lists,
+                        csvp_field *fields, char scratch[CSVP_SCRATCH], char *err, size_t errlen)
 {
     size_t used = 0;
     const char *nummer = json_string_value(json_object_get(record, "nummer"));
@@ -402,8 +401,8 @@ bool csvp_record_to_row(const csvp_layout *layout, const json_t *record,
         case CSVP_TEXT: {
             json_t *code = get_value(record, &layout->columns[col->code_column]);
             const char *text = NULL;
-            if (json_is_integer(code) && code_text)
-                text = code_text(col->list, (int)json_integer_value(code));
+            if (json_is_integer(code) && lists)
+                text = csvp_code_text(lists, col->list, (int)json_integer_value(code));
             if (text) {
                 f->p = text;
                 f->len = strlen(text);

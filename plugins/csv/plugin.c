@@ -30,7 +30,7 @@ static dtr_status csvp_init(dtr_plugin *self, const dtr_host_api *api, const jso
         snprintf(err, errlen, "csv: unknown config key '%s'", key);
         return DTR_DECLINED;
     }
-    if (api == NULL || !DTR_HOST_HAS(api, code_text) || api->code_text == NULL) {
+    if (api == NULL || api->code_text == NULL) {
         snprintf(err, errlen, "csv: the host has no code lists (code_text)");
         return DTR_DECLINED;
     }
@@ -41,7 +41,6 @@ static dtr_status csvp_init(dtr_plugin *self, const dtr_host_api *api, const jso
     }
     st->self = self;
     st->api = api;
-    st->code_text = api->code_text;
     *state = st;
     /* GET /v1/eksport/{fil} (eksport.c); a route the host refuses is
      * reported by the host, which then frees this instance */

@@ -7,7 +7,8 @@
  * a uv_poll_t and keep one uv_timer_t, and hand every readiness and expiry
  * to curl_multi_socket_action. After each action the finished transfers are
  * collected (curl_multi_info_read) and their done callbacks run. Nothing
- * here blocks: name resolution uses curl's threaded resolver, and every
+ * here blocks: name resolution uses curl's threaded resolver (never joined
+ * on cancel: CURLOPT_QUICK_EXIT), and every
  * request has CURLOPT_TIMEOUT_MS. Redirects are never followed and only
  * http and https are spoken.
  *
@@ -265,6 +266,9 @@ portal_http_req *portal_http_post(portal_http *h, const char *url, const char *b
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    /* a request cancelled while its name lookup runs leaves the resolver
+     * thread to finish alone: without this, curl joins it on the loop */
+    if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
     if (rc == CURLE_OK) rc = curl_easy_setopt(e, CURLOPT_POST, 1L);

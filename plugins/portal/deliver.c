@@ -271,7 +271,7 @@ typedef struct fetch_work {
     size_t max;
     portal_event *events;
     size_t n;
-    int rc;
+    dtr_status rc;
 } fetch_work;
 
 /* Pool thread: one page of hændelser from fra, converted to events (only
@@ -281,12 +281,12 @@ static void fetch_run(void *udata)
     fetch_work *w = udata;
     if (!w->reader) w->reader = w->api->reader_open(w->self);
     if (!w->reader) {
-        w->rc = 503;
+        w->rc = DTR_ERROR;
         return;
     }
     json_t *list = NULL;
     w->rc = w->api->read_haendelser(w->reader, w->fra, w->max, &list);
-    if (w->rc == 0 && json_is_array(list) && json_array_size(list) > 0) {
+    if (w->rc == DTR_OK && json_is_array(list) && json_array_size(list) > 0) {
         w->events = calloc(json_array_size(list), sizeof *w->events);
         for (size_t i = 0; w->events && i < json_array_size(list); i++) {
             portal_event ev;
@@ -296,7 +296,7 @@ static void fetch_run(void *udata)
             w->events[w->n++] = ev;
         }
     }
-    if (w->rc == 0 && w->n == 0) w->rc = 404;
+    if (w->rc == DTR_OK && w->n == 0) w->rc = DTR_NOT_FOUND;
     json_decref(list);
 }
 
@@ -315,7 +315,7 @@ static void fetch_done(void *udata, int status)
     portal *p = s->p;
     s->fetching = false;
     s->reader = w->reader;
-    if (status == 0 && w->rc == 0) {
+    if (status == 0 && w->rc == DTR_OK) {
         free(s->lag);
         s->lag = w->events;
         s->lag_n = w->n;
@@ -323,7 +323,7 @@ static void fetch_done(void *udata, int status)
     } else if (!p->stopping) {
         p->api->log(p->self, DTR_LOG_WARN,
                     "webhook %s: hændelser from %" PRId64 " could not be read (%d); trying again",
-                    s->url, w->fra, status != 0 ? status : w->rc);
+                    s->url, w->fra, status != 0 ? status : dtr_status_http(w->rc));
         s->fetch_timer = p->api->timer_start(p->self, FETCH_RETRY_MS, 0, fetch_retry_fire, s);
     }
     free(w->events);

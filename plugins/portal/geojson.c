@@ -89,15 +89,16 @@ typedef struct geo_build {
     geo_buf out;
     int64_t seq;
     size_t features;
-    int rc; /* 0 or the read's status */
+    dtr_status rc; /* DTR_OK or the read's status */
 } geo_build;
 
 /* The text of a code, or null (an unknown code, or a host without code
  * lists). */
-static json_t *text_or_null(const dtr_host_api *api, const char *list, json_t *kode)
+static json_t *text_or_null(const dtr_host_api *api, dtr_plugin *self, const char *list,
+                            json_t *kode)
 {
     const char *t = json_is_integer(kode) && api->code_text
-                        ? api->code_text(list, (int)json_integer_value(kode))
+                        ? api->code_text(self, list, (int)json_integer_value(kode))
                         : NULL;
     return t ? json_string(t) : json_null();
 }
@@ -117,10 +118,11 @@ static void add_feature(geo_build *b, const json_t *rec, const char *niveau, con
         "{s:O*, s:O*, s:s, s:s, s:O, s:o, s:O, s:o, s:O, s:o, s:O}", "nummer",
         json_object_get(rec, "nummer"), "navn", json_object_get(rec, "navn"), "niveau", niveau,
         "daginstitutionsNummer", di_nummer, "instType3", inst_type3 ? inst_type3 : json_null(),
-        "instType3Tekst", text_or_null(b->api, "institutionstype", inst_type3), "ejerformKode",
-        ejerform ? ejerform : json_null(), "ejerformTekst",
-        text_or_null(b->api, "ejerform", ejerform), "kommuneKode", kommune ? kommune : json_null(),
-        "kommuneNavn", text_or_null(b->api, "kommune", kommune), "adresse", adresse);
+        "instType3Tekst", text_or_null(b->api, b->self, "institutionstype", inst_type3),
+        "ejerformKode", ejerform ? ejerform : json_null(), "ejerformTekst",
+        text_or_null(b->api, b->self, "ejerform", ejerform), "kommuneKode",
+        kommune ? kommune : json_null(), "kommuneNavn",
+        text_or_null(b->api, b->self, "kommune", kommune), "adresse", adresse);
     if (props && ae_nummer)
         json_object_set_new(props, "anvisningsenhedsNummer", json_string(ae_nummer));
     json_t *feature = props ? json_pack("{s:s, s:O, s:{s:s, s:[O, O]}, s:o}", "type", "Feature",
@@ -163,11 +165,11 @@ static void geo_build_run(void *udata)
     geo_build *b = udata;
     dtr_reader *r = b->api->reader_open(b->self);
     if (!r) {
-        b->rc = 503;
+        b->rc = DTR_ERROR;
         return;
     }
     b->rc = b->api->snapshot_begin(r, &b->seq);
-    if (b->rc == 0) {
+    if (b->rc == DTR_OK) {
         char head[96];
         int n = snprintf(
             head, sizeof head,
@@ -182,7 +184,7 @@ static void geo_build_run(void *udata)
             json_t *items = NULL;
             char next[7] = "";
             b->rc = b->api->read_list(r, &q, &items, next);
-            if (b->rc != 0) break;
+            if (b->rc != DTR_OK) break;
             size_t i;
             json_t *di;
             json_array_foreach(items, i, di) add_daginstitution(b, di);
@@ -194,7 +196,7 @@ static void geo_build_run(void *udata)
         b->api->snapshot_end(r);
     }
     b->api->reader_close(r);
-    if (b->rc == 0 && b->out.failed) b->rc = 503;
+    if (b->rc == DTR_OK && b->out.failed) b->rc = DTR_ERROR;
 }
 
 /* ---- answering (loop thread) ------------------------------------------------------ */
@@ -283,9 +285,9 @@ static void geo_build_done(void *udata, int status)
         free(b);
         return;
     }
-    if (status != 0 || b->rc != 0) {
+    if (status != 0 || b->rc != DTR_OK) {
         g->p->api->log(g->p->self, DTR_LOG_ERROR, "the GeoJSON could not be built (%d)",
-                       status != 0 ? status : b->rc);
+                       status != 0 ? status : dtr_status_http(b->rc));
         geo_fail_waiters(g, "registeret kunne ikke læses");
         free(b->out.data);
         free(b);
@@ -344,15 +346,15 @@ static dtr_status geo_route(dtr_request *req, void *udata)
     portal_geo *g = p->geo;
     const dtr_host_api *api = p->api;
     if (!api->public_read(p->self)) {
-        const dtr_client *client = NULL;
-        if (api->req_authenticate(req, &client) != DTR_OK || !client) {
+        const dtr_identity *who = NULL;
+        if (api->req_authenticate(p->self, req, &who) != DTR_OK || !who) {
             portal_respond_401(p, req);
             return DTR_OK;
         }
     }
     int64_t latest = 0;
     char tidspunkt[40];
-    if (g->stopped || api->read_latest(api->reader(p->self), &latest, tidspunkt) != 0) {
+    if (g->stopped || api->read_latest(api->reader(p->self), &latest, tidspunkt) != DTR_OK) {
         api->respond_problem(req, 503, "IKKE_KLAR", NULL, "registeret kunne ikke læses");
         return DTR_OK;
     }

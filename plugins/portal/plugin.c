@@ -17,9 +17,6 @@
 
 #include "portal.h"
 
-/* The newest host function the plugin calls. */
-#define NEEDS_API_UP_TO signing_public_key
-
 /* The live instances of this process, newest first. Loop thread. */
 static portal *live_instances;
 static uint64_t last_generation;
@@ -69,14 +66,15 @@ static void portal_destroy(portal *p)
 static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                               void **state, char *err, size_t errlen)
 {
-    if (!api || !DTR_HOST_HAS(api, NEEDS_API_UP_TO)) {
-        snprintf(err, errlen, "portal: the host's ABI is older than 1.2 (consumers, signing)");
+    if (!api) {
+        snprintf(err, errlen, "portal: no host table");
         return DTR_DECLINED;
     }
     const char *missing = !api->loop               ? "loop"
                           : !api->work_submit      ? "work_submit"
                           : !api->timer_start      ? "timer_start"
                           : !api->req_authenticate ? "req_authenticate"
+                          : !api->identity_info    ? "identity_info"
                           : !api->public_read      ? "public_read"
                           : !api->reader           ? "reader"
                           : !api->reader_open      ? "reader_open"

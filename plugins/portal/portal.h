@@ -268,8 +268,8 @@ void portal_respond_401(portal *p, dtr_request *req);
 /* ---- openapi.c ---------------------------------------------------------------- */
 
 /* Describes the plugin's three routes to the host (openapi_describe), after
- * they were added. Does nothing on a host older than ABI 1.4; a refusal is
- * logged. Loop thread (init). */
+ * they were added. Does nothing on a host without openapi_describe (a
+ * test's fake host); a refusal is logged. Loop thread (init). */
 void portal_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif

@@ -35,12 +35,14 @@ void portal_respond_401(portal *p, dtr_request *req)
  * support_ok. Answers 401/403 itself and returns false when refused. */
 static bool allowed(portal *p, dtr_request *req, bool support_ok)
 {
-    const dtr_client *client = NULL;
-    if (p->api->req_authenticate(req, &client) != DTR_OK || !client) {
+    const dtr_identity *who = NULL;
+    dtr_identity_info info;
+    if (p->api->req_authenticate(p->self, req, &who) != DTR_OK || !who ||
+        p->api->identity_info(p->self, who, &info) != DTR_OK) {
         portal_respond_401(p, req);
         return false;
     }
-    const char *role = client->role ? client->role : "";
+    const char *role = info.role ? info.role : "";
     if (strcmp(role, "admin") == 0 || (support_ok && strcmp(role, "support") == 0)) return true;
     p->api->respond_problem(req, 403, "IKKE_TILLADT", NULL,
                             support_ok ? "kun admin og support må se webhooks"

@@ -290,7 +290,7 @@ static bool rest_cache_sync_now(rest_cache *c, const dtr_host_api *api, dtr_read
     }
     int64_t latest = 0;
     char tidspunkt[40];
-    if (api->read_latest(r, &latest, tidspunkt) != 0) return false;
+    if (api->read_latest(r, &latest, tidspunkt) != DTR_OK) return false;
     if (latest == c->seq) return true;
     if (c->seq < 0 || latest < c->seq || latest - c->seq > REST_CACHE_REPLAY_MAX) {
         if (c->nentries) cache_clear(c);
@@ -298,7 +298,7 @@ static bool rest_cache_sync_now(rest_cache *c, const dtr_host_api *api, dtr_read
         return true;
     }
     json_t *events = NULL;
-    if (api->read_haendelser(r, c->seq + 1, (size_t)(latest - c->seq), &events) != 0) {
+    if (api->read_haendelser(r, c->seq + 1, (size_t)(latest - c->seq), &events) != DTR_OK) {
         json_decref(events);
         cache_clear(c);
         c->seq = latest;

@@ -20,13 +20,19 @@
 
 /* ---- credentials ------------------------------------------------------------ */
 
-bool rest_auth(rest *r, dtr_request *req, bool need_client, const dtr_client **client)
+bool rest_auth(rest *r, dtr_request *req, bool need_client, const dtr_identity **client)
 {
     const dtr_host_api *api = r->api;
     *client = NULL;
     /* an open read without credentials needs no lookup at all */
     if (!need_client && !api->req_header(req, "Authorization")) return true;
-    dtr_status st = api->req_authenticate(req, client);
+    dtr_status st = api->req_authenticate(r->self, req, client);
+    if (st == DTR_INVALID) {
+        *client = NULL;
+        rest_problem(api, req, 403, "IKKE_TILLADT", "X-CSRF-Token",
+                     "en ændring fra en session skal bære sessionens X-CSRF-Token");
+        return false;
+    }
     if (st == DTR_DECLINED) {
         *client = NULL;
         rest_unauthorized(api, req, "ukendt klient eller forkert hemmelighed");

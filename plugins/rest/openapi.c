@@ -69,6 +69,8 @@ static const int *rest_errors_of(rest_kind kind)
     case REST_CLOSE:
     case REST_DELETE:
     case REST_MOVE:
+    case REST_REOPEN:
+    case REST_TRANSACTION:
         return rest_write_errors;
     default:
         return rest_plain_read_errors;
@@ -152,6 +154,25 @@ static const char rest_schemas[] =
     "    \"adresse\": {\"$ref\": \"#/components/schemas/Adresse\"},"
     "    \"cvrNummer\": {\"type\": [\"string\", \"null\"], \"pattern\": \"^[0-9]{8}$\"},"
     "    \"pNummer\": {\"type\": [\"string\", \"null\"], \"pattern\": \"^[0-9]{10}$\"}}},"
+    "\"Transaktion\": {\"type\": \"object\", \"required\": [\"trin\"],"
+    "  \"additionalProperties\": false,"
+    "  \"properties\": {\"trin\": {\"type\": \"array\", \"minItems\": 1, \"maxItems\": 100,"
+    "    \"items\": {\"type\": \"object\", \"required\": [\"metode\", \"sti\"],"
+    "      \"additionalProperties\": false,"
+    "      \"properties\": {\"metode\": {\"enum\": [\"POST\", \"PATCH\", \"DELETE\"]},"
+    "        \"sti\": {\"type\": \"string\", \"description\": \"En ændrings sti under /v1; "
+    "\\\"$k\\\" i stedet for et nummer nævner det nummer trin k (fra 1) oprettede eller "
+    "ændrede.\"},"
+    "        \"krop\": {\"type\": \"object\", \"description\": \"Ruten krop; forældrenumre "
+    "må være \\\"$k\\\".\"},"
+    "        \"ifMatch\": {\"type\": \"integer\", \"minimum\": 0}}}}}},"
+    "\"TransaktionSvar\": {\"type\": \"object\", \"required\": [\"trin\"], \"properties\": {"
+    "  \"kontrolleret\": {\"type\": \"boolean\"},"
+    "  \"trin\": {\"type\": \"array\", \"items\": {\"type\": \"object\","
+    "    \"required\": [\"status\", \"nummer\", \"niveau\"], \"properties\": {"
+    "      \"status\": {\"type\": \"integer\"}, \"nummer\": {\"type\": \"string\"},"
+    "      \"niveau\": {\"type\": \"string\"}, \"version\": {\"type\": \"integer\"},"
+    "      \"data\": {\"type\": \"object\"}}}}}},"
     "\"Nedlaeg\": {\"type\": \"object\", \"required\": [\"virkningTil\"],"
     "  \"additionalProperties\": false,"
     "  \"properties\": {\"virkningTil\": {\"$ref\": \"#/components/schemas/Dato\"}}},"
@@ -280,7 +301,17 @@ static json_t *rest_parameters(const rest_route *route)
         json_array_append_new(list, json_pack("{s:s, s:s, s:b, s:s, s:o}", "name", p->name, "in",
                                               "query", "required", 0, "description", p->doc,
                                               "schema", rest_param_schema(p->type)));
+    if (route->kind >= REST_CREATE && route->kind <= REST_TRANSACTION)
+        json_array_append_new(
+            list,
+            json_pack("{s:s, s:s, s:b, s:s, s:{s:s}}", "name", "kontroller", "in", "query",
+                      "required", 0, "description",
+                      "true: kontrollér alene (tørkørsel): alle regler og samme svar, men intet "
+                      "gemmes, intet nummer bruges og ingen hændelse laves (svaret bærer "
+                      "Kontrolleret: true).",
+                      "schema", "type", "boolean"));
     switch (route->kind) {
+    case REST_TRANSACTION:
     case REST_CREATE:
         json_array_append_new(
             list, rest_header_param("Idempotency-Key",
@@ -292,6 +323,7 @@ static json_t *rest_parameters(const rest_route *route)
     case REST_CLOSE:
     case REST_DELETE:
     case REST_MOVE:
+    case REST_REOPEN:
         json_array_append_new(list,
                               rest_header_param("If-Match", "\"<version>\": ændr kun denne version "
                                                             "(ellers 412 VERSIONSKONFLIKT)."));
@@ -329,6 +361,14 @@ static json_t *rest_request_body(const rest_route *route)
     case REST_CLOSE:
         return json_pack("{s:b, s:o}", "required", 1, "content",
                          rest_json_content(rest_ref("schemas", "Nedlaeg")));
+    case REST_REOPEN:
+        return json_pack("{s:b, s:s, s:o}", "required", 1, "description", "{}",
+                         "content",
+                         rest_json_content(json_pack("{s:s, s:{}, s:b}", "type", "object",
+                                                     "properties", "additionalProperties", 0)));
+    case REST_TRANSACTION:
+        return json_pack("{s:b, s:o}", "required", 1, "content",
+                         rest_json_content(rest_ref("schemas", "Transaktion")));
     case REST_MOVE:
         return json_pack(
             "{s:b, s:o}", "required", 1, "content",
@@ -366,6 +406,8 @@ static json_t *rest_success_schema(const rest_route *route)
         return json_pack("{s:s, s:o}", "type", "array", "items", rest_ref("schemas", "Haendelse"));
     case REST_UDTRAEK:
         return rest_ref("schemas", "Udtraek");
+    case REST_TRANSACTION:
+        return rest_ref("schemas", "TransaktionSvar");
     default:
         return rest_ref("schemas", rest_schema_name(route->level));
     }
@@ -406,6 +448,7 @@ static json_t *rest_responses(const rest_route *route)
     case REST_UPDATE:
     case REST_CLOSE:
     case REST_MOVE:
+    case REST_REOPEN:
         json_object_set_new(ok, "headers", json_pack("{s:o}", "ETag", rest_etag_header()));
         json_object_set_new(responses, "200", ok);
         break;

@@ -48,7 +48,10 @@ static dtr_route_fn rest_handler_of(rest_kind kind)
     case REST_CLOSE:
     case REST_DELETE:
     case REST_MOVE:
+    case REST_REOPEN:
         return rest_handle_write;
+    case REST_TRANSACTION:
+        return rest_handle_transaction;
     }
     return NULL;
 }

@@ -18,7 +18,7 @@
 /* Who may read: anyone when public_read is on, any client otherwise. */
 static bool rest_read_allowed(rest *r, dtr_request *req)
 {
-    const dtr_client *client;
+    const dtr_identity *client;
     return rest_auth(r, req, !r->api->public_read(r->self), &client);
 }
 
@@ -70,7 +70,8 @@ static int rest_get_record(rest *r, const char *nummer, const char *virkningsdat
     const dtr_host_api *api = r->api;
     *rec = NULL;
     *level = DTR_LEVEL_DAGINSTITUTION;
-    int st = api->read_get(api->reader(r->self), nummer, virkningsdato, nested, level, rec);
+    int st = rest_http_of(
+        api->read_get(api->reader(r->self), nummer, virkningsdato, nested, level, rec));
     if ((st == 0 || st == 410) && want >= 0 && (int)*level != want) {
         json_decref(*rec);
         *rec = NULL;
@@ -200,7 +201,7 @@ dtr_status rest_handle_list(dtr_request *req, void *udata)
     q.nested = 0;
     json_t *items = NULL;
     char next[7] = "";
-    int st = api->read_list(api->reader(r->self), &q, &items, next);
+    int st = rest_http_of(api->read_list(api->reader(r->self), &q, &items, next));
     if (st != 0) {
         json_decref(items);
         rest_problem_read(api, req, st);
@@ -239,7 +240,7 @@ dtr_status rest_handle_history(dtr_request *req, void *udata)
         return DTR_OK;
     }
     json_t *list = NULL;
-    st = api->read_history(api->reader(r->self), nummer, &list);
+    st = rest_http_of(api->read_history(api->reader(r->self), nummer, &list));
     if (st != 0) {
         json_decref(list);
         rest_problem_read(api, req, st);
@@ -260,7 +261,7 @@ dtr_status rest_handle_latest(dtr_request *req, void *udata)
     rest_cache_stale(r->cache); /* it reads past the cache: see cache.c */
     int64_t seq = 0;
     char tidspunkt[40] = "";
-    int st = api->read_latest(api->reader(r->self), &seq, tidspunkt);
+    int st = rest_http_of(api->read_latest(api->reader(r->self), &seq, tidspunkt));
     if (st != 0) {
         rest_problem_read(api, req, st);
         return DTR_OK;
@@ -282,7 +283,7 @@ dtr_status rest_handle_events(dtr_request *req, void *udata)
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;
     json_t *list = NULL;
-    int st = api->read_haendelser(api->reader(r->self), a.fra, a.maxantal, &list);
+    int st = rest_http_of(api->read_haendelser(api->reader(r->self), a.fra, a.maxantal, &list));
     if (st != 0) {
         json_decref(list);
         rest_problem_read(api, req, st);
@@ -312,7 +313,7 @@ int rest_codes_build(rest *r)
     for (size_t i = 0; i < 4; i++) {
         json_t *list = json_array();
         for (int kode = rest_code_lists[i].from; kode <= rest_code_lists[i].to; kode++) {
-            const char *tekst = r->api->code_text(rest_code_lists[i].list, kode);
+            const char *tekst = r->api->code_text(r->self, rest_code_lists[i].list, kode);
             if (tekst)
                 json_array_append_new(list, json_pack("{s:i, s:s}", "kode", kode, "tekst", tekst));
         }

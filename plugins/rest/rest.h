@@ -52,20 +52,22 @@ extern const dtr_plugin_descriptor dtr_plugin_entry;
 
 /* What a route does: each kind has one handler. */
 typedef enum rest_kind {
-    REST_OPENAPI,   /* GET /v1/openapi.json */
-    REST_CODES,     /* GET /v1/kodetabeller/<list> */
-    REST_LIST,      /* GET /v1/<collection> */
-    REST_GET,       /* GET /v1/<collection>/{nummer} */
-    REST_HISTORY,   /* GET /v1/<collection>/{nummer}/historik */
-    REST_DAGTILBUD, /* GET /v1/dagtilbud/{nummer} */
-    REST_LATEST,    /* GET /v1/haendelser/seneste */
-    REST_EVENTS,    /* GET /v1/haendelser */
-    REST_UDTRAEK,   /* GET /v1/udtraek */
-    REST_CREATE,    /* POST /v1/<collection> */
-    REST_UPDATE,    /* PATCH /v1/<collection>/{nummer} */
-    REST_CLOSE,     /* POST /v1/<collection>/{nummer}/nedlaeg */
-    REST_DELETE,    /* DELETE /v1/<collection>/{nummer} */
-    REST_MOVE       /* POST /v1/<collection>/{nummer}/flyt */
+    REST_OPENAPI,    /* GET /v1/openapi.json */
+    REST_CODES,      /* GET /v1/kodetabeller/<list> */
+    REST_LIST,       /* GET /v1/<collection> */
+    REST_GET,        /* GET /v1/<collection>/{nummer} */
+    REST_HISTORY,    /* GET /v1/<collection>/{nummer}/historik */
+    REST_DAGTILBUD,  /* GET /v1/dagtilbud/{nummer} */
+    REST_LATEST,     /* GET /v1/haendelser/seneste */
+    REST_EVENTS,     /* GET /v1/haendelser */
+    REST_UDTRAEK,    /* GET /v1/udtraek */
+    REST_CREATE,     /* POST /v1/<collection> */
+    REST_UPDATE,     /* PATCH /v1/<collection>/{nummer} */
+    REST_CLOSE,      /* POST /v1/<collection>/{nummer}/nedlaeg */
+    REST_DELETE,     /* DELETE /v1/<collection>/{nummer} */
+    REST_MOVE,       /* POST /v1/<collection>/{nummer}/flyt */
+    REST_REOPEN,     /* POST /v1/<collection>/{nummer}/genaabn */
+    REST_TRANSACTION /* POST /v1/transaktioner */
 } rest_kind;
 
 /* The types of query parameters, each with its own check (input.c). */
@@ -193,6 +195,15 @@ dtr_status rest_handle_latest(dtr_request *req, void *udata);
 dtr_status rest_handle_events(dtr_request *req, void *udata);
 dtr_status rest_handle_udtraek(dtr_request *req, void *udata);
 dtr_status rest_handle_write(dtr_request *req, void *udata);
+/* POST /v1/transaktioner (transaction.c). */
+dtr_status rest_handle_transaction(dtr_request *req, void *udata);
+/* The command a write route's kind makes. */
+dtr_op rest_op_of(rest_kind kind);
+/* ?kontroller=true|false: *flags gets DTR_SUBMIT_DRY_RUN or 0. false after
+ * answering 400 for another value. */
+bool rest_read_dry_run(rest *r, dtr_request *req, uint32_t *flags);
+/* Whether an Idempotency-Key is 1 to 255 visible ASCII characters. */
+bool rest_idempotency_key_ok(const char *key);
 
 /* Makes the code list answers (read.c) and the plugin's own OpenAPI
  * document (openapi.c) once, at init. 0, or -1 when out of memory. */
@@ -238,7 +249,13 @@ json_t *rest_problem_doc(int status, const json_t *fejl);
  * when not needed) to go on; false when it answered 401. Wrong credentials
  * answer 401 even where none are needed, so that a misconfigured client
  * learns it at once. */
-bool rest_auth(rest *r, dtr_request *req, bool need_client, const dtr_client **client);
+/* A read's dtr_status as the HTTP status the plugin answers, 0 for DTR_OK. */
+static inline int rest_http_of(dtr_status st)
+{
+    return st == DTR_OK ? 0 : dtr_status_http(st);
+}
+
+bool rest_auth(rest *r, dtr_request *req, bool need_client, const dtr_identity **client);
 
 /* Whether a Content-Type names JSON: application/json (and, with
  * merge_patch, application/merge-patch+json), case-insensitively, with

@@ -94,7 +94,7 @@ static const rest_param params_events[] = {
 /* ---- the table ------------------------------------------------------------- */
 
 /* The routes of one collection: list, create, one, change, delete, close,
- * history. (Laid out by hand: clang-format cannot lay out a macro body of
+ * reopen, history. (Laid out by hand: clang-format cannot lay out a macro body of
  * initializers readably.) */
 // clang-format off
 #define COLLECTION(path, lvl, list_params, what)                                                   \
@@ -110,6 +110,8 @@ static const rest_param params_events[] = {
      "Slet en fejlagtig registrering", params_none},                                               \
     {"POST",   "/v1/" path "/{nummer}/nedlaeg",  REST_CLOSE,   lvl, NULL,                         \
      "Nedlæg (sæt virkningTil)", params_none},                                                     \
+    {"POST",   "/v1/" path "/{nummer}/genaabn",  REST_REOPEN,  lvl, NULL,                         \
+     "Genåbn en fejlagtigt nedlagt registrering (kun support)", params_none},                     \
     {"GET",    "/v1/" path "/{nummer}/historik", REST_HISTORY, lvl, NULL,                         \
      "Alle versioner af én af " what, params_none}
 // clang-format on
@@ -137,6 +139,8 @@ const rest_route rest_routes[] = {
      params_events},
     {"GET", "/v1/udtraek", REST_UDTRAEK, DI, NULL,
      "Hele registeret, streamet, konsistent med ét sekvensnummer", params_none},
+    {"POST", "/v1/transaktioner", REST_TRANSACTION, DI, NULL,
+     "Flere ændringer i én transaktion: alle eller ingen", params_none},
 };
 
 const size_t rest_route_count = sizeof rest_routes / sizeof rest_routes[0];

@@ -66,7 +66,7 @@ static void rest_udtraek_read(void *udata)
     u->text_len = 0;
     u->next[0] = '\0';
     if (!u->snapshot) {
-        u->status = api->snapshot_begin(u->reader, &u->seq);
+        u->status = rest_http_of(api->snapshot_begin(u->reader, &u->seq));
         if (u->status != 0) return;
         u->snapshot = true;
     }
@@ -77,7 +77,7 @@ static void rest_udtraek_read(void *udata)
     q.limit = u->page;
     q.nested = 1;
     json_t *items = NULL;
-    u->status = api->read_list(u->reader, &q, &items, u->next);
+    u->status = rest_http_of(api->read_list(u->reader, &q, &items, u->next));
     if (u->status == 0) {
         char *dump = json_dumps(items ? items : json_array(), DTR_JSON_WIRE);
         if (!dump) {
@@ -146,12 +146,12 @@ static void rest_udtraek_done(void *udata, int status)
         int n = snprintf(head, sizeof head, "{\"sekvensnummer\":%lld,\"daginstitutioner\":[",
                          (long long)u->seq);
         api->stream_begin(req, 200, "application/json");
-        room = api->stream_write(req, head, (size_t)n);
+        room = api->stream_write(req, head, (size_t)n) == DTR_OK;
         u->started = true;
     }
     if (u->text_len) {
-        if (u->wrote_item) room = api->stream_write(req, ",", 1);
-        room = api->stream_write(req, u->text, u->text_len);
+        if (u->wrote_item) room = api->stream_write(req, ",", 1) == DTR_OK;
+        room = api->stream_write(req, u->text, u->text_len) == DTR_OK;
         u->wrote_item = true;
     }
     free(u->text);
@@ -191,7 +191,7 @@ dtr_status rest_handle_udtraek(dtr_request *req, void *udata)
     const rest_binding *b = udata;
     rest *r = b->r;
     const dtr_host_api *api = r->api;
-    const dtr_client *client;
+    const dtr_identity *client;
     if (!rest_auth(r, req, !api->public_read(r->self), &client)) return DTR_OK;
     rest_args a;
     if (!rest_read_args(r, req, b->route, &a)) return DTR_OK;

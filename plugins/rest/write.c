@@ -2,7 +2,8 @@
  * write.c -- the write handlers: POST (create), PATCH (update), POST
  * .../nedlaeg (close), DELETE, POST .../flyt (move). Each turns the request
  * into one register command and answers when the command's transaction has
- * committed (the change is on disk) or been refused.
+ * committed (the change is on disk) or been refused. With ?kontroller=true
+ * the command is a dry run: the same checks and answer, nothing written.
  *
  * The plugin checks only what HTTP decides, in API.md's order: credentials
  * (401), media type (415), syntax (400: JSON, path segment). Everything else
@@ -32,7 +33,7 @@ typedef struct write_ctx {
     rest_cache *cache; /* the instance's; used only while req is alive (so is the instance) */
 } write_ctx;
 
-static dtr_op rest_op_of(rest_kind kind)
+dtr_op rest_op_of(rest_kind kind)
 {
     switch (kind) {
     case REST_UPDATE:
@@ -43,6 +44,8 @@ static dtr_op rest_op_of(rest_kind kind)
         return DTR_OP_DELETE;
     case REST_MOVE:
         return DTR_OP_MOVE;
+    case REST_REOPEN:
+        return DTR_OP_REOPEN;
     default:
         return DTR_OP_CREATE;
     }
@@ -68,11 +71,13 @@ static void rest_write_done(const dtr_command_result *res, void *udata)
     if (!req) return;
     api->req_on_abort(req, NULL, NULL);
     /* the client learns of a new state: no GET may be answered from an older one */
-    rest_cache_stale(cache);
-    if (res->status != 0) {
-        rest_problem_fejl(api, req, res->status, res->fejl);
+    if (!res->dry_run) rest_cache_stale(cache);
+    if (res->status != DTR_OK) {
+        rest_problem_fejl(api, req, res->http_status, res->fejl);
         return;
     }
+    if (res->dry_run) api->resp_header(req, "Kontrolleret", "true");
+    if (res->replayed) api->resp_header(req, "Idempotent-Replayed", "true");
     if (route->kind == REST_DELETE) {
         api->respond(req, 204, NULL, NULL, 0);
         return;
@@ -114,7 +119,7 @@ static json_t *rest_write_body(rest *r, dtr_request *req, const rest_route *rout
 }
 
 /* Checks an Idempotency-Key: 1 to 255 visible ASCII characters. */
-static bool rest_idempotency_key_ok(const char *key)
+bool rest_idempotency_key_ok(const char *key)
 {
     size_t n = strlen(key);
     if (n == 0 || n > 255) return false;
@@ -130,8 +135,10 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
     const rest_route *route = b->route;
     const dtr_host_api *api = r->api;
 
-    const dtr_client *client;
-    if (!rest_auth(r, req, true, &client)) return DTR_OK;
+    const dtr_identity *who;
+    if (!rest_auth(r, req, true, &who)) return DTR_OK;
+    uint32_t flags;
+    if (!rest_read_dry_run(r, req, &flags)) return DTR_OK;
 
     json_t *body = NULL;
     if (route->kind != REST_DELETE) {
@@ -154,7 +161,8 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
     cmd.body = body;
     cmd.if_match =
         route->kind == REST_CREATE ? -1 : rest_parse_if_match(api->req_header(req, "If-Match"));
-    cmd.request_id = api->req_id(req);
+    dtr_submission sub = {.commands = &cmd, .n_commands = 1, .flags = flags};
+    sub.request_id = api->req_id(req);
     if (route->kind == REST_CREATE) {
         const char *key = api->req_header(req, "Idempotency-Key");
         if (key && !rest_idempotency_key_ok(key)) {
@@ -163,8 +171,8 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
                          "Idempotency-Key skal være 1-255 synlige ASCII-tegn");
             return DTR_OK;
         }
-        cmd.idempotency_key = key;
-        cmd.body_bytes = api->req_body(req, &cmd.body_len);
+        sub.idempotency_key = key;
+        sub.body_bytes = api->req_body(req, &sub.body_len);
     }
 
     write_ctx *ctx = calloc(1, sizeof *ctx);
@@ -179,8 +187,7 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
     ctx->cache = r->cache;
     api->req_on_abort(req, rest_write_abort, ctx);
     char err[256] = "";
-    dtr_status st =
-        api->command_submit(r->self, client, &cmd, rest_write_done, ctx, err, sizeof err);
+    dtr_status st = api->command_submit(r->self, who, &sub, rest_write_done, ctx, err, sizeof err);
     json_decref(body);
     if (st != DTR_OK) {
         api->req_on_abort(req, NULL, NULL);
@@ -189,4 +196,18 @@ dtr_status rest_handle_write(dtr_request *req, void *udata)
                      err[0] ? err : "registeret tager ikke imod ændringer lige nu");
     }
     return DTR_OK;
+}
+
+bool rest_read_dry_run(rest *r, dtr_request *req, uint32_t *flags)
+{
+    const char *v = r->api->req_query(req, "kontroller");
+    *flags = 0;
+    if (!v || strcmp(v, "false") == 0) return true;
+    if (strcmp(v, "true") == 0) {
+        *flags = DTR_SUBMIT_DRY_RUN;
+        return true;
+    }
+    rest_problem(r->api, req, 400, "UGYLDIG_PARAMETER", "kontroller",
+                 "kontroller skal være true eller false");
+    return false;
 }

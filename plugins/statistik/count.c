@@ -46,8 +46,8 @@ void stat_pager_free(stat_pager *p)
 /* The ejerformKode of daginstitution nummer on the pager's day into *out:
  * looked up among the page's owners, else read (as of the day: a
  * daginstitution not in effect then, or deleted, has none) and kept, in
- * number order. 0, or the failing read's status. */
-static int stat_owner_of(stat_pager *p, const char *nummer, int *out)
+ * number order. DTR_OK, or the failing read's status. */
+static dtr_status stat_owner_of(stat_pager *p, const char *nummer, int *out)
 {
     size_t lo = 0, hi = p->nowners;
     while (lo < hi) {
@@ -55,7 +55,7 @@ static int stat_owner_of(stat_pager *p, const char *nummer, int *out)
         int c = strcmp(nummer, p->owners[mid].nummer);
         if (c == 0) {
             *out = p->owners[mid].ejerform;
-            return 0;
+            return DTR_OK;
         }
         if (c < 0)
             hi = mid;
@@ -64,12 +64,13 @@ static int stat_owner_of(stat_pager *p, const char *nummer, int *out)
     }
     json_t *rec = NULL;
     dtr_level level = DTR_LEVEL_DAGINSTITUTION;
-    int rc = nummer[0] ? p->api->read_get(p->r, nummer, p->day, 0, &level, &rec) : 404;
+    dtr_status rc =
+        nummer[0] ? p->api->read_get(p->r, nummer, p->day, 0, &level, &rec) : DTR_NOT_FOUND;
     int ejerform = STAT_MISSING;
-    if (rc == 0 && level == DTR_LEVEL_DAGINSTITUTION)
+    if (rc == DTR_OK && level == DTR_LEVEL_DAGINSTITUTION)
         ejerform = stat_int(json_object_get(rec, "ejerformKode"));
     json_decref(rec);
-    if (rc != 0 && rc != 404 && rc != 410) return rc;
+    if (rc != DTR_OK && rc != DTR_NOT_FOUND && rc != DTR_GONE) return rc;
     if (p->nowners == p->cap) {
         p->cap = p->cap ? 2 * p->cap : 64;
         p->owners = realloc(p->owners, p->cap * sizeof *p->owners);
@@ -80,14 +81,14 @@ static int stat_owner_of(stat_pager *p, const char *nummer, int *out)
     p->owners[lo].ejerform = ejerform;
     p->nowners++;
     *out = ejerform;
-    return 0;
+    return DTR_OK;
 }
 
-int stat_pager_next(stat_pager *p, stat_units *page)
+dtr_status stat_pager_next(stat_pager *p, stat_units *page)
 {
     page->n = 0;
     p->nowners = 0;
-    if (p->last) return 0;
+    if (p->last) return DTR_OK;
     dtr_query q;
     memset(&q, 0, sizeof q);
     q.level = DTR_LEVEL_ANVISNINGSENHED;
@@ -96,8 +97,8 @@ int stat_pager_next(stat_pager *p, stat_units *page)
     q.limit = STAT_PAGE;
     json_t *items = NULL;
     char next[7] = "";
-    int rc = p->api->read_list(p->r, &q, &items, next);
-    if (rc != 0) return rc;
+    dtr_status rc = p->api->read_list(p->r, &q, &items, next);
+    if (rc != DTR_OK) return rc;
     if (page->cap < json_array_size(items)) {
         page->cap = json_array_size(items);
         page->v = realloc(page->v, page->cap * sizeof *page->v);
@@ -114,10 +115,10 @@ int stat_pager_next(stat_pager *p, stat_units *page)
             stat_int(json_object_get(json_object_get(item, "adresse"), "kommuneKode"));
         w->value[STAT_INSTTYPE] = stat_int(json_object_get(item, "instType3"));
         rc = stat_owner_of(p, w->daginstitution, &w->value[STAT_EJERFORM]);
-        if (rc != 0) break;
+        if (rc != DTR_OK) break;
     }
     json_decref(items);
-    if (rc != 0) {
+    if (rc != DTR_OK) {
         page->n = 0;
         return rc;
     }

@@ -48,7 +48,7 @@ typedef struct stat_job {
     size_t nfields;
     bool csv;
     /* the answer, made on the pool */
-    int rc;
+    dtr_status rc;
     char *body;
     size_t len;
 } stat_job;
@@ -85,8 +85,8 @@ static bool stat_may_read(stat_plugin *sp, dtr_request *req)
     const dtr_host_api *api = sp->api;
     bool open = api->public_read && api->public_read(sp->self);
     if (open && !api->req_header(req, "Authorization")) return true;
-    const dtr_client *client = NULL;
-    dtr_status st = api->req_authenticate ? api->req_authenticate(req, &client) : DTR_OK;
+    const dtr_identity *who = NULL;
+    dtr_status st = api->req_authenticate ? api->req_authenticate(sp->self, req, &who) : DTR_OK;
     if (st == DTR_DECLINED) {
         stat_unauthorized(sp, req, "ukendt klient eller forkert hemmelighed");
         return false;
@@ -95,7 +95,7 @@ static bool stat_may_read(stat_plugin *sp, dtr_request *req)
         api->respond_problem(req, 503, "IKKE_KLAR", NULL, "klienterne kunne ikke læses");
         return false;
     }
-    if (!open && !client) {
+    if (!open && !who) {
         stat_unauthorized(sp, req, "log ind med HTTP Basic (clientId:secret)");
         return false;
     }
@@ -121,20 +121,20 @@ static void stat_job_work(void *udata)
     const dtr_host_api *api = j->sp->api;
     int64_t seq = 0;
     j->rc = api->snapshot_begin(j->reader, &seq);
-    if (j->rc != 0) return;
+    if (j->rc != DTR_OK) return;
     stat_pager pager;
     stat_pager_init(&pager, api, j->reader, j->day);
     stat_units page = {0};
     stat_tally tally;
     stat_tally_init(&tally, j->fields, j->nfields);
-    while (j->rc == 0 && !pager.last) {
+    while (j->rc == DTR_OK && !pager.last) {
         j->rc = stat_pager_next(&pager, &page);
-        if (j->rc == 0) stat_tally_add(&tally, &page);
+        if (j->rc == DTR_OK) stat_tally_add(&tally, &page);
     }
     api->snapshot_end(j->reader);
     stat_pager_free(&pager);
     stat_units_free(&page);
-    if (j->rc == 0) {
+    if (j->rc == DTR_OK) {
         json_t *rows = stat_tally_rows(&tally);
         if (j->csv) {
             j->body = stat_rows_csv(rows, j->fields, j->nfields, &j->len);
@@ -155,7 +155,7 @@ static void stat_job_done(void *udata, int status)
     stat_reader_give(sp, j->reader);
     if (j->req) {
         sp->api->req_on_abort(j->req, NULL, NULL);
-        if (status == 0 && j->rc == 0 && j->body)
+        if (status == 0 && j->rc == DTR_OK && j->body)
             sp->api->respond(j->req, 200, j->csv ? "text/csv; charset=utf-8" : "application/json",
                              j->body, j->len);
         else
@@ -272,10 +272,6 @@ static dtr_status stat_route_enheder(dtr_request *req, void *udata)
 static dtr_status stat_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                             void **state, char *err, size_t errlen)
 {
-    if (!DTR_HOST_HAS(api, snapshot_end)) {
-        snprintf(err, errlen, "statistik needs a host with ABI 1.1 (reads)");
-        return DTR_ERROR;
-    }
     if (!api->reader_open || !api->reader_close || !api->read_list || !api->snapshot_begin ||
         !api->snapshot_end) {
         snprintf(err, errlen, "statistik: the host lacks the register functions (reads)");

@@ -90,9 +90,9 @@ typedef struct stat_pager {
 } stat_pager;
 
 void stat_pager_init(stat_pager *p, const dtr_host_api *api, dtr_reader *r, const char *day);
-/* The next page into page (whose units it replaces). 0, or the failing
- * read's status (503). After the last page p->last is set. */
-int stat_pager_next(stat_pager *p, stat_units *page);
+/* The next page into page (whose units it replaces). DTR_OK, or the
+ * failing read's status (DTR_ERROR). After the last page p->last is set. */
+dtr_status stat_pager_next(stat_pager *p, stat_units *page);
 void stat_pager_free(stat_pager *p);
 
 /* A count grouped by fields, made as the pages come: one entry per group,
@@ -152,7 +152,7 @@ bool stat_enheder_stream(const dtr_host_api *api, dtr_plugin *self, dtr_request 
 
 /* Describes GET /v1/statistik/optaelling and /v1/statistik/enheder to the
  * host (openapi_describe), after they were added. Does nothing on a host
- * older than ABI 1.4; a refusal is logged. Loop thread (init). */
+ * without openapi_describe (a test's fake host); a refusal is logged. Loop thread (init). */
 void stat_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif /* STATISTIK_H */

@@ -85,7 +85,7 @@ static int stat_list_piece(void *ctx, pump *p, bool *last)
     stat_list *l = ctx;
     if (!l->snapshot) {
         int64_t seq;
-        if (l->api->snapshot_begin(l->reader, &seq) != 0) return -1;
+        if (l->api->snapshot_begin(l->reader, &seq) != DTR_OK) return -1;
         l->snapshot = true;
         char head[96];
         int n = l->csv
@@ -93,7 +93,7 @@ static int stat_list_piece(void *ctx, pump *p, bool *last)
                     : snprintf(head, sizeof head, "{\"dato\":\"%s\",\"enheder\":[", l->pager.day);
         if (!pump_put(p, head, (size_t)n)) return -1;
     }
-    if (stat_pager_next(&l->pager, &l->page) != 0) return -1;
+    if (stat_pager_next(&l->pager, &l->page) != DTR_OK) return -1;
     for (size_t i = 0; i < l->page.n; i++)
         if (!stat_put_unit(l, p, &l->page.v[i])) return -1;
     *last = l->pager.last;

@@ -111,8 +111,8 @@ static bool uni_may_read(uni *u, dtr_request *req)
     const dtr_host_api *api = u->api;
     bool open = api->public_read && api->public_read(u->self);
     if (open && !api->req_header(req, "Authorization")) return true;
-    const dtr_client *client = NULL;
-    dtr_status st = api->req_authenticate ? api->req_authenticate(req, &client) : DTR_OK;
+    const dtr_identity *who = NULL;
+    dtr_status st = api->req_authenticate ? api->req_authenticate(u->self, req, &who) : DTR_OK;
     if (st == DTR_DECLINED) {
         uni_unauthorized(u, req, "ukendt klient eller forkert hemmelighed");
         return false;
@@ -121,7 +121,7 @@ static bool uni_may_read(uni *u, dtr_request *req)
         api->respond_problem(req, 503, "IKKE_KLAR", NULL, "klienterne kunne ikke læses");
         return false;
     }
-    if (!open && !client) {
+    if (!open && !who) {
         uni_unauthorized(u, req, "log ind med HTTP Basic (clientId:secret)");
         return false;
     }
@@ -391,10 +391,6 @@ static dtr_status uni_config(uni *u, const json_t *config, char *err, size_t err
 static dtr_status uni_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                            void **state, char *err, size_t errlen)
 {
-    if (!DTR_HOST_HAS(api, signing_public_key)) {
-        snprintf(err, errlen, "unilogin needs a host with ABI 1.2 (consumers and signing)");
-        return DTR_ERROR;
-    }
     if (!api->reader_open || !api->reader_close || !api->read_get || !api->read_list ||
         !api->read_history || !api->read_haendelser || !api->snapshot_begin || !api->snapshot_end ||
         !api->consume_done || !api->feed_start_at || !api->sign) {

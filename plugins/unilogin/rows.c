@@ -183,7 +183,7 @@ static int uni_add_children(const dtr_host_api *api, dtr_reader *r, uni_touched 
             json_t *items = NULL;
             char next[7] = "";
             q.after = after[0] ? after : NULL;
-            if (api->read_list(r, &q, &items, next) != 0) return uni_store_fail(e);
+            if (api->read_list(r, &q, &items, next) != DTR_OK) return uni_store_fail(e);
             size_t j;
             json_t *alt;
             json_array_foreach(items, j, alt)
@@ -210,9 +210,9 @@ static int uni_was_listed(const dtr_host_api *api, dtr_reader *r, const uni_touc
 {
     if (u->prev_version <= 0) return 0;
     json_t *history = NULL;
-    int rc = api->read_history(r, u->nummer, &history);
-    if (rc == 404) return 0;
-    if (rc != 0) return uni_store_fail(e);
+    dtr_status rc = api->read_history(r, u->nummer, &history);
+    if (rc == DTR_NOT_FOUND) return 0;
+    if (rc != DTR_OK) return uni_store_fail(e);
     int listed = 0;
     size_t i;
     json_t *h;
@@ -246,10 +246,10 @@ static int uni_build(const dtr_host_api *api, dtr_reader *r, const uni_touched *
         const uni_touch *u = &t->v[i];
         json_t *rec = NULL;
         dtr_level level;
-        int rc = api->read_get(r, u->nummer, NULL, 0, &level, &rec);
-        if (rc != 0 && rc != 404 && rc != 410) {
+        dtr_status rc = api->read_get(r, u->nummer, NULL, 0, &level, &rec);
+        if (rc != DTR_OK && rc != DTR_NOT_FOUND && rc != DTR_GONE) {
             result = uni_store_fail(e);
-        } else if (rc == 0 && uni_listed_now(rec)) {
+        } else if (rc == DTR_OK && uni_listed_now(rec)) {
             if (level == DTR_LEVEL_ALTERNATIV_ADRESSE) {
                 const char *parent =
                     json_string_value(json_object_get(rec, "anvisningsenhedsNummer"));
@@ -258,8 +258,9 @@ static int uni_build(const dtr_host_api *api, dtr_reader *r, const uni_touched *
                     unit = NULL;
                     dtr_level ignored;
                     snprintf(unit_nummer, sizeof unit_nummer, "%s", parent);
-                    int prc = api->read_get(r, parent, NULL, 0, &ignored, &unit);
-                    if (prc != 0 && prc != 404 && prc != 410) result = uni_store_fail(e);
+                    dtr_status prc = api->read_get(r, parent, NULL, 0, &ignored, &unit);
+                    if (prc != DTR_OK && prc != DTR_NOT_FOUND && prc != DTR_GONE)
+                        result = uni_store_fail(e);
                 }
             }
             if (result == 0) json_array_append_new(aendret, uni_row(rec, level, unit));
@@ -298,7 +299,7 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, int
 {
     *out = NULL;
     int64_t newest = 0;
-    if (api->snapshot_begin(r, &newest) != 0) return uni_store_fail(e);
+    if (api->snapshot_begin(r, &newest) != DTR_OK) return uni_store_fail(e);
     if (efter > newest) {
         api->snapshot_end(r);
         return uni_fail(e, 400, "UGYLDIG_PARAMETER",
@@ -310,7 +311,7 @@ int uni_changes_since(const dtr_host_api *api, dtr_reader *r, int64_t efter, int
     int rc = 0;
     for (int64_t from = efter + 1; from <= til;) {
         json_t *events = NULL;
-        if (api->read_haendelser(r, from, UNI_EVENT_PAGE, &events) != 0) {
+        if (api->read_haendelser(r, from, UNI_EVENT_PAGE, &events) != DTR_OK) {
             rc = uni_store_fail(e);
             break;
         }

@@ -96,9 +96,9 @@ static int uni_unit_of(uni_list *l, const json_t *adresse)
         l->unit = NULL;
         memcpy(l->unit_nummer, nummer, 7);
         dtr_level level;
-        int rc = l->api->read_get(l->reader, nummer, NULL, 0, &level, &l->unit);
-        if (rc == 404 || rc == 410) return 0;
-        if (rc != 0) {
+        dtr_status rc = l->api->read_get(l->reader, nummer, NULL, 0, &level, &l->unit);
+        if (rc == DTR_NOT_FOUND || rc == DTR_GONE) return 0;
+        if (rc != DTR_OK) {
             l->unit_nummer[0] = '\0';
             return -1;
         }
@@ -124,7 +124,7 @@ static int uni_cursor_fill(uni_list *l, uni_cursor *c)
         q.limit = UNI_STREAM_PAGE;
         json_t *items = NULL;
         char next[7] = "";
-        if (l->api->read_list(l->reader, &q, &items, next) != 0) return -1;
+        if (l->api->read_list(l->reader, &q, &items, next) != DTR_OK) return -1;
         json_decref(c->rows);
         c->rows = json_array();
         c->at = 0;
@@ -190,7 +190,7 @@ static int uni_list_piece(void *ctx, pump *p, bool *last)
 {
     uni_list *l = ctx;
     if (!l->snapshot) {
-        if (l->api->snapshot_begin(l->reader, &l->seq) != 0) return -1;
+        if (l->api->snapshot_begin(l->reader, &l->seq) != DTR_OK) return -1;
         l->snapshot = true;
         char head[80];
         int n = snprintf(head, sizeof head, "{\"sekvensnummer\":%lld,\"institutioner\":[",

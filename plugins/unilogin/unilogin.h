@@ -100,7 +100,7 @@ int uni_export_write(const dtr_host_api *api, dtr_plugin *self, const char *dir,
 
 /* Describes GET /v1/unilogin/institutioner and /v1/unilogin/aendringer to
  * the host (openapi_describe), after they were added. Does nothing on a host
- * older than ABI 1.4; a refusal is logged. Loop thread (init). */
+ * without openapi_describe (a test's fake host); a refusal is logged. Loop thread (init). */
 void uni_openapi_describe(const dtr_host_api *api, dtr_plugin *self);
 
 #endif /* UNILOGIN_H */

@@ -75,7 +75,7 @@ int main(int argc, char **argv)
 
     auth_cache *c = auth_cache_open(path, key, err, sizeof err);
     if (!c) die("cache", err);
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
 
     /* 1. steady state: nothing changes between requests */
     double t0 = now_s();

@@ -68,13 +68,14 @@ def wait_until(predicate, timeout=START_TIMEOUT, what="condition"):
 class Server:
     """One `dtr serve` process on an ephemeral port."""
 
-    def __init__(self, config, extra_args=(), start=True):
+    def __init__(self, config, extra_args=(), start=True, preexec_fn=None):
         self.tmp = tempfile.mkdtemp(prefix="dtr-host-test-")
         self.data_dir = os.path.join(self.tmp, "data")
         self.config_path = os.path.join(self.tmp, "dtr.json")
         self.stderr_path = os.path.join(self.tmp, "stderr.log")
         self.write_config(config)
         self.extra_args = list(extra_args)
+        self.preexec_fn = preexec_fn  # runs in the child before exec (resource limits)
         self.proc = None
         self.port = None
         self.host = None
@@ -94,7 +95,8 @@ class Server:
         self._stderr = open(self.stderr_path, "w")
         args = [DTR_BIN, "serve", "--config", self.config_path, "--data", self.data_dir]
         self.proc = subprocess.Popen(args + self.extra_args, stdout=subprocess.PIPE,
-                                     stderr=self._stderr, text=True)
+                                     stderr=self._stderr, text=True,
+                                     preexec_fn=self.preexec_fn)
         line = self._read_stdout_line(START_TIMEOUT)
         m = LISTEN_LINE.match(line.rstrip("\n"))
         if not m:

@@ -8,6 +8,7 @@ chunked bodies, the refusals (400, 404, 405, 408, 413, 429, 431, 503), the
 send timeout, request ids, the access log, /metrics and the graceful stop on
 SIGTERM. Python standard library only.
 """
+import base64
 import fcntl
 import json
 import os
@@ -442,6 +443,25 @@ class HttpTest(unittest.TestCase):
         for key in ("time", "bytes", "duration_ms", "request_id"):
             self.assertIn(key, line)
 
+    def test_access_log_writes_utf8(self):
+        """A path with æ is logged as UTF-8, not as \\u00XX escapes of its
+        bytes; a byte that is no UTF-8 becomes U+FFFD and the line stays JSON."""
+        c = self.conn()
+        c.request("GET", "/test/items/%C3%A6bler%C3%B8", {"X-Request-Id": "log-utf8-1"})
+        c.request("GET", "/test/items/a%FFb", {"X-Request-Id": "log-utf8-2"})
+        lines = {}
+        deadline = time.time() + 5
+        while time.time() < deadline and len(lines) < 2:
+            for text in self.server.log().splitlines():
+                for rid in ("log-utf8-1", "log-utf8-2"):
+                    if '"%s"' % rid in text:
+                        lines[rid] = text
+            time.sleep(0.05)
+        self.assertEqual(len(lines), 2, lines)
+        self.assertIn('"path":"/test/items/æblerø"', lines["log-utf8-1"])
+        self.assertNotIn("\\u00", lines["log-utf8-1"])
+        self.assertEqual(json.loads(lines["log-utf8-2"])["path"], "/test/items/a\ufffdb")
+
 
 class LimitsTest(unittest.TestCase):
     """Limits that need a server of their own."""
@@ -481,6 +501,27 @@ class LimitsTest(unittest.TestCase):
             self.assertGreaterEqual(statuses.count(200), 5)
             self.assertGreaterEqual(statuses.count(429), 1)
             c.close()
+        finally:
+            self.assertEqual(s.stop(), 0)
+            s.tmp.cleanup()
+
+    def test_rate_limit_per_client(self):
+        """With credentials the bucket is the client's, not the address's:
+        two clients behind one address each get their own rate."""
+        s = Server(requests_per_second_per_client=5)
+        try:
+            def run(user, n):
+                auth = base64.b64encode(user.encode() + b":secret").decode()
+                c = s.connect()
+                c.send(("GET /test/fixed HTTP/1.1\r\nHost: t\r\nAuthorization: Basic %s\r\n\r\n"
+                        % auth) * n)
+                statuses = [c.response().status for _ in range(n)]
+                c.close()
+                return statuses
+            self.assertEqual(run("klient-a", 5), [200] * 5)
+            self.assertEqual(run("klient-b", 5), [200] * 5)
+            # the same client on another connection shares its bucket
+            self.assertIn(429, run("klient-a", 5))
         finally:
             self.assertEqual(s.stop(), 0)
             s.tmp.cleanup()

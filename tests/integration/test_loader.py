@@ -60,8 +60,10 @@ class TestLoaderRefusals(unittest.TestCase):
     def test_other_major(self):
         self.refused([{"name": "abi_major0"}], 'plugin "abi_major0"',
                      "built for plugin ABI 0.9, but this host has ABI %s" % host_abi())
-        self.refused([{"name": "abi_major2"}], 'plugin "abi_major2"',
-                     "built for plugin ABI 2.0, but this host has ABI %s" % host_abi())
+        self.refused([{"name": "abi_major3"}], 'plugin "abi_major3"',
+                     "built for plugin ABI 3.0, but this host has ABI %s" % host_abi())
+        self.refused([{"name": "abi_major1"}], 'plugin "abi_major1"',
+                     "a 1.x plugin must be moved over")
 
     def test_newer_minor(self):
         major, minor = host_abi().split(".")

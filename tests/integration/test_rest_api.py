@@ -444,7 +444,7 @@ class RestApiTest(unittest.TestCase):
                 self.assertIn(str(st), item[method]["responses"], (method, path, body))
                 self.assertNotIn(st, (404, 405, 500), (method, path, body))
                 served += 1
-        self.assertEqual(served, 32)
+        self.assertEqual(served, 36)
 
 if __name__ == "__main__":
     unittest.main()

@@ -32,7 +32,8 @@ class RestDocsTest(unittest.TestCase):
     def test_examples_run(self):
         blocks = sh_blocks(DOC)
         self.assertGreaterEqual(len(blocks), 8)
-        srv = RestServer()
+        # the guide's SOAP section talks to the soap plugin too
+        srv = RestServer(plugins=[{"name": "rest", "config": {}}, {"name": "soap", "config": {}}])
         work = tempfile.mkdtemp(prefix="dtr-docs-")
         try:
             auth = srv.add_client("docs", "support")
@@ -52,6 +53,9 @@ class RestDocsTest(unittest.TestCase):
             self.assertIn("204", lines)                       # DELETE
             self.assertIn("410", lines)                       # GET after DELETE
             self.assertIn("2030-12-31", lines)                # nedlaeg
+            self.assertTrue(any(l.lower().strip() == "kontrolleret: true" for l in lines), out)
+            self.assertIn("201 daginstitution", lines)        # a transaction's steps
+            self.assertIn("201 anvisningsenhed", lines)
             self.assertTrue(any(l.startswith("UKENDT_KODE ejerformKode") for l in lines), out)
             self.assertTrue(any(re.match(r"(?i)^location: /v1/daginstitutioner/[A-Z]\d{5}", l)
                                 for l in lines), out)

@@ -155,7 +155,7 @@ static void tr_stream_pump(dtr_request *req, void *udata)
     while (job->left) {
         size_t n = job->left < sizeof block ? (size_t)job->left : sizeof block;
         job->left -= n;
-        if (!api->stream_write(req, block, n)) return;
+        if (api->stream_write(req, block, n) != DTR_OK) return;
     }
     api->stream_end(req);
     tr_job_free(job);

@@ -119,7 +119,7 @@ static void test_add_prints_the_credentials_once(void **state)
     auth_cache *c = auth_cache_open(f->db_path, f->key, err, sizeof err);
     assert_non_null(c);
     char header[512];
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     afix_basic(afix_str(j, "clientId"), afix_str(j, "secret"), header, sizeof header);
     assert_int_equal(auth_cache_check(c, header, &client), DTR_OK);
     assert_string_equal(client->name, "Københavns Kommune");
@@ -302,6 +302,28 @@ static void test_audit_verify(void **state)
     assert_true(json_is_false(json_object_get(j, "ok")));
     assert_int_equal(json_integer_value(json_object_get(j, "first_bad")), 2);
     assert_true(json_is_string(json_object_get(j, "reason")));
+    json_decref(j);
+
+    /* an entry for a client that never existed (a plugin that made one up,
+     * before ABI 2.0): a well-chained entry, but verify names it */
+    afix_exec(f->db, "UPDATE audit SET after = replace(after, 'support', 'admin') WHERE id = 2");
+    RUN_VERIFY(f, f->dir, &r, "verify");
+    assert_int_equal(r.code, 0);
+    audit_writer w;
+    audit_writer_init(&w, f->db);
+    audit_entry forged = {.tidspunkt = "2026-12-07T10:00:00Z",
+                          .actor = "c_00000000deadbeef",
+                          .operation = "oprettet",
+                          .level = "daginstitution",
+                          .nummer = "G00001",
+                          .after = "{}"};
+    assert_int_equal(audit_writer_append(&w, f->key, &forged, NULL), SQLITE_OK);
+    audit_writer_close(&w);
+    RUN_VERIFY(f, f->dir, &r, "verify");
+    assert_int_equal(r.code, 1);
+    j = parse(r.out);
+    assert_int_equal(json_integer_value(json_object_get(j, "first_bad")), 4);
+    assert_non_null(strstr(json_string_value(json_object_get(j, "reason")), "c_00000000deadbeef"));
     json_decref(j);
 
     /* bad usage */

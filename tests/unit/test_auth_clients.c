@@ -328,7 +328,7 @@ static auth_cache *open_cache(afix *f)
 }
 
 static dtr_status check(auth_cache *c, const char *id, const char *secret,
-                        const dtr_client **client)
+                        const auth_client **client)
 {
     char header[512];
     afix_basic(id, secret, header, sizeof header);
@@ -344,7 +344,7 @@ static void test_cache_authenticates(void **state)
     auth_cache *c = open_cache(f);
     assert_int_equal(auth_cache_size(c), 2);
 
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     assert_int_equal(check(c, afix_str(k, "clientId"), afix_str(k, "secret"), &client), DTR_OK);
     assert_non_null(client);
     assert_string_equal(client->id, afix_str(k, "clientId"));
@@ -363,7 +363,7 @@ static void test_cache_authenticates(void **state)
     assert_int_equal(client->n_kommuner, 0);
 
     /* no header: no client, and that is not a refusal */
-    client = (const dtr_client *)1;
+    client = (const auth_client *)1;
     assert_int_equal(auth_cache_check(c, NULL, &client), DTR_OK);
     assert_null(client);
 
@@ -387,7 +387,7 @@ static void test_cache_authenticates(void **state)
     const char *malformed[] = {"",          "Basic",      "Basic ",     "Bearer abc",
                                "Basic !!!", "Basic Og==", "Basic YWJj", "Digest username=\"x\""};
     for (size_t i = 0; i < sizeof malformed / sizeof malformed[0]; i++) {
-        client = (const dtr_client *)1;
+        client = (const auth_client *)1;
         assert_int_equal(auth_cache_check(c, malformed[i], &client), DTR_DECLINED);
         assert_null(client);
     }
@@ -414,10 +414,10 @@ static void test_cache_sees_changes_from_another_connection(void **state)
     json_t *added = NULL;
     afix_add(f, "Vendor", "kommune", (const int[]){461}, 1, &added);
     const char *id = afix_str(added, "clientId");
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     assert_int_equal(check(c, id, afix_str(added, "secret"), &client), DTR_OK);
     assert_int_equal(auth_cache_loads(c), loads + 1);
-    const dtr_client *first = client;
+    const auth_client *first = client;
 
     /* unchanged: no reload */
     assert_int_equal(check(c, id, afix_str(added, "secret"), &client), DTR_OK);
@@ -448,12 +448,12 @@ static void test_cache_sees_changes_from_another_connection(void **state)
     json_t *other = NULL;
     afix_add(f, "Other", "kommune", (const int[]){101}, 1, &other);
     const char *other_id = afix_str(other, "clientId");
-    const dtr_client *before = NULL;
+    const auth_client *before = NULL;
     assert_int_equal(check(c, other_id, afix_str(other, "secret"), &before), DTR_OK);
     char sql[256];
     snprintf(sql, sizeof sql, "UPDATE client SET kommuner = '[101,147]' WHERE id = '%s'", other_id);
     afix_exec(f->db, sql);
-    const dtr_client *now = NULL;
+    const auth_client *now = NULL;
     assert_int_equal(check(c, other_id, afix_str(other, "secret"), &now), DTR_OK);
     assert_ptr_not_equal(now, before);
     assert_int_equal(now->n_kommuner, 2);
@@ -477,7 +477,7 @@ static void test_cache_does_not_reload_for_other_writes(void **state)
     json_t *added = NULL;
     afix_add(f, "Læser", "laeser", NULL, 0, &added);
     auth_cache *c = open_cache(f);
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     assert_int_equal(check(c, afix_str(added, "clientId"), afix_str(added, "secret"), &client),
                      DTR_OK);
     uint64_t loads = auth_cache_loads(c);
@@ -507,7 +507,7 @@ static void test_cache_leaves_out_broken_rows(void **state)
                      "('c_scope', 'K', 'kommune', '[\"101\"]', zeroblob(32), 'now')");
     auth_cache *c = open_cache(f);
     assert_int_equal(auth_cache_size(c), 1);
-    const dtr_client *client = NULL;
+    const auth_client *client = NULL;
     assert_int_equal(check(c, afix_str(good, "clientId"), afix_str(good, "secret"), &client),
                      DTR_OK);
     assert_int_equal(check(c, "c_role", "x", &client), DTR_DECLINED);

@@ -134,7 +134,7 @@ static void test_client_actor(void **state)
 {
     (void)state;
     static const int scope[] = {101, 147};
-    dtr_client k = {
+    auth_client k = {
         .id = "c_1", .name = "K", .role = "kommune", .kommuner = scope, .n_kommuner = 2};
     reg_actor a;
     assert_int_equal(auth_client_actor(&k, &a), 0);
@@ -144,22 +144,22 @@ static void test_client_actor(void **state)
     assert_int_equal(a.kommuner[1], 147);
 
     /* a scope on another role is not passed on */
-    dtr_client s = {
+    auth_client s = {
         .id = "c_2", .name = "S", .role = "support", .kommuner = scope, .n_kommuner = 2};
     assert_int_equal(auth_client_actor(&s, &a), 0);
     assert_int_equal(a.role, REG_ROLE_SUPPORT);
     assert_int_equal(a.n_kommuner, 0);
     assert_null(a.kommuner);
 
-    dtr_client l = {.id = "c_3", .name = "L", .role = "laeser"};
+    auth_client l = {.id = "c_3", .name = "L", .role = "laeser"};
     assert_int_equal(auth_client_actor(&l, &a), 0);
     assert_int_equal(a.role, REG_ROLE_LAESER);
-    dtr_client ad = {.id = "c_4", .name = "A", .role = "admin"};
+    auth_client ad = {.id = "c_4", .name = "A", .role = "admin"};
     assert_int_equal(auth_client_actor(&ad, &a), 0);
     assert_int_equal(a.role, REG_ROLE_ADMIN);
 
     /* a role we do not know is never mapped to anything */
-    dtr_client x = {.id = "c_5", .name = "X", .role = "system"};
+    auth_client x = {.id = "c_5", .name = "X", .role = "system"};
     assert_int_equal(auth_client_actor(&x, &a), -1);
     assert_null(a.id);
     assert_int_equal(auth_client_actor(NULL, &a), -1);

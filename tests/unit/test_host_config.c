@@ -60,6 +60,14 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.shutdown_timeout_ms, 5000);
     assert_int_equal(cfg->limits.max_connections, 10000);
     assert_int_equal(cfg->limits.requests_per_second_per_client, 0);
+    assert_int_equal(cfg->limits.max_pipeline, 16);
+    assert_int_equal(cfg->limits.max_streams, 64);
+    assert_int_equal(cfg->limits.max_streams_per_client, 4);
+    assert_int_equal(cfg->limits.max_snapshots, 32);
+    assert_int_equal(cfg->limits.snapshot_max_ms, 600000);
+    assert_int_equal(cfg->limits.max_children, 100);
+    assert_int_equal(cfg->limits.creates_per_client_per_minute, 600);
+    assert_int_equal(cfg->limits.wal_max_bytes, 536870912);
     assert_string_equal(cfg->plugin_dir, "build/plugins");
     assert_int_equal(cfg->nplugins, 1);
     assert_string_equal(cfg->plugins[0].name, "rest");
@@ -151,8 +159,10 @@ static void test_limits_errors(void **state)
 {
     (void)state;
     static const char *positive[] = {
-        "max_header_bytes", "max_body_bytes",  "header_timeout_ms",   "body_timeout_ms",
-        "send_timeout_ms",  "idle_timeout_ms", "shutdown_timeout_ms", "max_connections",
+        "max_header_bytes", "max_body_bytes",  "header_timeout_ms",      "body_timeout_ms",
+        "send_timeout_ms",  "idle_timeout_ms", "shutdown_timeout_ms",    "max_connections",
+        "max_pipeline",     "max_streams",     "max_streams_per_client", "max_snapshots",
+        "snapshot_max_ms",
     };
     char text[256], want[256];
     for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++) {
@@ -173,7 +183,20 @@ static void test_limits_errors(void **state)
     refused("{\"limits\": {\"requests_per_second_per_client\": true}}",
             "config: limits.requests_per_second_per_client: expected a non-negative integer");
     refused("{\"limits\": {\"max_connections\": 4294967296}}",
-            "config: limits.max_connections: expected a positive integer, at most 4294967295");
+            "config: limits.max_connections: expected a positive integer, at most 1000000");
+    /* values whose arithmetic would overflow: 32-bit buffer offsets, now + timeout */
+    refused("{\"limits\": {\"max_header_bytes\": 4294967297}}",
+            "config: limits.max_header_bytes: expected a positive integer, at most 1048576");
+    refused("{\"limits\": {\"max_body_bytes\": 4294967296}}",
+            "config: limits.max_body_bytes: expected a positive integer, at most 1073741824");
+    refused("{\"limits\": {\"header_timeout_ms\": 9223372036854775807}}",
+            "config: limits.header_timeout_ms: expected a positive integer, at most 604800000");
+    refused("{\"limits\": {\"max_pipeline\": 0}}",
+            "config: limits.max_pipeline: expected a positive integer");
+    refused("{\"limits\": {\"wal_max_bytes\": 4096}}",
+            "config: limits.wal_max_bytes: expected an integer of at least 1048576");
+    refused("{\"limits\": {\"max_children\": -1}}",
+            "config: limits.max_children: expected a non-negative integer");
     refused("{\"limits\": {\"max_body\": 1}}", "config: limits.max_body: unknown key");
 }
 

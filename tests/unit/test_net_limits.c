@@ -231,6 +231,136 @@ static void test_idle(void **state)
     tu_run(&l, sc_idle);
 }
 
+/* ---- Host (RFC 9112, 3.2) and HEAD ------------------------------------------------------- */
+
+static void sc_host_and_head(tu_env *env)
+{
+    tu_resp r = {0};
+    tu_conn *c = tu_connect(env);
+    REQUIRE(c != NULL);
+    /* HTTP/1.1 without Host: 400, and the connection stays usable */
+    CHECK(tu_send(c, "GET /fixed HTTP/1.1\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 400, "UGYLDIG_FORESPOERGSEL");
+    CHECK(tu_send(c, "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_INT(r.status, 200);
+    /* two Host headers: 400, also with a body (discarded) */
+    CHECK(tu_send(c, "GET /fixed HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 400, "UGYLDIG_FORESPOERGSEL");
+    CHECK(tu_send(c, "POST /echo HTTP/1.1\r\nHost: a\r\nhost: a\r\nContent-Length: 3\r\n\r\nabc"));
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 400, "UGYLDIG_FORESPOERGSEL");
+    /* HTTP/1.0 needs no Host, but two are still refused */
+    CHECK(tu_send(c, "GET /fixed HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_INT(r.status, 200);
+    CHECK(tu_send(c, "GET /fixed HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 400, "UGYLDIG_FORESPOERGSEL");
+    tu_close(c);
+
+    /* a HEAD refused while its headers arrive (431) gets no body */
+    c = tu_connect(env);
+    char *big = malloc(20000);
+    memset(big, 'a', 19999);
+    big[19999] = '\0';
+    CHECK(tu_send(c, "HEAD /fixed HTTP/1.1\r\nHost: t\r\nX-Big: "));
+    CHECK(tu_send(c, big));
+    CHECK(tu_send(c, "\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, true));
+    CHECK_INT(r.status, 431);
+    CHECK(tu_closed(c));
+    tu_close(c);
+    free(big);
+    /* ... and so does a HEAD refused for bad syntax, or for its Host */
+    c = tu_connect(env);
+    CHECK(tu_send(c, "HEAD /fixed HTTP/1.1\r\nHost: t\r\nBad Header\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, true));
+    CHECK_INT(r.status, 400);
+    CHECK(tu_closed(c));
+    tu_close(c);
+    c = tu_connect(env);
+    CHECK(tu_send(c, "HEAD /fixed HTTP/1.1\r\nConnection: close\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, true));
+    CHECK_INT(r.status, 400);
+    CHECK(tu_closed(c));
+    tu_close(c);
+    c = tu_connect(env);
+    CHECK(tu_send(c, "HEAD /nowhere HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, true));
+    CHECK_INT(r.status, 404);
+    CHECK(tu_closed(c));
+    tu_close(c);
+    tu_resp_free(&r);
+}
+
+static void test_host_and_head(void **state)
+{
+    (void)state;
+    net_limits l = tu_limits();
+    tu_run(&l, sc_host_and_head);
+}
+
+/* ---- streams at once -------------------------------------------------------------------- */
+
+/* One client holds a stream it does not read; another stream is refused
+ * with want (429 per client, 503 in all) and Retry-After, the refused
+ * stream's plugin is told through its abort callback, and once the first
+ * stream goes a new one is served. */
+static void sc_streams(tu_env *env, int want, const char *kode)
+{
+    tu_resp r = {0};
+    char v[32];
+    tu_conn *a = tu_connect_buf(env, 4096);
+    REQUIRE(a != NULL);
+    CHECK(tu_send(a, "GET /stream?kib=16384 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    for (int i = 0; i < 500 && atomic_load(&env->streamed) == 0; i++)
+        tu_sleep_ms(10); /* polls for the stream's start, up to 5 s */
+    CHECK(atomic_load(&env->streamed) > 0);
+    tu_conn *b = tu_connect(env);
+    REQUIRE(b != NULL);
+    CHECK(tu_send(b, "GET /stream?kib=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    tu_check_problem(&r, want, kode);
+    CHECK(tu_header(&r, "Retry-After", v, sizeof v) != NULL);
+    CHECK(tu_wait_for(&env->aborts, 1)); /* the refused stream's plugin stopped */
+    /* the connection goes on serving other answers */
+    CHECK(tu_send(b, "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    CHECK_INT(r.status, 200);
+    tu_close(a);
+    CHECK(tu_wait_for(&env->aborts, 2));
+    CHECK(tu_send(b, "GET /stream?kib=1 HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(b, &r, false));
+    CHECK_INT(r.status, 200);
+    CHECK_INT((long long)r.body_len, 1024);
+    tu_resp_free(&r);
+    tu_close(b);
+}
+
+static void sc_streams_per_client(tu_env *env)
+{
+    sc_streams(env, 429, "FOR_MANGE");
+}
+
+static void sc_streams_in_all(tu_env *env)
+{
+    sc_streams(env, 503, "IKKE_KLAR");
+}
+
+static void test_streams_at_once(void **state)
+{
+    (void)state;
+    net_limits l = tu_limits();
+    l.max_streams_per_client = 1;
+    tu_run(&l, sc_streams_per_client);
+    l = tu_limits();
+    l.max_streams = 1;
+    tu_run(&l, sc_streams_in_all);
+}
+
 /* ---- max connections ------------------------------------------------------------------ */
 
 static void sc_max_connections(tu_env *env)
@@ -253,6 +383,15 @@ static void sc_max_connections(tu_env *env)
         CHECK(tu_closed(c));
         tu_close(c);
     }
+    /* a HEAD over the limit gets the 503's head and no body */
+    tu_conn *h = tu_connect(env);
+    REQUIRE(h != NULL);
+    tu_send(h, "HEAD /fixed HTTP/1.1\r\nHost: t\r\n\r\n");
+    CHECK(tu_read_resp(h, &r, true));
+    CHECK_INT(r.status, 503);
+    CHECK(tu_header(&r, "Retry-After", v, sizeof v) != NULL);
+    CHECK(tu_closed(h)); /* no body bytes follow the head */
+    tu_close(h);
     /* the old connections still work; when one goes, a new one is served */
     CHECK(tu_send(a, "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
     CHECK(tu_read_resp(a, &r, false));
@@ -433,7 +572,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_too_large),       cmocka_unit_test(test_bad_requests),
         cmocka_unit_test(test_timeouts),        cmocka_unit_test(test_idle),
-        cmocka_unit_test(test_max_connections), cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_max_connections), cmocka_unit_test(test_host_and_head),
+        cmocka_unit_test(test_streams_at_once), cmocka_unit_test(test_rate),
         cmocka_unit_test(test_backpressure),    cmocka_unit_test(test_send_timeout),
         cmocka_unit_test(test_split_headers),
     };

@@ -238,7 +238,7 @@ static void tu_stream_pump(dtr_request *req, void *udata)
         size_t n = job->left < sizeof block ? job->left : sizeof block;
         job->left -= n;
         atomic_fetch_add(&job->env->streamed, (long long)n);
-        if (!tu_api.stream_write(req, block, n)) {
+        if (tu_api.stream_write(req, block, n) != DTR_OK) {
             atomic_fetch_add(&job->env->waits, 1);
             return;
         }

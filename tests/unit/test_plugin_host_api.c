@@ -145,6 +145,26 @@ static void test_work_keeps_instance(void **state)
     uv_sem_destroy(&w.go);
 }
 
+/* A command in flight counts as the instance's work (ABI 2.0): a retired
+ * instance holding one is neither stopped-and-freed nor reaped until the
+ * command's answer was delivered (plug_instance_drop), so a callback never
+ * reaches a freed instance, not across a reload either. */
+static void test_command_keeps_instance(void **state)
+{
+    fixture *f = *state;
+    plug_instance_hold(f->p); /* what command_submit does */
+    assert_int_equal(plug_inflight(f->p), 1);
+    plug_set_retire(f->set, set_gone, f);
+    for (int i = 0; i < 5; i++)
+        uv_run(&f->loop, UV_RUN_NOWAIT);
+    assert_false(plug_instance_released(f->p));
+    assert_int_equal(f->sets_gone, 0);
+    plug_instance_drop(f->p); /* what the command's answer does, after the callback */
+    while (!f->sets_gone)
+        uv_run(&f->loop, UV_RUN_ONCE);
+    f->set = NULL;
+}
+
 static void test_work_refused(void **state)
 {
     fixture *f = *state;
@@ -239,6 +259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_table_header, setup, teardown),
         cmocka_unit_test_setup_teardown(test_work_keeps_instance, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_keeps_instance, setup, teardown),
         cmocka_unit_test_setup_teardown(test_work_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_stops_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(test_one_shot_and_stop_order, setup, teardown),

@@ -135,10 +135,10 @@ static void test_abi_major(void **state)
              DTR_ABI_MAJOR, DTR_ABI_MINOR);
     expect_refusal(f, "abi_major0", plugin_path("abi_major0"), NULL, want);
     snprintf(want, sizeof want,
-             "plugin \"abi_major2\": built for plugin ABI 2.0, but this host has ABI %d.%d (the "
+             "plugin \"abi_major3\": built for plugin ABI 3.0, but this host has ABI %d.%d (the "
              "major versions must be equal)",
              DTR_ABI_MAJOR, DTR_ABI_MINOR);
-    expect_refusal(f, "abi_major2", plugin_path("abi_major2"), NULL, want);
+    expect_refusal(f, "abi_major3", plugin_path("abi_major3"), NULL, want);
 }
 
 static void test_abi_minor_newer(void **state)
@@ -164,24 +164,18 @@ static void test_struct_too_small(void **state)
     expect_refusal(f, "struct_too_small", plugin_path("struct_too_small"), NULL, want);
 }
 
-/* A plugin built for an older minor, with the smaller descriptor of its
- * time, runs; what lies past its struct_size is not read. */
-static void test_old_minor_runs(void **state)
+/* A plugin built for ABI 1.x is refused with a message that says why a
+ * rebuild is not enough (2.0 changed identities, commands and statuses). */
+static void test_v1_refused(void **state)
 {
     fixture *f = *state;
-    plug_set *set = plug_set_new(f->reg);
-    char err[1024];
-    assert_int_equal(
-        plug_set_add(set, "abi_old_minor", plugin_path("abi_old_minor"), NULL, err, sizeof err),
-        DTR_OK);
-    assert_int_equal(plug_set_start(set, err, sizeof err), DTR_OK);
-    const dtr_plugin_descriptor *d = plug_descriptor(plug_set_instance(set, 0));
-    assert_non_null(d);
-    assert_int_equal(d->abi_minor, 0);
-    assert_non_null(d->init);
-    assert_null(d->consume);
-    assert_null(plug_set_instance(set, 1));
-    retire_and_wait(f, set);
+    char want[512];
+    snprintf(want, sizeof want,
+             "plugin \"abi_major1\": built for plugin ABI 1.4, but this host has ABI %d.%d: ABI "
+             "2.0 changed identities, commands and statuses, so a 1.x plugin must be moved over "
+             "and rebuilt (see the changelog in dtr/plugin.h)",
+             DTR_ABI_MAJOR, DTR_ABI_MINOR);
+    expect_refusal(f, "abi_major1", plugin_path("abi_major1"), NULL, want);
 }
 
 static void test_wrong_name(void **state)
@@ -379,7 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_abi_major, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abi_minor_newer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_struct_too_small, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_old_minor_runs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_name, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_route_clash, setup, teardown),

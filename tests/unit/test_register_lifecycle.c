@@ -322,13 +322,72 @@ static void test_move_refusals(void **state)
     assert_true(fx_has(&t->d, "FLYT_PAA_TVAERS", "daginstitutionsNummer"));
 }
 
+/* ---- genåbn ------------------------------------------------------------------ */
+
+static void test_reopen(void **state)
+{
+    lt *t = *state;
+    /* G40004 was closed 2026-01-01; its unit G23170 on 2025-12-01. */
+    assert_int_equal(run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{}"), 0);
+    assert_int_equal(t->d.n_changes, 1);
+    const reg_change *ch = &t->d.changes[0];
+    assert_string_equal(ch->operation, "aendret");
+    assert_true(json_is_null(json_object_get(ch->after, "virkningTil")));
+    assert_string_equal(str(ch->before, "virkningTil"), "2026-01-01");
+    assert_int_equal(json_integer_value(json_object_get(ch->after, "version")), 2);
+    assert_string_equal(reg_status(ch->after, FX_TODAY), "aktiv");
+    assert_string_equal(str(ch->after, "navn"), str(ch->before, "navn"));
+    /* The unit cannot be reopened while its daginstitution is closed ... */
+    run(t, REG_OP_REOPEN, REG_ANVISNINGSENHED, "G23170", NULL);
+    assert_refused(&t->d, 409, "FORAELDER_NEDLAGT", "daginstitutionsNummer");
+    /* ... and can once it is reopened. */
+    assert_int_equal(run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", NULL), 0);
+    fx_apply(&t->fx, &t->d);
+    assert_int_equal(run(t, REG_OP_REOPEN, REG_ANVISNINGSENHED, "G23170", NULL), 0);
+    assert_string_equal(t->d.changes[0].operation, "aendret");
+    /* A scheduled close (G40005 closes 2026-12-31) is undone the same way. */
+    assert_int_equal(run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40005", "{}"), 0);
+    assert_int_equal(t->d.n_changes, 1);
+    /* A record in effect: accepted, nothing changes. */
+    assert_int_equal(run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40002", "{}"), 0);
+    assert_int_equal(t->d.n_changes, 0);
+}
+
+static void test_reopen_refusals(void **state)
+{
+    lt *t = *state;
+    /* Support only: a kommune in scope, a laeser and the admin are refused. */
+    run_opt(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{}", &FX_K101, NULL);
+    assert_refused(&t->d, 403, "IKKE_TILLADT", "");
+    run_opt(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{}", &FX_LAESER, NULL);
+    assert_refused(&t->d, 403, "IKKE_TILLADT", "");
+    run_opt(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{}", &FX_ADMIN, NULL);
+    assert_refused(&t->d, 403, "IKKE_TILLADT", "");
+    /* Only an empty body. */
+    run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{\"virkningTil\": null}");
+    assert_refused(&t->d, 422, "UKENDT_FELT", "virkningTil");
+    run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "[]");
+    assert_refused(&t->d, 422, "FORKERT_TYPE", "");
+    /* If-Match, unknown, deleted, another level. */
+    fx_cmd opt = {.if_match = 5};
+    run_opt(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40004", "{}", &FX_SUPPORT, &opt);
+    assert_refused(&t->d, 412, "VERSIONSKONFLIKT", "");
+    run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G49999", "{}");
+    assert_refused(&t->d, 404, "FINDES_IKKE", "");
+    run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G40009", "{}");
+    assert_refused(&t->d, 410, "SLETTET", "");
+    run(t, REG_OP_REOPEN, REG_DAGINSTITUTION, "G23170", "{}");
+    assert_refused(&t->d, 404, "FINDES_IKKE", "");
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
     const struct CMUnitTest tests[] = {
         T(test_close_today_past_future),   T(test_close_body),    T(test_close_no_cascade),
         T(test_close_if_match_and_closed), T(test_delete),        T(test_move_unit),
-        T(test_move_alternativ_adresse),   T(test_move_refusals),
+        T(test_move_alternativ_adresse),   T(test_move_refusals), T(test_reopen),
+        T(test_reopen_refusals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -39,6 +39,30 @@ static void submit_keyed(tfix *f, const char *client, const char *key, const cha
     json_decref(body);
 }
 
+/* store_idem_get for a create of a daginstitution with body text. */
+static int idem_get(tfix *f, const char *client, const char *key, const char *text, json_t **resp,
+                    bool *same)
+{
+    store_command cmd = {.op = REG_OP_CREATE,
+                         .level = REG_DAGINSTITUTION,
+                         .idem_client = client,
+                         .idem_key = key,
+                         .idem_body = text,
+                         .idem_body_len = strlen(text)};
+    return store_idem_get(f->r, &cmd, resp, same);
+}
+
+/* Runs one statement on a connection of its own (as another process would). */
+static void exec_other(tfix *f, const char *sql)
+{
+    sqlite3 *db = NULL;
+    char path[128];
+    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
 static const char body_a[] =
     "{\"navn\":\"Idem\",\"ejerformKode\":1,\"lovgrundlagKode\":1,\"admKommuneKode\":101}";
 static const char body_b[] =
@@ -151,14 +175,14 @@ static void test_keys_are_kept_24_hours(void **state)
 
     json_t *resp = NULL;
     bool same = false;
-    assert_int_equal(store_idem_get(f->r, "c1", "k1", body_a, strlen(body_a), &resp, &same), 0);
+    assert_int_equal(idem_get(f, "c1", "k1", body_a, &resp, &same), 0);
     assert_true(same);
     assert_string_equal(json_string_value(json_object_get(resp, "primary")), a1.primary);
     json_decref(resp);
-    assert_int_equal(store_idem_get(f->r, "c1", "k1", body_b, strlen(body_b), &resp, &same), 0);
+    assert_int_equal(idem_get(f, "c1", "k1", body_b, &resp, &same), 0);
     assert_false(same);
     json_decref(resp);
-    assert_int_equal(store_idem_get(f->r, "c1", "nope", body_a, strlen(body_a), &resp, &same), 404);
+    assert_int_equal(idem_get(f, "c1", "nope", body_a, &resp, &same), 404);
 
     f->now_ms += 23LL * 3600 * 1000;
     submit_keyed(f, "c1", "k1", body_a, &a2);
@@ -166,7 +190,7 @@ static void test_keys_are_kept_24_hours(void **state)
     assert_true(a2.replayed);
 
     f->now_ms += 2LL * 3600 * 1000; /* 25 hours after the first */
-    assert_int_equal(store_idem_get(f->r, "c1", "k1", body_a, strlen(body_a), &resp, &same), 404);
+    assert_int_equal(idem_get(f, "c1", "k1", body_a, &resp, &same), 404);
     submit_keyed(f, "c1", "k1", body_a, &a3);
     store_wait(f->s);
     assert_int_equal(a3.status, 0);
@@ -186,6 +210,51 @@ static void test_keys_are_kept_24_hours(void **state)
     answer_clear(&a3);
 }
 
+/* The key is bound to the route as well as the body: the same key and bytes
+ * sent as a create of another level is a conflict, not the first answer. */
+static void test_same_key_same_bytes_other_route_is_a_conflict(void **state)
+{
+    tfix *f = *state;
+    answer a1 = {0}, a2 = {0};
+    submit_keyed(f, "c1", "k1", body_a, &a1);
+    store_wait(f->s);
+    assert_int_equal(a1.status, 0);
+    json_t *body = json_loads(body_a, 0, NULL);
+    reg_actor actor = actor_support();
+    actor.id = "c1";
+    store_command cmd = {.op = REG_OP_CREATE,
+                         .level = REG_ANVISNINGSENHED,
+                         .body = body,
+                         .actor = actor,
+                         .idem_client = "c1",
+                         .idem_key = "k1",
+                         .idem_body = body_a,
+                         .idem_body_len = strlen(body_a)};
+    assert_int_equal(store_submit(f->s, &cmd, answer_cb, &a2), 0);
+    json_decref(body);
+    store_wait(f->s);
+    assert_int_equal(a2.status, 422);
+    assert_false(a2.replayed);
+    assert_true(answer_has_error(&a2, "IDEMPOTENS_KONFLIKT"));
+    answer_clear(&a1);
+    answer_clear(&a2);
+}
+
+/* A key that cannot be looked up may have been seen: the create answers
+ * 503 and makes nothing (not a second record). */
+static void test_failed_lookup_answers_503(void **state)
+{
+    tfix *f = *state;
+    answer a1 = {0};
+    exec_other(f, "ALTER TABLE idempotency RENAME TO idempotency_gone");
+    submit_keyed(f, "c1", "k1", body_a, &a1);
+    store_wait(f->s);
+    assert_int_equal(a1.status, 503);
+    assert_true(answer_has_error(&a1, "IKKE_KLAR"));
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM record"), 0);
+    answer_clear(&a1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +264,8 @@ int main(void)
         T(test_second_request_waits_for_the_first_in_flight),
         T(test_a_refusal_is_the_first_answer_too),
         T(test_keys_are_kept_24_hours),
+        T(test_same_key_same_bytes_other_route_is_a_conflict),
+        T(test_failed_lookup_answers_503),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -34,7 +34,7 @@ static struct {
     void *abort_udata;
     dtr_drain_fn on_drain;
     void *drain_udata;
-    int room; /* what stream_write answers */
+    dtr_status room; /* what stream_write answers */
     int begun_status, problem_status, ended;
     char content_type[64];
     char body[256];
@@ -100,7 +100,7 @@ static void fake_stream_begin(dtr_request *req, int status, const char *content_
     snprintf(H.content_type, sizeof H.content_type, "%s", content_type);
 }
 
-static int fake_stream_write(dtr_request *req, const void *data, size_t len)
+static dtr_status fake_stream_write(dtr_request *req, const void *data, size_t len)
 {
     (void)req;
     assert_true(H.len + len < sizeof H.body);
@@ -187,7 +187,7 @@ static const dtr_host_api *api_fresh(void)
     static dtr_host_api api;
     memset(&H, 0, sizeof H);
     H.method = "GET";
-    H.room = 1;
+    H.room = DTR_OK;
     api = fake_api();
     return &api;
 }
@@ -231,7 +231,7 @@ static void test_waits_for_the_drain(void **state)
     (void)state;
     const dtr_host_api *api = api_fresh();
     test_ctx t = {.pieces = 3};
-    H.room = 0;
+    H.room = DTR_RETRY;
     assert_true(pump_start(api, NULL, &H.req, "text/plain", &test_ops, &t));
     run_piece(0);
     assert_null(H.work); /* no room: nothing more until the drain */

@@ -86,8 +86,9 @@ static void load_kommuner(void)
                  csvp_kommuner[i].kode);
 }
 
-static const char *fake_code_text(const char *list, int kode)
+static const char *fake_code_text(dtr_plugin *self, const char *list, int kode)
 {
+    (void)self;
     if (strcmp(list, "kommune") == 0) {
         if (!kommuner_loaded) load_kommuner();
         return kode > 0 && kode < 1000 && kommune_names[kode][0] ? kommune_names[kode] : NULL;

@@ -170,7 +170,7 @@ static void test_generated_register_is_valid_and_plausible(void **state)
         json_t *a = json_object_get(r, "adresse");
         int kommune = (int)num(a, "kommuneKode");
         assert_int_equal(kommune, num(di, "admKommuneKode"));
-        assert_non_null(fake_host()->code_text("kommune", kommune));
+        assert_non_null(fake_host()->code_text(NULL, "kommune", kommune));
         kommuner[kommune]++;
         types[type]++;
         ejerformer[num(di, "ejerformKode")]++;

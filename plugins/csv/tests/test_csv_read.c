@@ -50,7 +50,7 @@ static char *fmt(const char *f, ...)
 
 static const char *kbh(void)
 {
-    return fake_host()->code_text("kommune", 101);
+    return fake_host()->code_text(NULL, "kommune", 101);
 }
 
 static dtr_status import(collected *c)

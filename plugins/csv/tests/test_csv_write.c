@@ -56,7 +56,7 @@ static char *fmt(const char *f, ...)
 
 static const char *kbh(void)
 {
-    return fake_host()->code_text("kommune", 101);
+    return fake_host()->code_text(NULL, "kommune", 101);
 }
 
 static void test_writes_exact_bytes(void **state)

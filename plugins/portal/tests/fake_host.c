@@ -45,7 +45,22 @@ struct dtr_reader {
 static fake_host *g_host;
 static struct dtr_plugin g_plugin;
 static struct dtr_reader g_loop_reader;
-static dtr_client g_client;
+
+/* The fake host is the host in these tests, so its identities are its own
+ * static structs: one client per role. */
+struct dtr_identity {
+    dtr_identity_info info;
+};
+
+#define F_IDENTITY(r)                                                                              \
+    {                                                                                              \
+        {                                                                                          \
+            .id = r, .name = r, .role = r                                                          \
+        }                                                                                          \
+    }
+static const dtr_identity g_identities[] = {F_IDENTITY("admin"), F_IDENTITY("support"),
+                                            F_IDENTITY("laeser"), F_IDENTITY("kommune")};
+#define F_N_IDENTITIES (sizeof g_identities / sizeof g_identities[0])
 
 /* ---- log, routes -------------------------------------------------------------- */
 
@@ -119,11 +134,6 @@ static const char *f_req_id(dtr_request *req)
 {
     (void)req;
     return "test-request";
-}
-static void f_req_set_client(dtr_request *req, const char *id)
-{
-    (void)req;
-    (void)id;
 }
 static void f_resp_header(dtr_request *req, const char *name, const char *value)
 {
@@ -245,8 +255,9 @@ static const char *f_data_dir(dtr_plugin *self)
 
 /* ---- code lists, clients ------------------------------------------------------------ */
 
-static const char *f_code_text(const char *list, int kode)
+static const char *f_code_text(dtr_plugin *self, const char *list, int kode)
 {
+    (void)self;
     if (strcmp(list, "ejerform") == 0) {
         static const char *texts[] = {NULL, "Kommunal", "Selvejende", "Privat", "Udliciteret"};
         return kode >= 1 && kode <= 4 ? texts[kode] : NULL;
@@ -267,22 +278,50 @@ static const char *f_code_text(const char *list, int kode)
 
 /* "Authorization: Basic <role>" authenticates as a client of that role;
  * any other value is wrong credentials. */
-static dtr_status f_req_authenticate(dtr_request *req, const dtr_client **client)
+static dtr_status f_req_authenticate(dtr_plugin *self, dtr_request *req, const dtr_identity **who)
 {
+    (void)self;
     const char *auth = f_req_header(req, "Authorization");
-    *client = NULL;
+    *who = NULL;
     if (!auth) return DTR_OK;
-    static const char *roles[] = {"admin", "support", "laeser", "kommune"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strncmp(auth, "Basic ", 6) == 0 && strcmp(auth + 6, roles[i]) == 0) {
-            g_client.id = roles[i];
-            g_client.name = roles[i];
-            g_client.role = roles[i];
-            *client = &g_client;
+    for (size_t i = 0; i < F_N_IDENTITIES; i++) {
+        if (strncmp(auth, "Basic ", 6) == 0 && strcmp(auth + 6, g_identities[i].info.role) == 0) {
+            *who = &g_identities[i];
             return DTR_OK;
         }
     }
     return DTR_DECLINED;
+}
+
+/* Whether who is one of the fake host's identities. */
+static bool f_identity_valid(const dtr_identity *who)
+{
+    for (size_t i = 0; i < F_N_IDENTITIES; i++)
+        if (who == &g_identities[i]) return true;
+    return false;
+}
+static const dtr_identity *f_identity_configured(dtr_plugin *self)
+{
+    (void)self;
+    return NULL;
+}
+static dtr_status f_identity_retain(dtr_plugin *self, const dtr_identity *who)
+{
+    (void)self;
+    return f_identity_valid(who) ? DTR_OK : DTR_DECLINED;
+}
+static void f_identity_release(dtr_plugin *self, const dtr_identity *who)
+{
+    (void)self;
+    (void)who;
+}
+static dtr_status f_identity_info(dtr_plugin *self, const dtr_identity *who, dtr_identity_info *out)
+{
+    (void)self;
+    memset(out, 0, sizeof *out);
+    if (!f_identity_valid(who)) return DTR_DECLINED;
+    *out = who->info;
+    return DTR_OK;
 }
 static int f_public_read(dtr_plugin *self)
 {
@@ -308,11 +347,11 @@ static void f_reader_close(dtr_reader *r)
     __atomic_sub_fetch(&g_host->readers_open, 1, __ATOMIC_SEQ_CST);
     free(r);
 }
-static int f_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+static dtr_status f_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
 {
     (void)r;
     __atomic_add_fetch(&g_host->list_reads, 1, __ATOMIC_SEQ_CST);
-    if (g_host->fail_reads) return 503;
+    if (g_host->fail_reads) return DTR_ERROR;
     size_t limit = q->limit ? q->limit : 100;
     *items = json_array();
     next[0] = '\0';
@@ -329,13 +368,13 @@ static int f_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char n
         }
         json_array_append_new(*items, json_deep_copy(di));
     }
-    return 0;
+    return DTR_OK;
 }
-static int f_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+static dtr_status f_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
 {
     (void)r;
     __atomic_add_fetch(&g_host->haendelser_reads, 1, __ATOMIC_SEQ_CST);
-    if (g_host->fail_reads) return 503;
+    if (g_host->fail_reads) return DTR_ERROR;
     *out = json_array();
     size_t i;
     json_t *ev;
@@ -345,22 +384,22 @@ static int f_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **ou
         if (json_array_size(*out) == max) break;
         json_array_append_new(*out, json_deep_copy(ev));
     }
-    return 0;
+    return DTR_OK;
 }
-static int f_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
+static dtr_status f_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
 {
     (void)r;
-    if (g_host->fail_reads) return 503;
+    if (g_host->fail_reads) return DTR_ERROR;
     *seq = g_host->latest;
     snprintf(tidspunkt, 40, "2026-01-01T00:00:00Z");
-    return 0;
+    return DTR_OK;
 }
-static int f_snapshot_begin(dtr_reader *r, int64_t *seq)
+static dtr_status f_snapshot_begin(dtr_reader *r, int64_t *seq)
 {
     (void)r;
-    if (g_host->fail_reads) return 503;
+    if (g_host->fail_reads) return DTR_ERROR;
     *seq = g_host->latest;
-    return 0;
+    return DTR_OK;
 }
 static void f_snapshot_end(dtr_reader *r)
 {
@@ -441,7 +480,6 @@ fake_host *fake_host_new(void)
     a->req_header = f_req_header;
     a->req_body = f_req_body;
     a->req_id = f_req_id;
-    a->req_set_client = f_req_set_client;
     a->resp_header = f_resp_header;
     a->respond = f_respond;
     a->respond_problem = f_respond_problem;
@@ -454,6 +492,10 @@ fake_host *fake_host_new(void)
     a->data_dir = f_data_dir;
     a->code_text = f_code_text;
     a->req_authenticate = f_req_authenticate;
+    a->identity_configured = f_identity_configured;
+    a->identity_retain = f_identity_retain;
+    a->identity_release = f_identity_release;
+    a->identity_info = f_identity_info;
     a->public_read = f_public_read;
     a->reader = f_reader;
     a->reader_open = f_reader_open;

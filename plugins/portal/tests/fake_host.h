@@ -36,7 +36,7 @@ typedef struct fake_host {
     json_t *daginstitutioner; /* nested, as GET shows them, ordered by nummer */
     json_t *haendelser;       /* {"sekvensnummer", "operation", "entitet", "nummer", ...} */
     int64_t latest;           /* read_latest / snapshot_begin */
-    int fail_reads;           /* 1: every read answers 503 */
+    int fail_reads;           /* 1: every read answers DTR_ERROR (503) */
     unsigned list_reads;      /* read_list calls (atomic) */
     unsigned haendelser_reads;
     /* the feed */

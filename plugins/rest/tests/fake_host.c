@@ -35,9 +35,16 @@ typedef struct fake_route {
 static fake_route routes[128];
 static size_t nroutes;
 
+/* The fake host is the host: it makes the identities it hands out. */
+struct dtr_identity {
+    const char *id;
+    const char *name;
+    const char *role;
+};
+
 typedef struct fake_clientrec {
     char authorization[128];
-    dtr_client client;
+    dtr_identity client;
     char id[64];
     char role[16];
 } fake_clientrec;
@@ -131,8 +138,9 @@ size_t fake_run_work(void)
     return n;
 }
 
-static const char *fake_code_text(const char *list, int kode)
+static const char *fake_code_text(dtr_plugin *self, const char *list, int kode)
 {
+    (void)self;
     static const struct {
         const char *list;
         int kode;
@@ -166,8 +174,9 @@ void fake_client_add(const char *authorization, const char *id, const char *role
     c->client.role = c->role;
 }
 
-static dtr_status fake_authenticate(dtr_request *req, const dtr_client **client)
+static dtr_status fake_authenticate(dtr_plugin *self, dtr_request *req, const dtr_identity **client)
 {
+    (void)self;
     fake.authenticate_calls++;
     *client = NULL;
     const char *auth = fake_req_header(req, "Authorization");
@@ -190,11 +199,34 @@ static int fake_public_read(dtr_plugin *self)
 
 /* ---- commands ---------------------------------------------------------------------- */
 
-static dtr_status fake_command_submit(dtr_plugin *self, const dtr_client *client,
-                                      const dtr_command *cmd, dtr_command_fn done, void *udata,
+static dtr_status fake_identity_info(dtr_plugin *self, const dtr_identity *who,
+                                     dtr_identity_info *out)
+{
+    (void)self;
+    memset(out, 0, sizeof *out);
+    if (!who) return DTR_DECLINED;
+    out->id = who->id;
+    out->name = who->name;
+    out->role = who->role;
+    return DTR_OK;
+}
+
+static dtr_status fake_command_submit(dtr_plugin *self, const dtr_identity *client,
+                                      const dtr_submission *sub, dtr_command_fn done, void *udata,
                                       char *err, size_t errlen)
 {
     (void)self;
+    const dtr_command *cmd = &sub->commands[0];
+    fake.last_n_commands = sub->n_commands;
+    fake.last_flags = sub->flags;
+    json_decref(fake.last_commands);
+    fake.last_commands = json_array();
+    for (size_t i = 0; i < sub->n_commands; i++)
+        json_array_append_new(
+            fake.last_commands,
+            json_pack("{s:i, s:i, s:s?, s:O?, s:I}", "op", (int)sub->commands[i].op, "level",
+                      (int)sub->commands[i].level, "nummer", sub->commands[i].nummer, "body",
+                      sub->commands[i].body, "ifMatch", (json_int_t)sub->commands[i].if_match));
     if (fake.fail_submit) {
         snprintf(err, errlen, "the store is closing");
         return DTR_ERROR;
@@ -210,15 +242,15 @@ static dtr_status fake_command_submit(dtr_plugin *self, const dtr_client *client
     snprintf(c->nummer, sizeof c->nummer, "%s", cmd->nummer ? cmd->nummer : "");
     c->body = cmd->body ? json_deep_copy(cmd->body) : NULL;
     c->if_match = cmd->if_match;
-    snprintf(c->request_id, sizeof c->request_id, "%s", cmd->request_id ? cmd->request_id : "");
-    c->has_key = cmd->idempotency_key != NULL;
+    snprintf(c->request_id, sizeof c->request_id, "%s", sub->request_id ? sub->request_id : "");
+    c->has_key = sub->idempotency_key != NULL;
     snprintf(c->idempotency_key, sizeof c->idempotency_key, "%s",
-             cmd->idempotency_key ? cmd->idempotency_key : "");
-    if (cmd->body_bytes) {
-        c->body_bytes = malloc(cmd->body_len + 1);
-        memcpy(c->body_bytes, cmd->body_bytes, cmd->body_len);
-        c->body_bytes[cmd->body_len] = '\0';
-        c->body_len = cmd->body_len;
+             sub->idempotency_key ? sub->idempotency_key : "");
+    if (sub->body_bytes) {
+        c->body_bytes = malloc(sub->body_len + 1);
+        memcpy(c->body_bytes, sub->body_bytes, sub->body_len);
+        c->body_bytes[sub->body_len] = '\0';
+        c->body_len = sub->body_len;
     }
     c->has_client = client != NULL;
     snprintf(c->client_id, sizeof c->client_id, "%s", client ? client->id : "");
@@ -291,21 +323,21 @@ static void fake_reader_close(dtr_reader *r)
     free(r);
 }
 
-static int fake_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
-                         dtr_level *level, json_t **out)
+static dtr_status fake_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato,
+                                int nested, dtr_level *level, json_t **out)
 {
     (void)r;
     (void)virkningsdato;
     (void)nested;
     *out = NULL;
     fake.get_calls++;
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     json_t *e = json_object_get(records, nummer);
-    if (!e) return 404;
+    if (!e) return DTR_NOT_FOUND;
     *level = (dtr_level)json_integer_value(json_object_get(e, "level"));
-    if (json_is_true(json_object_get(e, "deleted"))) return 410;
+    if (json_is_true(json_object_get(e, "deleted"))) return DTR_GONE;
     *out = json_deep_copy(json_object_get(e, "record"));
-    return 0;
+    return DTR_OK;
 }
 
 static int fake_cmp(const void *a, const void *b)
@@ -323,7 +355,7 @@ static void fake_keep(size_t slot, const char **field, const char *value)
     *field = fake.last_query_text[slot];
 }
 
-static int fake_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+static dtr_status fake_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
 {
     (void)r;
     *items = NULL;
@@ -337,7 +369,7 @@ static int fake_read_list(dtr_reader *r, const dtr_query *q, json_t **items, cha
     fake_keep(4, &fake.last_query.cvr_nummer, q->cvr_nummer);
     fake_keep(5, &fake.last_query.navn, q->navn);
     fake_keep(6, &fake.last_query.after, q->after);
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     size_t limit = q->limit ? q->limit : 100;
     size_t n = json_object_size(records), k = 0;
     const char **keys = calloc(n + 1, sizeof *keys);
@@ -361,26 +393,26 @@ static int fake_read_list(dtr_reader *r, const dtr_query *q, json_t **items, cha
     }
     free(keys);
     *items = list;
-    return 0;
+    return DTR_OK;
 }
 
-static int fake_read_history(dtr_reader *r, const char *nummer, json_t **out)
+static dtr_status fake_read_history(dtr_reader *r, const char *nummer, json_t **out)
 {
     (void)r;
     *out = NULL;
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     json_t *e = json_object_get(records, nummer);
-    if (!e) return 404;
+    if (!e) return DTR_NOT_FOUND;
     json_t *rec = json_object_get(e, "record");
     *out = json_pack("[{s:O, s:O}]", "version", json_object_get(rec, "version"), "data", rec);
-    return 0;
+    return DTR_OK;
 }
 
-static int fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+static dtr_status fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
 {
     (void)r;
     *out = NULL;
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     json_t *list = json_array();
     for (int64_t s = fra < 1 ? 1 : fra; s <= fake.seq && json_array_size(list) < max; s++) {
         json_t *e = json_array_get(events, (size_t)(s - 1));
@@ -390,27 +422,27 @@ static int fake_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t *
             json_array_append_new(list, json_pack("{s:I}", "sekvensnummer", (json_int_t)s));
     }
     *out = list;
-    return 0;
+    return DTR_OK;
 }
 
-static int fake_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
+static dtr_status fake_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
 {
     (void)r;
     fake.latest_calls++;
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     *seq = fake.seq;
     snprintf(tidspunkt, 40, "%s", fake.seq ? "2026-01-02T03:04:05Z" : "");
-    return 0;
+    return DTR_OK;
 }
 
-static int fake_snapshot_begin(dtr_reader *r, int64_t *seq)
+static dtr_status fake_snapshot_begin(dtr_reader *r, int64_t *seq)
 {
-    if (fake.fail_reads) return 503;
+    if (fake.fail_reads) return DTR_ERROR;
     if (r->snapshot) abort();
     r->snapshot = true;
     fake.snapshots_open++;
     *seq = fake.seq;
-    return 0;
+    return DTR_OK;
 }
 
 static void fake_snapshot_end(dtr_reader *r)
@@ -444,6 +476,7 @@ const dtr_host_api *fake_host(void)
     api.loop = fake_loop;
     api.code_text = fake_code_text;
     api.req_authenticate = fake_authenticate;
+    api.identity_info = fake_identity_info;
     api.public_read = fake_public_read;
     api.command_submit = fake_command_submit;
     api.reader = fake_reader;
@@ -470,6 +503,7 @@ void fake_reset(void)
     json_decref(fake.cmd.body);
     free(fake.cmd.body_bytes);
     json_decref(fake.openapi_paths);
+    json_decref(fake.last_commands);
     memset(&fake, 0, sizeof fake);
     fake.public_read = 1;
     fake.stream_room = 1;

@@ -92,7 +92,10 @@ typedef struct fake_state {
     size_t latest_calls;  /* read_latest calls */
     dtr_query last_query; /* the strings copied into last_query_text */
     char last_query_text[8][160];
-    fake_command cmd;
+    fake_command cmd;       /* the first command of the last submission */
+    size_t last_n_commands; /* how many commands it had */
+    uint32_t last_flags;    /* its flags (DTR_SUBMIT_DRY_RUN) */
+    json_t *last_commands;  /* [{"op", "level", "nummer", "body", "ifMatch"}] of it; owned */
     size_t commands_pending;
     char last_log[512];
     void *loop;            /* what api->loop answers (a uv_loop_t * a test made; NULL: none) */

@@ -172,15 +172,15 @@ static void fake_stream_begin(dtr_request *req, int status, const char *content_
     req->out = calloc(1, 1);
 }
 
-static int fake_stream_write(dtr_request *req, const void *data, size_t len)
+static dtr_status fake_stream_write(dtr_request *req, const void *data, size_t len)
 {
     if (!req->streaming || req->ended) abort();
-    if (req->aborted) return 1;
+    if (req->aborted) return DTR_OK;
     req->out = realloc(req->out, req->out_len + len + 1);
     memcpy(req->out + req->out_len, data, len);
     req->out_len += len;
     req->out[req->out_len] = '\0';
-    return fake.stream_room;
+    return fake.stream_room ? DTR_OK : DTR_RETRY;
 }
 
 static void fake_stream_end(dtr_request *req)
@@ -210,7 +210,6 @@ void fake_fill_request_api(dtr_host_api *api)
     api->req_header = fake_req_header;
     api->req_body = fake_req_body;
     api->req_id = fake_req_id;
-    api->req_set_client = fake_req_set_client;
     api->resp_header = fake_resp_header_set;
     api->respond = fake_respond;
     api->respond_problem = fake_respond_problem;

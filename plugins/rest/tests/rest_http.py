@@ -40,8 +40,8 @@ def rest_config(public_read=True, rest=None, **extra):
 class RestServer(Server):
     """A `dtr serve` with the rest plugin, and helpers to talk JSON to it."""
 
-    def __init__(self, public_read=True, rest=None, **extra):
-        super().__init__(rest_config(public_read, rest, **extra))
+    def __init__(self, public_read=True, rest=None, start=True, **extra):
+        super().__init__(rest_config(public_read, rest, **extra), start=start)
 
     # ---- clients ----
 

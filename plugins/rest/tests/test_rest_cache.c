@@ -255,7 +255,7 @@ static void memo_within_an_iteration(void **state)
         fake_call("PATCH", "/v1/daginstitutioner/G00001", "{\"navn\": \"Stjernen\"}", headers);
     put_tree("Stjernen", 3);
     fake_event("G00001", "{}");
-    dtr_command_result res = {.status = 0, .nummer = "G00001", .version = 3};
+    dtr_command_result res = {.status = DTR_OK, .nummer = "G00001", .version = 3};
     fake_command_finish(&res);
     assert_int_equal(w->status, 200);
     fake_req_free(w);

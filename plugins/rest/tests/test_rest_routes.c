@@ -54,6 +54,7 @@ static const char *const expected[] = {
     "GET /v1/daginstitutioner/{nummer}",
     "PATCH /v1/daginstitutioner/{nummer}",
     "POST /v1/daginstitutioner/{nummer}/nedlaeg",
+    "POST /v1/daginstitutioner/{nummer}/genaabn",
     "DELETE /v1/daginstitutioner/{nummer}",
     "GET /v1/daginstitutioner/{nummer}/historik",
     "POST /v1/anvisningsenheder",
@@ -61,6 +62,7 @@ static const char *const expected[] = {
     "GET /v1/anvisningsenheder/{nummer}",
     "PATCH /v1/anvisningsenheder/{nummer}",
     "POST /v1/anvisningsenheder/{nummer}/nedlaeg",
+    "POST /v1/anvisningsenheder/{nummer}/genaabn",
     "DELETE /v1/anvisningsenheder/{nummer}",
     "GET /v1/anvisningsenheder/{nummer}/historik",
     "POST /v1/anvisningsenheder/{nummer}/flyt",
@@ -69,6 +71,7 @@ static const char *const expected[] = {
     "GET /v1/alternative-adresser/{nummer}",
     "PATCH /v1/alternative-adresser/{nummer}",
     "POST /v1/alternative-adresser/{nummer}/nedlaeg",
+    "POST /v1/alternative-adresser/{nummer}/genaabn",
     "DELETE /v1/alternative-adresser/{nummer}",
     "GET /v1/alternative-adresser/{nummer}/historik",
     "POST /v1/alternative-adresser/{nummer}/flyt",
@@ -76,6 +79,7 @@ static const char *const expected[] = {
     "GET /v1/haendelser/seneste",
     "GET /v1/haendelser",
     "GET /v1/udtraek",
+    "POST /v1/transaktioner",
     NULL,
 };
 

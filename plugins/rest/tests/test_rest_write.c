@@ -128,7 +128,7 @@ static void create_answers_201(void **state)
 
     json_t *record =
         json_pack("{s:s, s:s, s:i}", "nummer", "G00042", "navn", "Solsikken", "version", 1);
-    dtr_command_result res = {.status = 0,
+    dtr_command_result res = {.status = DTR_OK,
                               .nummer = "G00042",
                               .level = DTR_LEVEL_DAGINSTITUTION,
                               .record = record,
@@ -148,7 +148,7 @@ static void create_answers_201(void **state)
     assert_int_equal(fake.cmd.level, DTR_LEVEL_ANVISNINGSENHED);
     assert_false(fake.cmd.has_key);
     res = (dtr_command_result){
-        .status = 0, .nummer = "G00043", .level = DTR_LEVEL_ANVISNINGSENHED, .version = 1};
+        .status = DTR_OK, .nummer = "G00043", .level = DTR_LEVEL_ANVISNINGSENHED, .version = 1};
     fake_command_finish(&res);
     assert_int_equal(req->status, 201);
     assert_string_equal(fake_resp_header(req, "Location"), "/v1/anvisningsenheder/G00043");
@@ -197,7 +197,7 @@ static void other_writes(void **state)
         else
             assert_null(fake.cmd.body);
         json_t *record = json_pack("{s:i}", "version", 8);
-        dtr_command_result res = {.status = 0,
+        dtr_command_result res = {.status = DTR_OK,
                                   .nummer = "G00001",
                                   .record = record,
                                   .version = 8,
@@ -220,7 +220,7 @@ static void other_writes(void **state)
     fake_req *req = fake_call("POST", "/v1/daginstitutioner/G00001/nedlaeg", "{}", odd);
     assert_int_equal(fake.cmd.if_match, 0);
     assert_string_equal(fake.cmd.nummer, "G00001");
-    dtr_command_result res = {.status = 412};
+    dtr_command_result res = {.status = DTR_DECLINED, .http_status = 412};
     fake_command_finish(&res);
     assert_int_equal(req->status, 412);
     fake_req_free(req);
@@ -233,7 +233,8 @@ static void refusal_carries_fejl(void **state)
     json_t *fejl = json_pack("[{s:s, s:s, s:s}, {s:s, s:s, s:s}]", "kode", "FORKERT_TYPE", "felt",
                              "navn", "tekst", "forventede en tekst", "kode", "MANGLER_FELT", "felt",
                              "", "tekst", "mangler");
-    dtr_command_result res = {.status = 422, .fejl = fejl, .nummer = ""};
+    dtr_command_result res = {
+        .status = DTR_DECLINED, .http_status = 422, .fejl = fejl, .nummer = ""};
     fake_command_finish(&res);
     json_decref(fejl);
     assert_int_equal(req->status, 422);
@@ -255,7 +256,7 @@ static void refusal_carries_fejl(void **state)
 
     /* 503 without a list still names a code */
     req = fake_call("DELETE", "/v1/daginstitutioner/G00001", NULL, auth_json);
-    res = (dtr_command_result){.status = 503};
+    res = (dtr_command_result){.status = DTR_ERROR, .http_status = 503};
     fake_command_finish(&res);
     assert_int_equal(req->status, 503);
     assert_string_equal(fake_problem_code(req), "IKKE_KLAR");
@@ -268,7 +269,7 @@ static void client_gone_before_answer(void **state)
     fake_req *req = fake_call("POST", "/v1/daginstitutioner", "{}", auth_json);
     assert_int_equal(fake.commands_pending, 1);
     fake_abort(req); /* the fake aborts the process if the plugin answers now */
-    dtr_command_result res = {.status = 0, .nummer = "G00001", .version = 1};
+    dtr_command_result res = {.status = DTR_OK, .nummer = "G00001", .version = 1};
     fake_command_finish(&res);
     assert_int_equal(req->status, 0);
     fake_req_free(req);

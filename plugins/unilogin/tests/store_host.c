@@ -203,12 +203,6 @@ static const char *sh_req_id(dtr_request *req)
     return "test-request";
 }
 
-static void sh_req_set_client(dtr_request *req, const char *id)
-{
-    (void)req;
-    (void)id;
-}
-
 static void sh_resp_header(dtr_request *req, const char *name, const char *value)
 {
     if (strcasecmp(name, "WWW-Authenticate") == 0)
@@ -267,10 +261,10 @@ static void sh_stream_begin(dtr_request *req, int status, const char *content_ty
              content_type ? content_type : "");
 }
 
-/* Queues bytes; as the real host, 1 while the bytes the client has not
- * taken are below the high-water mark, else 0 and on_drain comes once the
- * client took enough (sh_call_take). */
-static int sh_stream_write(dtr_request *req, const void *data, size_t len)
+/* Queues bytes; as the real host, DTR_OK while the bytes the client has not
+ * taken are below the high-water mark, else DTR_RETRY and on_drain comes
+ * once the client took enough (sh_call_take). */
+static dtr_status sh_stream_write(dtr_request *req, const void *data, size_t len)
 {
     sh_call *c = req->call;
     if (!c->streaming) sh_die("stream_write before stream_begin");
@@ -278,9 +272,9 @@ static int sh_stream_write(dtr_request *req, const void *data, size_t len)
     c->stream = realloc(c->stream, c->stream_len + len + 1);
     memcpy(c->stream + c->stream_len, data, len);
     c->stream_len += len;
-    if (!c->high_water || c->stream_len - c->taken < c->high_water) return 1;
+    if (!c->high_water || c->stream_len - c->taken < c->high_water) return DTR_OK;
     c->want_drain = true;
-    return 0;
+    return DTR_RETRY;
 }
 
 static void sh_stream_end(dtr_request *req)
@@ -304,13 +298,49 @@ static void sh_req_on_drain(dtr_request *req, dtr_drain_fn fn, void *udata)
     req->drain_udata = udata;
 }
 
-static dtr_status sh_req_authenticate(dtr_request *req, const dtr_client **client)
+/* The one identity this host issues: the client "Basic good" names. The
+ * host is the test's own, so its identities are its own static structs. */
+struct dtr_identity {
+    dtr_identity_info info;
+};
+
+static const dtr_identity sh_good = {{.id = "c1", .name = "test", .role = "laeser"}};
+
+static dtr_status sh_req_authenticate(dtr_plugin *self, dtr_request *req, const dtr_identity **who)
 {
-    static const dtr_client good = {.id = "c1", .name = "test", .role = "laeser"};
-    *client = NULL;
+    (void)self;
+    *who = NULL;
     if (!req->authorization) return DTR_OK;
     if (strcmp(req->authorization, "Basic good") != 0) return DTR_DECLINED;
-    *client = &good;
+    *who = &sh_good;
+    return DTR_OK;
+}
+
+static const dtr_identity *sh_identity_configured(dtr_plugin *self)
+{
+    (void)self;
+    return NULL;
+}
+
+static dtr_status sh_identity_retain(dtr_plugin *self, const dtr_identity *who)
+{
+    (void)self;
+    return who == &sh_good ? DTR_OK : DTR_DECLINED;
+}
+
+static void sh_identity_release(dtr_plugin *self, const dtr_identity *who)
+{
+    (void)self;
+    (void)who;
+}
+
+static dtr_status sh_identity_info(dtr_plugin *self, const dtr_identity *who,
+                                   dtr_identity_info *out)
+{
+    (void)self;
+    memset(out, 0, sizeof *out);
+    if (who != &sh_good) return DTR_DECLINED;
+    *out = who->info;
     return DTR_OK;
 }
 
@@ -346,6 +376,24 @@ static void sh_reader_close(dtr_reader *r)
     sh_the_host->readers_open--;
 }
 
+/* A store read's status (0, 404, 410, 400, 503) in the ABI's words, as the
+ * real host's. */
+static dtr_status sh_read_status(int rc)
+{
+    switch (rc) {
+    case 0:
+        return DTR_OK;
+    case 404:
+        return DTR_NOT_FOUND;
+    case 410:
+        return DTR_GONE;
+    case 400:
+        return DTR_INVALID;
+    default:
+        return DTR_ERROR;
+    }
+}
+
 /* Whether a read may go on: false once the test's budget of reads is
  * spent (sh_fail_reads_after). Any thread. */
 static bool sh_read_allowed(void)
@@ -356,26 +404,26 @@ static bool sh_read_allowed(void)
     return left != 0;
 }
 
-static int sh_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
-                       dtr_level *level, json_t **out)
+static dtr_status sh_read_get(dtr_reader *r, const char *nummer, const char *virkningsdato,
+                              int nested, dtr_level *level, json_t **out)
 {
     if (!sh_read_allowed()) {
         *out = NULL;
-        return 503;
+        return DTR_ERROR;
     }
     reg_level l = REG_DAGINSTITUTION;
     int rc =
         store_get((store_reader *)r, nummer, virkningsdato, nested ? STORE_NESTED : 0, &l, out);
     *level = (dtr_level)l;
-    return rc;
+    return sh_read_status(rc);
 }
 
-static int sh_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
+static dtr_status sh_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char next[7])
 {
     if (!sh_read_allowed()) {
         *items = NULL;
         next[0] = '\0';
-        return 503;
+        return DTR_ERROR;
     }
     store_query sq = {.level = (reg_level)q->level,
                       .virkningsdato = q->virkningsdato,
@@ -390,29 +438,29 @@ static int sh_read_list(dtr_reader *r, const dtr_query *q, json_t **items, char 
                       .after = q->after,
                       .limit = q->limit,
                       .flags = q->nested ? STORE_NESTED : 0};
-    return store_list((store_reader *)r, &sq, items, next);
+    return sh_read_status(store_list((store_reader *)r, &sq, items, next));
 }
 
-static int sh_read_history(dtr_reader *r, const char *nummer, json_t **out)
+static dtr_status sh_read_history(dtr_reader *r, const char *nummer, json_t **out)
 {
-    return store_history((store_reader *)r, nummer, out);
+    return sh_read_status(store_history((store_reader *)r, nummer, out));
 }
 
-static int sh_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
+static dtr_status sh_read_haendelser(dtr_reader *r, int64_t fra, size_t max, json_t **out)
 {
-    return store_haendelser((store_reader *)r, fra, max, out);
+    return sh_read_status(store_haendelser((store_reader *)r, fra, max, out));
 }
 
-static int sh_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
+static dtr_status sh_read_latest(dtr_reader *r, int64_t *seq, char tidspunkt[40])
 {
-    return store_latest((store_reader *)r, seq, tidspunkt);
+    return sh_read_status(store_latest((store_reader *)r, seq, tidspunkt));
 }
 
-static int sh_snapshot_begin(dtr_reader *r, int64_t *seq)
+static dtr_status sh_snapshot_begin(dtr_reader *r, int64_t *seq)
 {
     int rc = store_snapshot_begin((store_reader *)r, seq);
     if (rc == 0) atomic_fetch_add(&sh_the_host->snapshots_open, 1);
-    return rc;
+    return sh_read_status(rc);
 }
 
 static void sh_snapshot_end(dtr_reader *r)
@@ -458,7 +506,6 @@ static void sh_fill_api(dtr_host_api *a)
     a->req_header = sh_req_header;
     a->req_body = sh_req_body;
     a->req_id = sh_req_id;
-    a->req_set_client = sh_req_set_client;
     a->resp_header = sh_resp_header;
     a->respond = sh_respond;
     a->respond_problem = sh_respond_problem;
@@ -474,6 +521,10 @@ static void sh_fill_api(dtr_host_api *a)
     a->loop = sh_api_loop;
     a->data_dir = sh_api_data_dir;
     a->req_authenticate = sh_req_authenticate;
+    a->identity_configured = sh_identity_configured;
+    a->identity_retain = sh_identity_retain;
+    a->identity_release = sh_identity_release;
+    a->identity_info = sh_identity_info;
     a->public_read = sh_public_read;
     a->reader = sh_reader;
     a->reader_open = sh_reader_open;

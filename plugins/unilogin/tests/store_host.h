@@ -87,7 +87,7 @@ typedef struct sh_call sh_call;
 
 /* The high-water mark of unsent bytes for requests started from now on
  * (0, the default: none, stream_write always says "go on"). With one,
- * stream_write answers 0 once the bytes the client has not taken reach it,
+ * stream_write answers DTR_RETRY once the bytes the client has not taken reach it,
  * and on_drain comes when the client took them down below a quarter. */
 void sh_set_high_water(store_host *h, size_t bytes);
 
@@ -96,11 +96,11 @@ void sh_set_high_water(store_host *h, size_t bytes);
 sh_call *sh_call_start(store_host *h, const char *method, const char *target, const char *accept,
                        const char *authorization);
 /* Runs the loop until the answer ended or the plugin waits for the client
- * (stream_write said 0 and no work of the host's is in flight). */
+ * (stream_write said DTR_RETRY and no work of the host's is in flight). */
 void sh_call_wait(sh_call *c);
 /* The client takes up to n more bytes of the streamed answer (SIZE_MAX:
  * all written so far); on_drain runs inside when that brings the unsent
- * bytes low enough after a 0 from stream_write. Returns the bytes taken. */
+ * bytes low enough after a DTR_RETRY from stream_write. Returns the bytes taken. */
 size_t sh_call_take(sh_call *c, size_t n);
 /* The client goes away: the plugin's abort callback runs, and the request
  * is freed (a plugin touching it later trips the sanitizer). */

@@ -53,7 +53,7 @@ sh_call *sh_call_start(store_host *h, const char *method, const char *target, co
     return c;
 }
 
-/* The plugin waits for the client: it was told to (stream_write said 0)
+/* The plugin waits for the client: it was told to (stream_write said DTR_RETRY)
  * and has no work on the pool. */
 static bool sh_call_settled(void *udata)
 {

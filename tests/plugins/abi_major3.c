@@ -1,10 +1,10 @@
 /*
- * abi_major2.c -- a test plugin the host must refuse: built for ABI major 2, which this host does
+ * abi_major3.c -- a test plugin the host must refuse: built for ABI major 3, which this host does
  * not speak.
  */
 #include <dtr/plugin.h>
 
-static dtr_status abi_major2_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
+static dtr_status abi_major3_init(dtr_plugin *self, const dtr_host_api *api, const json_t *config,
                                   void **state, char *err, size_t errlen)
 {
     (void)self, (void)api, (void)config, (void)err, (void)errlen;
@@ -13,11 +13,11 @@ static dtr_status abi_major2_init(dtr_plugin *self, const dtr_host_api *api, con
 }
 
 DTR_PLUGIN_EXPORT const dtr_plugin_descriptor dtr_plugin_entry = {
-    .abi_major = 2,
+    .abi_major = 3,
     .abi_minor = 0,
     .struct_size = sizeof(dtr_plugin_descriptor),
-    .name = "abi_major2",
+    .name = "abi_major3",
     .version = "1.0.0",
     .kinds = DTR_KIND_PROTOCOL,
-    .init = abi_major2_init,
+    .init = abi_major3_init,
 };
