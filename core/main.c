@@ -449,6 +449,8 @@ static int cli_parse(const cli_command *cmd, int argc, char **argv, int first, c
 
 int main(int argc, char **argv)
 {
+    /* a JSON value that could not be made ends the process (store.h) */
+    json_set_alloc_funcs(store_json_malloc, free);
     if (argc < 2) {
         cli_print_help(stderr);
         return CLI_USAGE;

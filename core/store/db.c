@@ -172,12 +172,35 @@ void conn_read_end(store_conn *c, bool began)
     if (began) conn_run(c, SQ_COMMIT);
 }
 
+void store_out_of_memory(const char *what)
+{
+    fprintf(stderr, "dtr: FATAL: out of memory (%s); aborting\n", what);
+    abort();
+}
+
+void *store_json_malloc(size_t n)
+{
+    void *p = malloc(n);
+    if (!p && n) store_out_of_memory("jansson");
+    return p;
+}
+
+/* Binds that failed on this thread (out of memory): a failed bind leaves
+ * the parameter NULL, which a lookup takes for "no such row" and a write
+ * stores, so the writer checks this count around each command (found by
+ * tests/unit/test_store_faults.c: a PATCH answered 404 when SQLite's
+ * allocator failed). */
+static _Thread_local unsigned bind_failures;
+
+unsigned store_bind_failures(void)
+{
+    return bind_failures;
+}
+
 void bind_text(sqlite3_stmt *st, int i, const char *s)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(st, i);
+    int rc = s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
+    if (rc != SQLITE_OK) bind_failures++;
 }
 
 int conn_run(store_conn *c, sq_id id)
@@ -196,10 +219,8 @@ int conn_run(store_conn *c, sq_id id)
 void bind_json(sqlite3_stmt *st, int i, const json_t *v)
 {
     char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    if (text)
-        sqlite3_bind_text(st, i, text, -1, free);
-    else
-        sqlite3_bind_null(st, i);
+    int rc = text ? sqlite3_bind_text(st, i, text, -1, free) : sqlite3_bind_null(st, i);
+    if (rc != SQLITE_OK || (v && !text)) bind_failures++;
 }
 
 json_t *column_json(sqlite3_stmt *st, int i)

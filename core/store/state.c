@@ -19,6 +19,9 @@
 #define SERIES_COUNT 17
 #define PER_SERIES 100000
 
+/* A record the row cannot be read back from (out of memory in SQLite or
+ * jansson) fails the command (503) instead of passing for "no such number"
+ * (found by tests/unit/test_store_faults.c: a PATCH answered 404). */
 static json_t *state_get(void *ctx, const char *nummer, reg_level *level, bool *deleted)
 {
     state_ctx *x = ctx;
@@ -35,6 +38,7 @@ static json_t *state_get(void *ctx, const char *nummer, reg_level *level, bool *
         *level = (reg_level)sqlite3_column_int(q, 0);
         *deleted = sqlite3_column_int(q, 1) != 0;
         rec = column_json(q, 2);
+        if (!rec) x->failed = true;
     } else if (rc != SQLITE_DONE) {
         x->failed = true;
     }
@@ -48,15 +52,16 @@ static json_t *state_children(void *ctx, const char *nummer, reg_level level)
     state_ctx *x = ctx;
     json_t *kids = json_array();
     sqlite3_stmt *q = conn_stmt(x->c, SQ_REC_CHILDREN);
-    if (!q) {
+    if (!kids || !q) {
         x->failed = true;
         return kids;
     }
     bind_text(q, 1, nummer);
     int rc;
     while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+        /* a child that cannot be read must not pass for no child */
         json_t *kid = column_json(q, 1);
-        if (kid) json_array_append_new(kids, kid);
+        if (!kid || json_array_append_new(kids, kid) != 0) x->failed = true;
     }
     if (rc != SQLITE_DONE) x->failed = true;
     sqlite3_reset(q);

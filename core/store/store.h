@@ -102,6 +102,15 @@ typedef struct store_options {
  * migration that failed). Blocking: call at start, before serving. */
 int store_open(const store_options *opt, store **out, char *err, size_t errlen);
 
+/* Out of memory where going on could decide or write on a partial value
+ * (jansson answers NULL from any constructor, and the register would read a
+ * field that failed to be made as absent): writes one line to stderr and
+ * aborts, like an I/O error at commit; the restart finds a consistent
+ * database (docs/decisions.md). store_json_malloc is the allocator dtr gives
+ * jansson (json_set_alloc_funcs, with free): malloc, or this. Any thread. */
+void store_out_of_memory(const char *what) __attribute__((noreturn));
+void *store_json_malloc(size_t n);
+
 /* Stops taking commands, lets the writer finish (commit) everything queued,
  * joins it, runs the callbacks of every command still unanswered (so no
  * caller waits for ever), and closes the database. For SIGTERM: it blocks

@@ -87,6 +87,8 @@ void conn_read_end(store_conn *c, bool began);
 
 /* Binding helpers: NULL binds SQL NULL; text is copied by SQLite. */
 void bind_text(sqlite3_stmt *st, int i, const char *s);
+/* How many binds (bind_text, bind_json) failed on this thread so far. */
+unsigned store_bind_failures(void);
 void bind_json(sqlite3_stmt *st, int i, const json_t *v); /* compact dump; NULL for NULL */
 /* A column as a new json_t parsed from its text; NULL when SQL NULL or unparsable. */
 json_t *column_json(sqlite3_stmt *st, int i);

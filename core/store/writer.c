@@ -206,9 +206,10 @@ static void run_step(store_conn *c, store_job *j, job_time *t, json_t *audit_tra
                        .today = t->today,
                        .now = t->now,
                        .keep_numbers = j->keep_numbers};
+    unsigned binds = store_bind_failures();
     reg_decision d;
     reg_decide(&cmd, &state, &actor, &d);
-    if (sx.failed) {
+    if (sx.failed || store_bind_failures() != binds) {
         job_undo_503(c, j, "reading the state");
     } else if (d.status != 0) {
         rollback_job(c);
@@ -217,7 +218,7 @@ static void run_step(store_conn *c, store_job *j, job_time *t, json_t *audit_tra
         job_set_errors(j, d.errors, d.n_errors);
         if (j->nummer) snprintf(j->res.primary, sizeof j->res.primary, "%s", j->nummer);
         j->res.level = j->level;
-    } else if (!write_decision(c, j, &d, t, audit_trail)) {
+    } else if (!write_decision(c, j, &d, t, audit_trail) || store_bind_failures() != binds) {
         job_undo_503(c, j, "writing the changes");
     } else if (!savepoint(c, SQ_RELEASE)) {
         job_undo_503(c, j, "releasing the savepoint");

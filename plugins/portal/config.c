@@ -1,7 +1,8 @@
 /*
  * config.c -- the portal plugin's config, validated strictly at init:
  *
- *   {"webhooks": [{"url": "http://..."}],       subscribers (default none)
+ *   {"webhooks": [{"url": "http://...",        subscribers (default none)
+ *                  "secret": "whsec_..."}],     optional: also sign v1 (HMAC-SHA256)
  *    "retry_ms": [1000, 5000, ...],             delays before each retry
  *    "timeout_ms": 10000,                       per request
  *    "fra": N,                                  first sekvensnummer of a new consumer
@@ -14,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sodium.h>
 
 #include "portal.h"
 
@@ -57,6 +60,61 @@ static bool url_acceptable(const char *url)
     return true;
 }
 
+/* The value of one base64 character (standard alphabet), or -1. */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Decodes standard base64 (padding optional; nothing else allowed) into
+ * out (room for max bytes). Returns the length, or -1 when the text is not
+ * base64 or decodes to more than max bytes. */
+static long b64_decode(const char *s, unsigned char *out, size_t max)
+{
+    size_t len = strlen(s);
+    while (len > 0 && s[len - 1] == '=')
+        len--;
+    if (strlen(s) - len > 2 || len % 4 == 1) return -1;
+    size_t o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < len; i++) {
+        int v = b64_value((unsigned char)s[i]);
+        if (v < 0) return -1;
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == max) return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    if (bits && (acc & ((1u << bits) - 1))) return -1; /* stray bits: not canonical */
+    return (long)o;
+}
+
+/* "whsec_" + the base64 of PORTAL_SECRET_MIN to PORTAL_SECRET_MAX bytes (the
+ * Standard Webhooks secret format), decoded into sec. */
+static int read_secret(const json_t *v, size_t i, portal_secret *sec, char *err, size_t errlen)
+{
+    const char *s = json_string_value(v);
+    long n = s && strncmp(s, "whsec_", 6) == 0 ? b64_decode(s + 6, sec->key, sizeof sec->key) : -1;
+    if (n < PORTAL_SECRET_MIN) {
+        snprintf(err, errlen,
+                 "config.webhooks[%zu].secret: expected \"whsec_\" and the base64 of %d to %d "
+                 "bytes",
+                 i, PORTAL_SECRET_MIN, PORTAL_SECRET_MAX);
+        return -1;
+    }
+    sec->len = (size_t)n;
+    return 0;
+}
+
 static int read_webhooks(const json_t *v, portal_config *out, char *err, size_t errlen)
 {
     if (!json_is_array(v)) {
@@ -65,7 +123,8 @@ static int read_webhooks(const json_t *v, portal_config *out, char *err, size_t 
     }
     size_t n = json_array_size(v);
     out->urls = calloc(n ? n : 1, sizeof *out->urls);
-    if (!out->urls) {
+    out->secrets = calloc(n ? n : 1, sizeof *out->secrets);
+    if (!out->urls || !out->secrets) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -79,7 +138,7 @@ static int read_webhooks(const json_t *v, portal_config *out, char *err, size_t 
         json_t *val;
         json_object_foreach(hook, key, val)
         {
-            if (strcmp(key, "url") != 0) {
+            if (strcmp(key, "url") != 0 && strcmp(key, "secret") != 0) {
                 snprintf(err, errlen, "config.webhooks[%zu].%s: unknown key", i, key);
                 return -1;
             }
@@ -94,6 +153,8 @@ static int read_webhooks(const json_t *v, portal_config *out, char *err, size_t 
                      i);
             return -1;
         }
+        json_t *secret = json_object_get(hook, "secret");
+        if (secret && read_secret(secret, i, &out->secrets[out->n_urls], err, errlen)) return -1;
         for (size_t j = 0; j < out->n_urls; j++) {
             if (strcmp(out->urls[j], json_string_value(url)) == 0) {
                 snprintf(err, errlen, "config.webhooks[%zu].url: the same URL as webhooks[%zu]", i,
@@ -180,5 +241,8 @@ void portal_config_free(portal_config *c)
         free(c->urls[i]);
     free(c->urls);
     c->urls = NULL;
+    if (c->secrets) sodium_memzero(c->secrets, c->n_urls * sizeof *c->secrets);
+    free(c->secrets);
+    c->secrets = NULL;
     c->n_urls = 0;
 }

@@ -18,7 +18,10 @@
  * Every attempt is signed afresh (Standard Webhooks): webhook-id "dtr-<n>"
  * (the same on every attempt and after a restart), webhook-timestamp (unix
  * seconds of this attempt), webhook-signature "v1a,<base64 of the Ed25519
- * signature of '<id>.<timestamp>.<body>'>" made with the server's key.
+ * signature of '<id>.<timestamp>.<body>'>" made with the server's key; a
+ * subscriber with a secret also gets " v1,<base64 of HMAC-SHA256 of the same
+ * string, keyed with the secret>" after it (what the official Standard
+ * Webhooks libraries verify).
  * Loop thread, but the page reads, which run on the pool.
  */
 #include <inttypes.h>
@@ -26,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "portal.h"
 
@@ -52,9 +57,12 @@ static void base64_encode(const unsigned char *in, size_t len, char *out)
     out[o] = '\0';
 }
 
-/* Fills the three webhook headers for body at unix time ts. Returns 0 or -1. */
-static int sign_headers(portal *p, int64_t seq, const char *body, int64_t ts, char id_line[64],
-                        char ts_line[64], char sig_line[160])
+#define SIG_LINE 256
+
+/* Fills the three webhook headers of subscriber s for body at unix time ts.
+ * Returns 0 or -1. */
+static int sign_headers(portal *p, const portal_sub *s, int64_t seq, const char *body, int64_t ts,
+                        char id_line[64], char ts_line[64], char sig_line[SIG_LINE])
 {
     char id[32];
     portal_event_id(seq, id);
@@ -65,13 +73,23 @@ static int sign_headers(portal *p, int64_t seq, const char *body, int64_t ts, ch
     memcpy(msg + head, body, blen);
     unsigned char sig[64];
     dtr_status st = p->api->sign(p->self, msg, (size_t)head + blen, sig);
+    char hmac_b64[48] = "";
+    if (st == DTR_OK && s->secret.len) {
+        unsigned char mac[crypto_auth_hmacsha256_BYTES];
+        crypto_auth_hmacsha256_state h;
+        crypto_auth_hmacsha256_init(&h, s->secret.key, s->secret.len);
+        crypto_auth_hmacsha256_update(&h, (const unsigned char *)msg, (size_t)head + blen);
+        crypto_auth_hmacsha256_final(&h, mac);
+        base64_encode(mac, sizeof mac, hmac_b64);
+    }
     free(msg);
     if (st != DTR_OK) return -1;
     char b64[92];
     base64_encode(sig, sizeof sig, b64);
     snprintf(id_line, 64, "webhook-id: %s", id);
     snprintf(ts_line, 64, "webhook-timestamp: %" PRId64, ts);
-    snprintf(sig_line, 160, "webhook-signature: v1a,%s", b64);
+    snprintf(sig_line, SIG_LINE, "webhook-signature: v1a,%s%s%s", b64, hmac_b64[0] ? " v1," : "",
+             hmac_b64);
     return 0;
 }
 
@@ -219,9 +237,9 @@ static void send_attempt(portal_sub *s)
 {
     portal *p = s->p;
     if (!s->body) s->body = portal_event_body(&s->current);
-    char id_line[64], ts_line[64], sig_line[160], err[256];
-    if (!s->body || sign_headers(p, s->current.seq, s->body, (int64_t)time(NULL), id_line, ts_line,
-                                 sig_line) != 0) {
+    char id_line[64], ts_line[64], sig_line[SIG_LINE], err[256];
+    if (!s->body || sign_headers(p, s, s->current.seq, s->body, (int64_t)time(NULL), id_line,
+                                 ts_line, sig_line) != 0) {
         on_failed(s, "the event could not be signed");
         return;
     }
@@ -384,6 +402,7 @@ void portal_sub_free(portal_sub *s)
 {
     if (s->reader) s->p->api->reader_close(s->reader);
     free(s->url);
+    sodium_memzero(&s->secret, sizeof s->secret);
     free(s->body);
     free(s->lag);
     free(s->parked);

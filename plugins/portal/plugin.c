@@ -115,6 +115,7 @@ static dtr_status portal_init(dtr_plugin *self, const dtr_host_api *api, const j
     for (size_t i = 0; i < p->cfg.n_urls; i++) {
         p->subs[i].p = p;
         p->subs[i].url = strdup(p->cfg.urls[i]);
+        p->subs[i].secret = p->cfg.secrets[i];
         p->subs[i].position = -1;
         p->n_subs++;
         if (!p->subs[i].url) {

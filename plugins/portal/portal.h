@@ -48,8 +48,18 @@
 #define PORTAL_DEFAULT_TIMEOUT_MS 10000
 #define PORTAL_DEFAULT_MEMORY_EVENTS 10000
 
+/* A subscriber's Standard Webhooks secret ("whsec_" + base64), decoded:
+ * the HMAC-SHA256 key of its v1 signature; len 0 when it has none. */
+#define PORTAL_SECRET_MIN 24
+#define PORTAL_SECRET_MAX 64
+typedef struct portal_secret {
+    unsigned char key[PORTAL_SECRET_MAX];
+    size_t len;
+} portal_secret;
+
 typedef struct portal_config {
-    char **urls; /* the subscribers' URLs, distinct */
+    char **urls;            /* the subscribers' URLs, distinct */
+    portal_secret *secrets; /* [n_urls] */
     size_t n_urls;
     uint64_t retry_ms[PORTAL_MAX_RETRIES]; /* delays before retry 1, 2, ... */
     size_t n_retry;                        /* N delays: N + 1 attempts */
@@ -147,8 +157,9 @@ typedef struct portal portal;
 typedef struct portal_sub {
     portal *p;
     char *url;
-    int64_t position; /* the last sekvensnummer delivered or parked; -1: not placed yet
-                         (it starts at the first event the feed hands over) */
+    portal_secret secret; /* len 0: only the v1a (Ed25519) signature */
+    int64_t position;     /* the last sekvensnummer delivered or parked; -1: not placed yet
+                             (it starts at the first event the feed hands over) */
     /* the attempt in flight or waiting for its retry */
     bool busy;
     bool current_is_replay;

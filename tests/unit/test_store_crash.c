@@ -177,28 +177,42 @@ static void book_line(ack_book *b, const char *line)
     if (version > a->version) a->version = version;
 }
 
-/* Reads what the child reported until it is dead and the pipe is empty. */
+/* Reads what the child reported until it is dead and the pipe is empty.
+ * The kill comes kill_after_ms after the child's first acknowledgement (the
+ * event the clock starts from, so that a slow machine where the child takes
+ * long to open the store still sees writes in flight when it dies; 60 s at
+ * most for that first one). */
 static void collect(int fd, pid_t pid, int kill_after_ms, ack_book *book)
 {
     char buf[8192], line[128];
     size_t line_len = 0;
     struct timespec start;
-    clock_gettime(CLOCK_MONOTONIC, &start);
-    bool killed = false;
+    bool started = false, killed = false;
     for (;;) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long elapsed = (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-        if (!killed && elapsed >= kill_after_ms) {
+        long elapsed =
+            started ? (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000
+                    : 0;
+        if (!killed && started && elapsed >= kill_after_ms) {
             kill(pid, SIGKILL);
             killed = true;
         }
         struct pollfd pfd = {.fd = fd, .events = POLLIN};
-        int timeout = killed ? 1000 : (int)(kill_after_ms - elapsed);
-        if (poll(&pfd, 1, timeout < 0 ? 0 : timeout) <= 0) continue;
+        int timeout = killed || !started ? 60000 : (int)(kill_after_ms - elapsed);
+        int ready = poll(&pfd, 1, timeout < 0 ? 0 : timeout);
+        if (ready <= 0 && !started && !killed) {
+            kill(pid, SIGKILL); /* nothing acknowledged in a minute: fail below */
+            killed = true;
+        }
+        if (ready <= 0) continue;
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break; /* the child is gone and everything it wrote is read */
+        if (!started) {
+            started = true;
+            clock_gettime(CLOCK_MONOTONIC, &start);
+        }
         for (ssize_t i = 0; i < n; i++) {
             if (buf[i] == '\n') {
                 line[line_len] = '\0';

@@ -152,9 +152,10 @@ class Receiver:
 def verify_signature(public_key, hit):
     """True when hit's webhook-signature is a valid Ed25519 signature of
     '<webhook-id>.<webhook-timestamp>.<body>' by public_key (openssl)."""
-    scheme, _, sig_b64 = hit.signature.partition(",")
-    if scheme != "v1a":
+    entries = [e for e in hit.signature.split(" ") if e.startswith("v1a,")]
+    if len(entries) != 1:
         return False
+    sig_b64 = entries[0][len("v1a,"):]
     with tempfile.TemporaryDirectory(prefix="dtr-portal-sig-") as tmp:
         pem = os.path.join(tmp, "pub.pem")
         msg = os.path.join(tmp, "msg")

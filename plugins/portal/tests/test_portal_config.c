@@ -45,14 +45,19 @@ static void every_key(void **state)
     (void)state;
     portal_config c;
     char err[256] = "";
-    assert_int_equal(read_text("{\"webhooks\": [{\"url\": \"http://a.example/x\"}, "
-                               "{\"url\": \"https://b.example\"}], \"retry_ms\": [100, 200], "
-                               "\"timeout_ms\": 250, \"fra\": 7, \"memory_events\": 3}",
-                               &c, err, sizeof err),
-                     0);
+    assert_int_equal(
+        read_text("{\"webhooks\": [{\"url\": \"http://a.example/x\"}, "
+                  "{\"url\": \"https://b.example\", \"secret\": "
+                  "\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"}], \"retry_ms\": [100, 200], "
+                  "\"timeout_ms\": 250, \"fra\": 7, \"memory_events\": 3}",
+                  &c, err, sizeof err),
+        0);
     assert_int_equal(c.n_urls, 2);
     assert_string_equal(c.urls[0], "http://a.example/x");
     assert_string_equal(c.urls[1], "https://b.example");
+    assert_int_equal(c.secrets[0].len, 0);
+    assert_int_equal(c.secrets[1].len, 24); /* 32 base64 characters */
+    assert_int_equal(c.secrets[1].key[0], 0x31);
     assert_int_equal(c.n_retry, 2);
     assert_int_equal(c.retry_ms[0], 100);
     assert_int_equal(c.retry_ms[1], 200);
@@ -76,8 +81,27 @@ static void refusals(void **state)
         {"{\"webhook\": []}", "config.webhook: unknown key"},
         {"{\"webhooks\": {}}", "config.webhooks"},
         {"{\"webhooks\": [\"http://x\"]}", "config.webhooks[0]"},
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secrets\": \"s\"}]}",
+         "config.webhooks[0].secrets: unknown key"},
         {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": \"s\"}]}",
-         "config.webhooks[0].secret: unknown key"},
+         "config.webhooks[0].secret: expected \"whsec_\""},
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": 7}]}", "config.webhooks[0].secret"},
+        /* too short (16 bytes), not base64, stray bits, padding in the middle */
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": "
+         "\"whsec_AAAAAAAAAAAAAAAAAAAAAA==\"}]}",
+         "config.webhooks[0].secret"},
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": "
+         "\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw!\"}]}",
+         "config.webhooks[0].secret"},
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": "
+         "\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwAAB\"}]}",
+         "config.webhooks[0].secret"},
+        {"{\"webhooks\": [{\"url\": \"http://x\", \"secret\": "
+         "\"whsec_MfKQ9r8G=KYqrTwjUPD8ILPZIo2LaLaS\"}]}",
+         "config.webhooks[0].secret"},
+        {"{\"webhooks\": [{\"url\": \"http://x\"}, {\"url\": \"http://y\", \"secret\": "
+         "\"whsec_\"}]}",
+         "config.webhooks[1].secret"},
         {"{\"webhooks\": [{}]}", "config.webhooks[0].url"},
         {"{\"webhooks\": [{\"url\": \"ftp://x/\"}]}", "config.webhooks[0].url"},
         {"{\"webhooks\": [{\"url\": \"file:///etc/passwd\"}]}", "config.webhooks[0].url"},
