@@ -144,7 +144,7 @@ static void stream_pump(dtr_request *req, void *udata)
     while (j->left) {
         size_t n = j->left < sizeof block ? j->left : sizeof block;
         j->left -= n;
-        if (!api.stream_write(req, block, n)) return;
+        if (api.stream_write(req, block, n) != DTR_OK) return; /* DTR_RETRY: wait for on_drain */
     }
     api.stream_end(req);
     free(j);
