@@ -187,6 +187,11 @@ xmlDocPtr soap_xml_parse(const void *bytes, size_t len, soap_parse_err *err, cha
                          size_t whylen);
 /* Whether [s, s+len) is UTF-8 by RFC 3629 without NUL. */
 bool soap_utf8_valid(const unsigned char *s, size_t len);
+/* The length of the longest prefix of [s, s+len) that is (soap_utf8_valid). */
+size_t soap_utf8_prefix(const unsigned char *s, size_t len);
+/* Cuts the NUL-terminated s at its first byte that is not UTF-8: a text
+ * truncated by snprintf inside a character (an answer must be UTF-8). */
+void soap_utf8_cut(char *s);
 /* The element path of node: "/daginstitution/anvisningsEnhed[2]/navn" (an
  * index where the parent has more than one of that name, and always on a
  * nested anvisningsEnhed or alternativAdresse, as in the register's paths). */

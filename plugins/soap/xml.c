@@ -47,6 +47,9 @@ void soap_fejl_add(soap_fejlliste *l, const char *kode, const char *felt, const 
     va_start(ap, fmt);
     vsnprintf(f->tekst, sizeof f->tekst, fmt, ap);
     va_end(ap);
+    /* a value quoted into a text may have been cut inside a character */
+    soap_utf8_cut(f->felt);
+    soap_utf8_cut(f->tekst);
 }
 
 void soap_fejl_clear(soap_fejlliste *l)
@@ -73,12 +76,12 @@ void soap_fejl_from_json(soap_fejlliste *l, const json_t *fejl, dtr_level root, 
 
 /* ---- UTF-8 ---------------------------------------------------------------------- */
 
-bool soap_utf8_valid(const unsigned char *p, size_t len)
+size_t soap_utf8_prefix(const unsigned char *s, size_t len)
 {
-    const unsigned char *end = p + len;
+    const unsigned char *p = s, *end = s + len;
     while (p < end) {
         unsigned c = *p;
-        if (c == 0) return false;
+        if (c == 0) break;
         if (c < 0x80) {
             p++;
             continue;
@@ -92,16 +95,25 @@ bool soap_utf8_valid(const unsigned char *p, size_t len)
         else if (c >= 0xF0 && c <= 0xF4)
             need = 3, min = 0x10000, cp = c & 0x07;
         else
-            return false;
-        if ((size_t)(end - p) <= need) return false;
-        for (size_t i = 1; i <= need; i++) {
-            if ((p[i] & 0xC0) != 0x80) return false;
+            break;
+        if ((size_t)(end - p) <= need) break;
+        size_t i;
+        for (i = 1; i <= need && (p[i] & 0xC0) == 0x80; i++)
             cp = (cp << 6) | (p[i] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
+        if (i <= need || cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) break;
         p += need + 1;
     }
-    return true;
+    return (size_t)(p - s);
+}
+
+bool soap_utf8_valid(const unsigned char *p, size_t len)
+{
+    return soap_utf8_prefix(p, len) == len;
+}
+
+void soap_utf8_cut(char *s)
+{
+    s[soap_utf8_prefix((const unsigned char *)s, strlen(s))] = '\0';
 }
 
 /* ---- the guarded parser ------------------------------------------------------------ */
@@ -206,6 +218,7 @@ xmlDocPtr soap_xml_parse(const void *bytes, size_t len, soap_parse_err *err, cha
                 size_t n = strlen(why);
                 while (n && (why[n - 1] == '\n' || why[n - 1] == ' '))
                     why[--n] = '\0';
+                soap_utf8_cut(why); /* the message may have been cut inside a character */
             }
         }
     }
@@ -369,7 +382,7 @@ static void on_schema_error(void *udata, xmlErrorPtr e)
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_4:
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_3:
     case XML_SCHEMAV_CVC_COMPLEX_TYPE_2_1:
-    case XML_SCHEMAV_ELEMENT_CONTENT:
+    case XML_SCHEMAV_ELEMENT_CONTENT: {
         char name[64];
         /* "missing" names the parent, "not expected" the element where a
          * required one should have been: both point at what is missing */
@@ -387,6 +400,7 @@ static void on_schema_error(void *udata, xmlErrorPtr e)
             tekst = "elementet hører ikke til her (ukendt, gentaget eller i forkert rækkefølge)";
         }
         break;
+    }
     case XML_SCHEMAV_CVC_ELT_1:
         kode = "UKENDT_FELT", tekst = "ukendt dokument";
         break;

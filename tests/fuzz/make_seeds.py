@@ -107,3 +107,84 @@ put("csv", "broken-quote", b"\x00" + b"\xef\xbb\xbf" + b"daginstitutionsNummer;d
     b"ejerformKode;ejerformKode_Tekst;lovgrundlagKode;lovgrundlagKode_Tekst;admKommuneKode;"
     b"admKommuneKode_Tekst;aktivitetsstatus\r\nG40001;\"Na\"vn;1;Kommunal;1;x;101;K;Aktiv\r\n"
     b"G40002;\"multi\nline\";1;Kommunal;1;x;101;K;Aktiv\r\n")
+
+# ---- soap: byte 0 = service (bit 0: Eksport), Content-Type (bits 1-2: 1.1,
+# 1.2, 1.1 with a SOAPAction for HelloWorld, none), bit 3 unknown client,
+# bit 4 public_read off; then the body. The state: G00001 (daginstitution),
+# G00002 (anvisningsenhed), G00003 (alternativ adresse), kommune 101.
+SOAP_NS = "urn:dagtilbudsregister:soap:2"
+ENV = {1: "http://schemas.xmlsoap.org/soap/envelope/", 2: "http://www.w3.org/2003/05/soap-envelope"}
+
+
+def esc(s):
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def envelope(op, inner="", v=1):
+    return ('<?xml version="1.0" encoding="utf-8"?><s:Envelope xmlns:s="%s"><s:Body>'
+            '<%s xmlns="%s">%s</%s></s:Body></s:Envelope>' % (ENV[v], op, SOAP_NS, inner, op))
+
+
+def el(name, value):
+    return "" if value is None else "<%s>%s</%s>" % (name, value, name)
+
+
+def xdoc(root, body):
+    return '<%s xmlns="%s">%s</%s>' % (root, SOAP_NS, body, root)
+
+
+def di(nummer=None, navn="Solsikken", version=None, units=""):
+    return (el("daginstitutionsNummer", nummer) + el("daginstitutionsNavn", navn) +
+            el("ejerformKode", 1) + el("lovgrundlagKode", 1) + el("admKommuneKode", 101) +
+            el("version", version) + units)
+
+
+def ae(nummer=None, parent="G00001", navn="Mælkebøtten", version=None):
+    return (el("anvisningsenhedsNummer", nummer) + el("daginstitutionsNummer", parent) +
+            el("dagtilbudsNavn", navn) + el("instType3", 6011) + el("kommuneKode", 101) +
+            el("vejNavn", "Byvej") + el("husNummer", "7A") + el("postNummer", "2100") +
+            el("byNavn", "København Ø") + el("cvrNummer", "10000017") + el("pNummer", "1000000005") +
+            el("version", version))
+
+
+def aa(nummer=None, parent="G00002", version=None):
+    return (el("alternativAdresseNummer", nummer) + el("anvisningsenhedsNummer", parent) +
+            el("dagtilbudsNavn", "Filial") + el("vejNavn", "Sidevej") + el("husNummer", "3") +
+            el("postNummer", "2100") + el("byNavn", "København Ø") + el("kommuneKode", 101) +
+            el("cvrNummer", "10000017") + el("pNummer", "1000000006") + el("version", version))
+
+
+def imp(op, xml):
+    return envelope(op, "<xmlData>%s</xmlData>" % esc(xml))
+
+
+soap = {
+    "hello": (0, envelope("HelloWorld")),
+    "hello12": (2, envelope("HelloWorld", v=2)),
+    "hello-action": (4, envelope("HelloWorld")),
+    "schema": (0, envelope("GetXMLSchema")),
+    "insert-di": (0, imp("InsertDaginstitution", xdoc("daginstitution", di(
+        units="<anvisningsEnhed>%s</anvisningsEnhed>" % ae(parent=None))))),
+    "insert-ae": (0, imp("InsertAnvisningsEnhed", xdoc("anvisningsEnhed", ae()))),
+    "insert-aa": (0, imp("InsertAlternativAdresse", xdoc("alternativAdresse", aa()))),
+    "update-di": (0, imp("UpdateDaginstitution", xdoc("daginstitution", di("G00001", "Ny", 1)))),
+    "update-ae": (2, imp("UpdateAnvisningsEnhed", xdoc("anvisningsEnhed", ae("G00002", version=1)))),
+    "update-aa": (0, imp("UpdateAlternativAdresse", xdoc("alternativAdresse", aa("G00003", version=1)))),
+    "delete-aa": (0, imp("DeleteAlternativAdresse", xdoc("sletning", el("nummer", "G00003")))),
+    "move-ae": (0, imp("MoveAnvisningsEnhed", xdoc("flytning", el("nummer", "G00002") +
+                                                    el("nyForaelder", "G00001")))),
+    "validate": (0, imp("ValidateXmlAgainstSchema", xdoc("anvisningsEnhed", ae()))),
+    "bad-xmldata": (0, imp("InsertDaginstitution", "<daginstitution><x>")),
+    "doctype": (0, '<!DOCTYPE x [<!ENTITY a "b">]>' + envelope("HelloWorld")),
+    "unknown-client": (8, imp("InsertAnvisningsEnhed", xdoc("anvisningsEnhed", ae()))),
+    "all": (1, envelope("GetAllDagtilbud")),
+    "by-nummer": (1, envelope("GetDagtilbudByDagInstitutionsNummer",
+                              "<DagInstitutionsNummer>G00001</DagInstitutionsNummer>")),
+    "ae-by-nummer": (1, envelope("GetAnvisningsEnhederByNummer", "<enhedsNummer>G00002</enhedsNummer>")),
+    "ae-by-navn": (1, envelope("GetAnvisningsEnhederByNavn", "<partOfName>sol</partOfName>")),
+    "aa-all": (3, envelope("GetAllAlternativAdresser", v=2)),
+    "kodetabel": (1, envelope("GetKodetabel", "<navn>ejerform</navn>")),
+    "private": (17, envelope("GetAllDaginstitutioner")),
+}
+for k, (h, body) in soap.items():
+    put("soap", k, bytes([h]) + body.encode())

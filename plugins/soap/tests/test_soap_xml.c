@@ -158,6 +158,38 @@ static void test_parser_bounds_depth_and_utf8(void **state)
     assert_int_equal(parse_err(latin, strlen(latin)), SP_UTF8);
 }
 
+/* A text cut to its buffer inside a character (found by fuzz_soap: a
+ * parse error quoting a long namespace of æøå) stays UTF-8, as the answer
+ * that carries it must be. */
+static void test_texts_cut_inside_a_character_stay_utf8(void **state)
+{
+    (void)state;
+    char text[600] = "";
+    for (int i = 0; i < 200; i++)
+        strcat(text, "æ"); /* 2 bytes each: every cut at an even length splits one */
+    soap_fejlliste f = {0};
+    soap_fejl_add(&f, "UGYLDIGT_FORMAT", text, "%s", text);
+    assert_int_equal(f.n, 1);
+    assert_true(strlen(f.items[0].tekst) > 200);
+    assert_true(soap_utf8_valid((const unsigned char *)f.items[0].tekst, strlen(f.items[0].tekst)));
+    assert_true(soap_utf8_valid((const unsigned char *)f.items[0].felt, strlen(f.items[0].felt)));
+    soap_fejl_clear(&f);
+    /* the parser's own message, quoting the input, cut the same way */
+    char doc[1200] = "<s:a xmlns:s=\"http://x/&gt;";
+    for (int i = 0; i < 300; i++)
+        strcat(doc, "ø");
+    strcat(doc, "&x/\"></s:a>");
+    soap_parse_err err;
+    char why[256];
+    for (size_t whylen = 60; whylen < sizeof why; whylen++) {
+        assert_null(soap_xml_parse(doc, strlen(doc), &err, why, whylen));
+        assert_true(soap_utf8_valid((const unsigned char *)why, strlen(why)));
+    }
+    char cut[] = "ab\xc3";
+    soap_utf8_cut(cut);
+    assert_string_equal(cut, "ab");
+}
+
 /* ---- schema errors as fejl --------------------------------------------------------------- */
 
 static void validate(const char *text, soap_fejlliste *f)
@@ -438,6 +470,7 @@ int main(void)
         cmocka_unit_test(test_xsd_enumerates_the_code_lists),
         cmocka_unit_test(test_wsdl_names_every_operation),
         cmocka_unit_test(test_parser_refuses_doctype_and_entities),
+        cmocka_unit_test(test_texts_cut_inside_a_character_stay_utf8),
         cmocka_unit_test(test_parser_bounds_depth_and_utf8),
         cmocka_unit_test(test_schema_errors_name_the_element),
         cmocka_unit_test(test_insert_nests_the_hierarchy),
