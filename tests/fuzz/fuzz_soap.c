@@ -573,6 +573,15 @@ static void check_answer(int version)
     xmlNodePtr root = xmlDocGetRootElement(doc);
     fz_check(soap_is(root, version == SOAP_12 ? SOAP12_NS : SOAP11_NS, "Envelope"),
              "the answer is an Envelope of the request's version");
+    /* the operation answered: the Body's one element, "<Op>Response" */
+    xmlNodePtr body = root ? soap_first_element(root) : NULL;
+    while (body && !xmlStrEqual(body->name, (const xmlChar *)"Body"))
+        body = soap_next_element(body);
+    xmlNodePtr answered = body ? soap_first_element(body) : NULL;
+    if (rq.submits && answered)
+        fz_check(rq.dry_run == xmlStrEqual(answered->name,
+                                           (const xmlChar *)"ValidateXmlAgainstSchemaResponse"),
+                 "a dry run exactly for ValidateXmlAgainstSchema");
     if (rq.decided && rq.decided != 503) {
         fz_check(st == 200, "a decided command is answered 200");
         /* the ImportSvar is the text of the Body's one Result element */
@@ -622,6 +631,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     post_fn[service](the_req, post_udata[service]);
     jobs_run();
     fz_check(!rq.submits || service == 0, "only the ImportService writes");
+    if (getenv("FUZZ_SOAP_VERBOSE")) /* for reading what one input did */
+        fprintf(stderr, "fuzz_soap: answer %d, register %d, dry run %d\n%s\n", rq.ans.status,
+                rq.decided, rq.dry_run, rq.ans.body ? rq.ans.body : "");
     check_answer(((h >> 1) & 3) == 1 ? SOAP_12 : SOAP_11);
     free(rq.ans.content_type);
     free(rq.ans.body);
