@@ -97,12 +97,12 @@ static void watchdog_fired(uv_timer_t *t)
     ((ffix *)t->data)->timed_out = true;
 }
 
-/* Runs the loop until *flag becomes true (10 s at most, then the test
+/* Runs the loop until *flag becomes true (120 s at most, then the test
  * fails: a hang is a failure, never a pass). */
 #define RUN_UNTIL(x, cond)                                                                         \
     do {                                                                                           \
         (x)->timed_out = false;                                                                    \
-        uv_timer_start(&(x)->watchdog, watchdog_fired, 10000, 0);                                  \
+        uv_timer_start(&(x)->watchdog, watchdog_fired, 120000, 0);                                 \
         while (!(cond) && !(x)->timed_out)                                                         \
             uv_run(&(x)->loop, UV_RUN_ONCE);                                                       \
         uv_timer_stop(&(x)->watchdog);                                                             \

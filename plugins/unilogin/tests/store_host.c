@@ -688,7 +688,7 @@ void sh_set_public_read(store_host *h, bool on)
 void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata)
 {
     h->timed_out = false;
-    uv_timer_start(&h->watchdog, sh_watchdog_fired, 10000, 0);
+    uv_timer_start(&h->watchdog, sh_watchdog_fired, 120000, 0);
     while (!cond(udata) && !h->timed_out)
         uv_run(&h->loop, UV_RUN_ONCE);
     uv_timer_stop(&h->watchdog);

@@ -173,8 +173,9 @@ void sh_create(store_host *h, json_t **bodies, size_t n, sh_numbers *out);
  * (store_tick) and waits for them. */
 void sh_set_day_and_tick(store_host *h, const char *day);
 
-/* Runs the loop until cond(udata) holds; aborts the test program after 10
- * s (a hang is a failure). */
+/* Runs the loop until cond(udata) holds; aborts the test program after 120
+ * s (a hang is a failure; a sanitizer build beside stress-ng took over 10 s
+ * for a stream of a few thousand units). */
 void sh_run_until(store_host *h, bool (*cond)(void *udata), void *udata);
 
 /* The feed's view of a consumer: its durable cursor (-1 when unknown). */
