@@ -572,11 +572,11 @@ person_sessions *person_sessions_open(const person_sessions_options *opt, char *
     if (!s->data_dir) abort();
     s->opt.data_dir = s->data_dir;
     s->db = store_db_open(opt->data_dir, false, 2000, err, errlen);
-    int64_t generation;
-    bool disabled;
     /* one read, so that a database without the person table is refused now */
-    if (s->db && store_person_state(s->db, "", &generation, &disabled) < 0) {
-        snprintf(err, errlen, "%s: cannot read the people", opt->data_dir);
+    person_row none;
+    char why[200];
+    if (s->db && store_person_get(s->db, "", &none, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", opt->data_dir, why);
         store_db_close(s->db);
         s->db = NULL;
     }
