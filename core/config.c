@@ -7,6 +7,7 @@
  * operator finds it without guessing.
  */
 #include "config.h"
+#include "store/store_db.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -67,6 +68,7 @@ cfg_config *cfg_default(void)
     cfg->limits = cfg_default_limits;
     cfg->sessions = (cfg_sessions){false, 30 * 60 * 1000, 8 * 60 * 60 * 1000};
     cfg->plugin_dir = cfg_strdup("build/plugins");
+    cfg->store_driver = cfg_strdup(STORE_DRIVER_DEFAULT);
     cfg->plugins = calloc(1, sizeof *cfg->plugins);
     if (!cfg->plugins) abort();
     cfg->plugins[0].name = cfg_strdup("rest");
@@ -92,6 +94,7 @@ void cfg_free(cfg_config *cfg)
     free(cfg->listen);
     free(cfg->data_dir);
     free(cfg->plugin_dir);
+    free(cfg->store_driver);
     cfg_free_plugins(cfg->plugins, cfg->nplugins);
     free(cfg);
 }
@@ -285,6 +288,27 @@ static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, s
     return true;
 }
 
+/* "store": {"driver"}; the driver must be one this build has
+ * (store_driver_check), so that a config naming another is refused at
+ * start, before anything is opened. */
+static bool cfg_read_store(const json_t *obj, cfg_config *cfg, char *err, size_t errlen)
+{
+    if (!json_is_object(obj)) return cfg_fail(err, errlen, "store", "expected an object");
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        char path[64];
+        snprintf(path, sizeof path, "store.%s", key);
+        if (strcmp(key, "driver") != 0) return cfg_fail(err, errlen, path, "unknown key");
+        if (!cfg_read_string(v, path, &cfg->store_driver, err, errlen)) return false;
+        char why[160];
+        if (store_driver_check(cfg->store_driver, why, sizeof why) != 0)
+            return cfg_fail(err, errlen, path, "%s", why);
+    }
+    return true;
+}
+
 static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char *err,
                             size_t errlen)
 {
@@ -380,6 +404,8 @@ cfg_config *cfg_from_json(const json_t *root, char *err, size_t errlen)
             ok = cfg_read_limits(v, &cfg->limits, err, errlen);
         } else if (strcmp(key, "sessions") == 0) {
             ok = cfg_read_sessions(v, &cfg->sessions, err, errlen);
+        } else if (strcmp(key, "store") == 0) {
+            ok = cfg_read_store(v, cfg, err, errlen);
         } else if (strcmp(key, "plugin_dir") == 0) {
             ok = cfg_read_string(v, key, &cfg->plugin_dir, err, errlen);
         } else if (strcmp(key, "plugins") == 0) {

@@ -481,8 +481,8 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
         return 1;
     }
     host_open_services(&h);
-    h.svc = svc_open(&h.loop, h.data_dir, h.log, h.reg, h.endpoints, &h.cfg->sessions, err,
-                     errlen);
+    h.svc = svc_open(&h.loop, h.data_dir, h.cfg->store_driver, h.log, h.reg, h.endpoints,
+                     &h.cfg->sessions, err, errlen);
     if (h.svc) svc_set_limits(h.svc, &h.cfg->limits);
     int code = h.svc && host_start(&h, err, errlen) == 0 ? 0 : 1;
     if (code == 0) host_run(&h);

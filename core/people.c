@@ -254,10 +254,8 @@ people *people_open(const people_options *o, char *err, size_t errlen)
     p->store = o->store;
     p->log = o->log;
     p->api = o->api;
-    char db_path[4096];
-    snprintf(db_path, sizeof db_path, "%s/dtr.sqlite", o->data_dir);
     person_sessions_options so = {.loop = o->loop,
-                                  .db_path = db_path,
+                                  .data_dir = o->data_dir,
                                   .key = o->key,
                                   .idle_ms = o->sessions ? o->sessions->idle_ms : 0,
                                   .max_ms = o->sessions ? o->sessions->max_ms : 0,
@@ -271,8 +269,7 @@ people *people_open(const people_options *o, char *err, size_t errlen)
         free(p);
         return NULL;
     }
-    if (o->api_edit->resp_header != people_resp_header)
-        net_resp_header = o->api_edit->resp_header;
+    if (o->api_edit->resp_header != people_resp_header) net_resp_header = o->api_edit->resp_header;
     p->resp_header = net_resp_header;
     o->api_edit->resp_header = people_resp_header;
     o->api_edit->session_login = people_session_login;

@@ -598,9 +598,9 @@ static void svc_feed_log(void *udata, int level, const char *msg)
     ops_log_write(s->log, (ops_log_level)level, "feed", "%s", msg);
 }
 
-svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
-                       size_t errlen)
+svc_services *svc_open(uv_loop_t *loop, const char *data_dir, const char *store_driver,
+                       ops_log *log, plug_registry *reg, ops_endpoints *endpoints,
+                       const cfg_sessions *sessions, char *err, size_t errlen)
 {
     uint8_t key[AUDIT_KEY_BYTES];
     if (svc_current) {
@@ -614,15 +614,14 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug
     s->log = log;
     s->reg = reg;
     store_options so = {.data_dir = data_dir,
+                        .driver = store_driver,
                         .audit_key = key,
                         .loop = loop,
                         .build_deferred_indexes = true, /* the host holds the data dir's lock */
                         .log = svc_store_log,
                         .log_udata = s};
     if (store_open(&so, &s->store, err, errlen) != 0) goto fail;
-    char db_path[4096];
-    snprintf(db_path, sizeof db_path, "%s/dtr.sqlite", data_dir);
-    s->auth = auth_cache_open(db_path, key, err, errlen);
+    s->auth = auth_cache_open(data_dir, key, err, errlen);
     if (!s->auth) goto fail;
     feed_options fo = {.loop = loop, .store = s->store, .log = svc_feed_log, .log_udata = s};
     s->feed = feed_new(&fo, err, errlen);

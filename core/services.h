@@ -27,10 +27,11 @@ typedef struct svc_services svc_services;
  * cache and the feed, fills the register entries of reg's host API table,
  * installs the release hook that frees what an instance borrowed (its
  * reader, its feed subscription), and adds the readiness check "store" and
- * the store and feed gauges to endpoints. NULL with the reason in err. */
-svc_services *svc_open(uv_loop_t *loop, const char *data_dir, ops_log *log, plug_registry *reg,
-                       ops_endpoints *endpoints, const cfg_sessions *sessions, char *err,
-                       size_t errlen);
+ * the store and feed gauges to endpoints. store_driver: the config's
+ * "store.driver" (NULL: the default). NULL with the reason in err. */
+svc_services *svc_open(uv_loop_t *loop, const char *data_dir, const char *store_driver,
+                       ops_log *log, plug_registry *reg, ops_endpoints *endpoints,
+                       const cfg_sessions *sessions, char *err, size_t errlen);
 
 /* A set's instances started and its router is about to serve: subscribe
  * its consumer plugins to the feed. When it replaces an older set, the old

@@ -9,8 +9,9 @@
  * once as 43 characters of unpadded base64url. The database keeps only a
  * keyed BLAKE2b hash of it (auth_secret_hash: keyed with a subkey derived
  * from the server key <data_dir>/server.key, over the id and the secret), in
- * the table "client" of <data_dir>/dtr.sqlite that the store's migrations
- * create. A trigger bumps client_generation on every change of that table.
+ * the store's client table (core/store/store_db.h: every read and write of
+ * it goes through the store), which the store's migrations create; a
+ * generation counter grows with every change of it.
  *
  * Requests authenticate with HTTP Basic: "Basic " + base64(clientId:secret).
  *
@@ -30,11 +31,11 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
 #include "audit/audit.h"
 #include "dtr/plugin.h"
 #include "register/register.h"
+#include "store/store_db.h"
 
 #define AUTH_KEY_BYTES AUDIT_KEY_BYTES /* the server key */
 #define AUTH_HASH_BYTES 32             /* a stored secret hash */
@@ -89,10 +90,10 @@ bool auth_parse_basic(const char *value, char id[AUTH_ID_MAX + 1],
 
 typedef struct auth_cache auth_cache;
 
-/* Opens a read-only connection to db_path (<data_dir>/dtr.sqlite, already
+/* Opens a read-only store connection to data_dir's database (already
  * migrated by store_open) and loads every client. key is copied. NULL with
  * a message in err. Blocking; call at start on the loop thread. */
-auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTES], char *err,
+auth_cache *auth_cache_open(const char *data_dir, const uint8_t key[AUTH_KEY_BYTES], char *err,
                             size_t errlen);
 
 /* Authenticates an Authorization header value (NULL: the request had none).
@@ -101,7 +102,7 @@ auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTE
  *                 secret, revoked client, malformed header): answer 401;
  *   DTR_ERROR     the client table could not be read (auth_cache_error
  *                 says why): answer 503.
- * Before it looks, it checks (PRAGMA data_version, then the client
+ * Before it looks, it checks (store_db_version, then the client
  * generation, only when the database changed) whether another connection
  * changed the clients, and reloads them if so: a `dtr client` command counts
  * from the next request. The secret is compared as a keyed hash with
@@ -129,8 +130,8 @@ const char *auth_cache_error(const auth_cache *c);
 /* Closes the connection and frees every client. NULL is allowed. */
 void auth_cache_close(auth_cache *c);
 
-/* ---- managing clients (on a read-write connection) ---------------------------
- * Each change is one write transaction (BEGIN IMMEDIATE, so the audit
+/* ---- managing clients (on a read-write store_db) ---------------------------
+ * Each change is one write transaction (store_db_begin, so the audit
  * chain's head is read under the write lock, whoever else writes: the
  * server's writer or another `dtr client`) that changes the client row and
  * appends its audit entry ("client.add", "client.revoke", "client.rotate";
@@ -152,23 +153,23 @@ typedef struct auth_new_client {
 /* Adds a client with a fresh id and secret. *out (may be NULL) gets
  * {"clientId", "secret", "role", "name", "kommuner"}: the one place the
  * secret is ever seen. actor: who does it, for the audit ("cli:alice"). */
-int auth_client_add(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
+int auth_client_add(store_db *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
                     const auth_new_client *c, json_t **out, char *err, size_t errlen);
 
 /* Revokes a client: it cannot authenticate any more. *out (may be NULL)
  * gets the client as auth_client_list shows it. */
-int auth_client_revoke(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
+int auth_client_revoke(store_db *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
                        const char *id, json_t **out, char *err, size_t errlen);
 
 /* Gives a client that is not revoked a new secret; the old one stops
  * working. *out as auth_client_add's. */
-int auth_client_rotate(sqlite3 *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
+int auth_client_rotate(store_db *db, const uint8_t key[AUTH_KEY_BYTES], const char *actor,
                        const char *id, json_t **out, char *err, size_t errlen);
 
 /* Every client, ordered by creation time, then id: [{"clientId", "name", "role",
  * "kommuner", "created", "revoked"}] (revoked: null or the time), never a
  * secret or a hash. 0 or -1. */
-int auth_client_list(sqlite3 *db, json_t **out, char *err, size_t errlen);
+int auth_client_list(store_db *db, json_t **out, char *err, size_t errlen);
 
 /* Validates and parses a --kommune value "101,147": kommunekoder from
  * reg_kommuner(), separated by commas, each named once, into a sorted

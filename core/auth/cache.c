@@ -3,9 +3,9 @@
  * the loop thread without a database lookup per request.
  *
  * The cache holds every client of the table "client" in an array sorted by
- * id. Each check first asks its read-only connection whether anything was
- * committed since it last looked (PRAGMA data_version: a read of the WAL
- * index, no query); only when something was does it read the one-row
+ * id. Each check first asks its read-only store connection whether anything
+ * was committed since it last looked (store_db_version: for SQLite a read of
+ * the WAL index, no query); only when something was does it read the one-row
  * client_generation counter, which triggers bump on every change of the
  * client table, and only when that moved does it reload the clients. So the
  * register's own writes cost one small read, and a `dtr client` change in
@@ -17,7 +17,6 @@
  * they changed (the old one is marked revoked and kept), so a auth_client a
  * request holds stays valid and its scope never changes under it.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +24,7 @@
 #include <sodium.h>
 
 #include "auth/auth_int.h"
+#include "store/store_db.h"
 
 typedef struct auth_entry {
     auth_client pub; /* what is handed out; points into the fields below */
@@ -40,13 +40,10 @@ typedef struct auth_entry {
 } auth_entry;
 
 struct auth_cache {
-    sqlite3 *db; /* read-only, used on the loop thread only */
-    sqlite3_stmt *st_data_version;
-    sqlite3_stmt *st_generation;
-    sqlite3_stmt *st_clients;
+    store_db *db; /* read-only, used on the loop thread only */
     uint8_t subkey[AUTH_KEY_BYTES];
     bool loaded;
-    int64_t data_version; /* PRAGMA data_version when last looked */
+    int64_t data_version; /* store_db_version when last looked */
     int64_t generation;   /* client_generation when last loaded */
     auth_entry **table;   /* the clients now, sorted by id */
     size_t n;
@@ -55,18 +52,9 @@ struct auth_cache {
     char error[256];
 };
 
-__attribute__((format(printf, 2, 3))) static int cache_fail(auth_cache *c, const char *fmt, ...)
+static char *dup_text(const char *s)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->error, sizeof c->error, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static char *dup_text(const unsigned char *s)
-{
-    char *copy = strdup(s ? (const char *)s : "");
+    char *copy = strdup(s ? s : "");
     if (!copy) abort();
     return copy;
 }
@@ -93,11 +81,11 @@ static auth_entry *find_entry(auth_entry **table, size_t n, const char *id)
 
 /* Parses the kommuner column (a JSON array of integers) into a malloc'd
  * array. false when it is not one. */
-static bool parse_kommuner_column(const unsigned char *text, int **out, size_t *n)
+static bool parse_kommuner_column(const char *text, int **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
-    json_t *arr = json_loads(text ? (const char *)text : "[]", 0, NULL);
+    json_t *arr = json_loads(text ? text : "[]", 0, NULL);
     bool ok = json_is_array(arr);
     size_t count = ok ? json_array_size(arr) : 0;
     int *codes = count ? calloc(count, sizeof *codes) : NULL;
@@ -126,26 +114,22 @@ static bool same_client(const auth_entry *e, const char *name, const char *role,
            (n == 0 || memcmp(e->kommuner, kommuner, n * sizeof *kommuner) == 0);
 }
 
-/* The entry for the current row of st_clients (id, name, role, kommuner,
- * secret_hash, revoked): the old one when it describes the same client,
+/* The entry for a row of the client table: the old one when it describes the same client,
  * else a new one. NULL for a row no request can authenticate as (a bad
  * hash, an unknown role, a broken kommuner column): it is left out. */
-static auth_entry *entry_for_row(auth_cache *c, sqlite3_stmt *st)
+static auth_entry *entry_for_row(auth_cache *c, const store_client_row *row)
 {
-    const unsigned char *id = sqlite3_column_text(st, 0);
-    const unsigned char *name = sqlite3_column_text(st, 1);
-    const unsigned char *role = sqlite3_column_text(st, 2);
-    const void *hash = sqlite3_column_blob(st, 4);
-    int hash_len = sqlite3_column_bytes(st, 4);
-    if (!id || !*id || strlen((const char *)id) > AUTH_ID_MAX || !name || !role || !hash ||
-        hash_len != AUTH_HASH_BYTES || !auth_role_parse((const char *)role, NULL))
+    const char *id = row->id, *name = row->name, *role = row->role;
+    const void *hash = row->secret_hash;
+    if (!id || !*id || strlen(id) > AUTH_ID_MAX || !name || !role || !hash ||
+        row->secret_hash_len != AUTH_HASH_BYTES || !auth_role_parse(role, NULL))
         return NULL;
     int *kommuner;
     size_t n;
-    if (!parse_kommuner_column(sqlite3_column_text(st, 3), &kommuner, &n)) return NULL;
+    if (!parse_kommuner_column(row->kommuner, &kommuner, &n)) return NULL;
 
-    auth_entry *e = find_entry(c->table, c->n, (const char *)id);
-    if (e && same_client(e, (const char *)name, (const char *)role, kommuner, n)) {
+    auth_entry *e = find_entry(c->table, c->n, id);
+    if (e && same_client(e, name, role, kommuner, n)) {
         free(kommuner);
     } else {
         e = calloc(1, sizeof *e);
@@ -156,16 +140,38 @@ static auth_entry *entry_for_row(auth_cache *c, sqlite3_stmt *st)
         e->kommuner = kommuner;
         e->n_kommuner = n;
         e->pub = (auth_client){.id = e->id,
-                              .name = e->name,
-                              .role = e->role,
-                              .kommuner = e->kommuner,
-                              .n_kommuner = e->n_kommuner};
+                               .name = e->name,
+                               .role = e->role,
+                               .kommuner = e->kommuner,
+                               .n_kommuner = e->n_kommuner};
         e->next = c->all;
         c->all = e;
     }
     memcpy(e->hash, hash, AUTH_HASH_BYTES);
-    e->revoked = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    e->revoked = row->revoked != NULL;
     return e;
+}
+
+/* A reload in progress: the new table being filled. */
+typedef struct reload_ctx {
+    auth_cache *c;
+    uint64_t stamp;
+    auth_entry **table;
+    size_t n, cap;
+} reload_ctx;
+
+static void reload_row(void *udata, const store_client_row *row)
+{
+    reload_ctx *r = udata;
+    auth_entry *e = entry_for_row(r->c, row);
+    if (!e || e->seen == r->stamp) return; /* left out, or a repeated id */
+    e->seen = r->stamp;
+    if (r->n == r->cap) {
+        r->cap *= 2;
+        r->table = realloc(r->table, r->cap * sizeof *r->table);
+        if (!r->table) abort();
+    }
+    r->table[r->n++] = e;
 }
 
 /* Reads every client into a new table and swaps it in. Entries of the old
@@ -174,28 +180,15 @@ static auth_entry *entry_for_row(auth_cache *c, sqlite3_stmt *st)
 static int reload(auth_cache *c)
 {
     uint64_t stamp = c->loads + 1;
-    size_t n = 0, cap = c->n + 16;
-    auth_entry **table = malloc(cap * sizeof *table);
-    if (!table) abort();
-    sqlite3_stmt *st = c->st_clients;
-    sqlite3_reset(st);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        auth_entry *e = entry_for_row(c, st);
-        if (!e || e->seen == stamp) continue; /* left out, or a repeated id */
-        e->seen = stamp;
-        if (n == cap) {
-            cap *= 2;
-            table = realloc(table, cap * sizeof *table);
-            if (!table) abort();
-        }
-        table[n++] = e;
+    reload_ctx r = {.c = c, .stamp = stamp, .cap = c->n + 16};
+    r.table = malloc(r.cap * sizeof *r.table);
+    if (!r.table) abort();
+    if (store_client_each(c->db, reload_row, &r, c->error, sizeof c->error) != 0) {
+        free(r.table);
+        return -1;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(table);
-        return cache_fail(c, "cannot read the clients: %s", sqlite3_errmsg(c->db));
-    }
+    auth_entry **table = r.table;
+    size_t n = r.n;
     qsort(table, n, sizeof *table, compare_entries);
     for (size_t i = 0; i < c->n; i++)
         if (c->table[i]->seen != stamp) c->table[i]->revoked = true;
@@ -206,17 +199,6 @@ static int reload(auth_cache *c)
     return 0;
 }
 
-/* Reads one integer from a statement without parameters. */
-static int step_int64(auth_cache *c, sqlite3_stmt *st, int64_t *out)
-{
-    sqlite3_reset(st);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW) return cache_fail(c, "cannot read the clients: %s", sqlite3_errstr(rc));
-    return 0;
-}
-
 /* Brings the table up to date with the database: see the top of the file.
  * The rows are read after the generation, so they are at least as new as
  * the generation recorded; a change in between only causes one more reload
@@ -224,9 +206,9 @@ static int step_int64(auth_cache *c, sqlite3_stmt *st, int64_t *out)
 static int refresh(auth_cache *c)
 {
     int64_t data_version, generation;
-    if (step_int64(c, c->st_data_version, &data_version) != 0) return -1;
+    if (store_db_version(c->db, &data_version, c->error, sizeof c->error) != 0) return -1;
     if (c->loaded && data_version == c->data_version) return 0;
-    if (step_int64(c, c->st_generation, &generation) != 0) return -1;
+    if (store_client_generation(c->db, &generation, c->error, sizeof c->error) != 0) return -1;
     if (!c->loaded || generation != c->generation) {
         if (reload(c) != 0) return -1;
     }
@@ -236,7 +218,7 @@ static int refresh(auth_cache *c)
     return 0;
 }
 
-auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTES], char *err,
+auth_cache *auth_cache_open(const char *data_dir, const uint8_t key[AUTH_KEY_BYTES], char *err,
                             size_t errlen)
 {
     if (sodium_init() < 0) {
@@ -246,27 +228,14 @@ auth_cache *auth_cache_open(const char *db_path, const uint8_t key[AUTH_KEY_BYTE
     auth_cache *c = calloc(1, sizeof *c);
     if (!c) abort();
     auth_hash_subkey(key, c->subkey);
-    int rc = sqlite3_open_v2(db_path, &c->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK) {
-        /* a WAL reader waits only in rare moments (recovery); never long on the loop */
-        sqlite3_busy_timeout(c->db, 1000);
-        rc = sqlite3_prepare_v2(c->db, "PRAGMA data_version", -1, &c->st_data_version, NULL);
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(c->db, "SELECT generation FROM client_generation WHERE id = 1", -1,
-                                &c->st_generation, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_prepare_v2(c->db,
-                                "SELECT id, name, role, kommuner, secret_hash, revoked FROM client",
-                                -1, &c->st_clients, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot read the clients: %s", db_path,
-                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+    /* a reader waits only in rare moments (recovery); never long on the loop */
+    c->db = store_db_open(data_dir, false, 1000, err, errlen);
+    if (!c->db) {
         auth_cache_close(c);
         return NULL;
     }
     if (refresh(c) != 0) {
-        snprintf(err, errlen, "%s: %s", db_path, c->error);
+        snprintf(err, errlen, "%s: %s", data_dir, c->error);
         auth_cache_close(c);
         return NULL;
     }
@@ -332,10 +301,7 @@ const char *auth_cache_error(const auth_cache *c)
 void auth_cache_close(auth_cache *c)
 {
     if (!c) return;
-    sqlite3_finalize(c->st_data_version);
-    sqlite3_finalize(c->st_generation);
-    sqlite3_finalize(c->st_clients);
-    sqlite3_close(c->db);
+    store_db_close(c->db);
     while (c->all) {
         auth_entry *e = c->all;
         c->all = e->next;

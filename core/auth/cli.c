@@ -75,9 +75,9 @@ static void cli_store_log(void *udata, int level, const char *msg)
 
 /* Opens the data directory for a client command: the server key (created
  * when missing), the database migrated by the store, and a read-write
- * connection of our own. 0, or -1 with a message in err. */
-static int open_data_dir(const char *data_dir, uint8_t key[AUTH_KEY_BYTES], sqlite3 **db, char *err,
-                         size_t errlen)
+ * store connection of our own. 0, or -1 with a message in err. */
+static int open_data_dir(const char *data_dir, uint8_t key[AUTH_KEY_BYTES], store_db **db,
+                         char *err, size_t errlen)
 {
     *db = NULL;
     if (sodium_init() < 0) {
@@ -93,21 +93,8 @@ static int open_data_dir(const char *data_dir, uint8_t key[AUTH_KEY_BYTES], sqli
     if (store_open(&opt, &s, err, errlen) != 0) return -1;
     store_close(s);
 
-    char path[4096];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", data_dir);
-    int rc = sqlite3_open_v2(path, db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_extended_result_codes(*db, 1);
-        sqlite3_busy_timeout(*db, CLI_BUSY_TIMEOUT_MS);
-        rc = sqlite3_exec(*db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-    }
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%.300s: %s", path, *db ? sqlite3_errmsg(*db) : sqlite3_errstr(rc));
-        sqlite3_close(*db);
-        *db = NULL;
-        return -1;
-    }
-    return 0;
+    *db = store_db_open(data_dir, true, CLI_BUSY_TIMEOUT_MS, err, errlen);
+    return *db ? 0 : -1;
 }
 
 /* Checks the words and flags of a client command before anything is
@@ -153,7 +140,7 @@ int auth_cli_client_run(const char *data_dir, const auth_client_args *a)
     if (code >= 0) return code;
 
     uint8_t key[AUTH_KEY_BYTES];
-    sqlite3 *db = NULL;
+    store_db *db = NULL;
     char err[512] = "";
     if (open_data_dir(data_dir, key, &db, err, sizeof err) != 0) {
         fprintf(stderr, "dtr client: %s\n", err);
@@ -176,7 +163,7 @@ int auth_cli_client_run(const char *data_dir, const auth_client_args *a)
     } else {
         rc = auth_client_list(db, &out, err, sizeof err);
     }
-    sqlite3_close(db);
+    store_db_close(db);
     sodium_memzero(key, sizeof key);
     free(kommuner);
     if (rc != 0) {
@@ -229,43 +216,6 @@ static json_t *text_or_null(const char *text)
     return s ? s : json_null();
 }
 
-/* Every entry must name who acted: a client of the client table (revoked
- * ones included: they existed when they acted), the register itself
- * ("system"), the bulk import ("import"), an operator at the command line
- * ("cli:<unix user>") or a person of the web UI ("bruger:<name>"). A name
- * that is none of these means something wrote for a client that never
- * existed. 0, or -1 with the first such entry in report. */
-static int audit_actors_exist(sqlite3 *db, audit_report *report)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db,
-        "SELECT id, actor FROM audit WHERE actor NOT IN ('system', 'import') AND "
-        "actor NOT LIKE 'cli:%' AND actor NOT LIKE 'bruger:%' AND "
-        "actor NOT IN (SELECT id FROM client) ORDER BY id LIMIT 1",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
-                 sqlite3_errmsg(db));
-        return -1;
-    }
-    int verdict = 0;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        report->first_bad_id = sqlite3_column_int64(st, 0);
-        snprintf(report->reason, sizeof report->reason,
-                 "the entry names the actor \"%.64s\", which is no client of this register",
-                 (const char *)sqlite3_column_text(st, 1));
-        verdict = -1;
-    } else if (rc != SQLITE_DONE) {
-        snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
-                 sqlite3_errmsg(db));
-        verdict = -1;
-    }
-    sqlite3_finalize(st);
-    return verdict;
-}
-
 int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
 {
     if (argc != 1 || strcmp(argv[0], "verify") != 0) {
@@ -274,8 +224,7 @@ int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
     }
     char path[4096];
     struct stat st;
-    snprintf(path, sizeof path, "%s/dtr.sqlite", data_dir);
-    if (stat(path, &st) != 0) {
+    if (store_location(data_dir, path, sizeof path) != 0 || stat(path, &st) != 0) {
         fprintf(stderr, "dtr audit verify: no register database at %s: %s\n", path,
                 strerror(errno));
         return EXIT_REFUSED;
@@ -292,20 +241,18 @@ int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
         fprintf(stderr, "dtr audit verify: %s\n", err[0] ? err : "libsodium could not start");
         return EXIT_REFUSED;
     }
-    sqlite3 *db = NULL;
     audit_report report = {0};
-    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    char open_err[200];
+    store_db *db = store_db_open(data_dir, false, CLI_BUSY_TIMEOUT_MS, open_err, sizeof open_err);
     int verdict;
-    if (rc != SQLITE_OK) {
-        snprintf(report.reason, sizeof report.reason, "cannot open %.120s: %s", path,
-                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    if (!db) {
+        snprintf(report.reason, sizeof report.reason, "cannot open %s", open_err);
         verdict = -1;
     } else {
-        sqlite3_busy_timeout(db, CLI_BUSY_TIMEOUT_MS);
-        verdict = audit_verify(db, key, &report);
-        if (verdict == 0) verdict = audit_actors_exist(db, &report);
+        verdict = store_db_audit_verify(db, key, &report);
+        if (verdict == 0) verdict = store_db_audit_actors(db, &report);
     }
-    sqlite3_close(db);
+    store_db_close(db);
     sodium_memzero(key, sizeof key);
 
     print_json(json_pack("{s:b, s:I, s:o, s:o}", "ok", verdict == 0, "entries",

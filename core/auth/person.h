@@ -4,8 +4,8 @@
  *
  * A person has a login name (2..64 of a-z, 0-9, '.', '_', '-'), a role
  * ("support" or "laeser") and a password stored only as an Argon2id string
- * (libsodium crypto_pwhash_str), in the table "person" of
- * <data_dir>/dtr.sqlite. `dtr user add` and `dtr user reset` print a
+ * (libsodium crypto_pwhash_str), in the store's person table (read and
+ * written through core/store/store_db.h). `dtr user add` and `dtr user reset` print a
  * one-time password that must be changed at the first login. For the
  * register and the audit log a person acts as "bruger:<name>".
  *
@@ -26,18 +26,18 @@
 #include <stdint.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <uv.h>
 
 #include "audit/audit.h"
 #include "register/register.h"
+#include "store/store_db.h"
 
 #define PERSON_NAME_MAX 64      /* bytes of a login name */
 #define PERSON_PASSWORD_MIN 12  /* characters of a password a person chooses */
 #define PERSON_PASSWORD_MAX 256 /* bytes of a password we look at */
 #define PERSON_ACTOR_MAX (PERSON_NAME_MAX + 8)
 
-/* ---- people (user.c), on a read-write connection of the caller's ------------
+/* ---- people (user.c), on a read-write store_db of the caller's ------------
  * Each change is one write transaction with its audit entry ("user.add",
  * "user.disable", "user.reset", "user.password"; never a password or a
  * hash in it). Return 0, PERSON_REFUSED (err says why) or -1 (database). */
@@ -50,37 +50,31 @@ bool person_valid_name(const char *name, char *err, size_t errlen);
 /* Adds a person with a fresh one-time password: *out (may be NULL) gets
  * {"name", "role", "password", "mustChangePassword": true}: the one place the
  * password is seen. role: "support" or "laeser". */
-int person_add(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor, const char *name,
-               const char *role, json_t **out, char *err, size_t errlen);
+int person_add(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+               const char *name, const char *role, json_t **out, char *err, size_t errlen);
 
 /* Stops a person from logging in; the sessions they have end at once. */
-int person_disable(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+int person_disable(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
                    const char *name, json_t **out, char *err, size_t errlen);
 
 /* Gives a person a new one-time password (and lets a disabled person in
  * again); their sessions end. *out as person_add's. */
-int person_reset(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+int person_reset(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
                  const char *name, json_t **out, char *err, size_t errlen);
 
 /* Every person: [{"name", "role", "created", "passwordChanged",
  * "mustChangePassword", "disabled"}], by name. */
-int person_list(sqlite3 *db, json_t **out, char *err, size_t errlen);
+int person_list(store_db *db, json_t **out, char *err, size_t errlen);
 
 /* Sets a person's password to the Argon2id string pw_hash (made by the
  * caller, off the loop thread) and clears must_change; the generation
  * grows (other sessions end). *generation gets the new one. */
-int person_set_password_hash(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *name,
+int person_set_password_hash(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *name,
                              const char *pw_hash, int64_t *generation, char *err, size_t errlen);
 
-/* What a login needs to know of a person. */
-typedef struct person_row {
-    char name[PERSON_NAME_MAX + 1];
-    char role[16];
-    char pw_hash[160];
-    bool must_change;
-    bool disabled;
-    int64_t generation;
-} person_row;
+/* What a login needs to know of a person (the store's row). */
+typedef store_person person_row;
+_Static_assert(sizeof((person_row *)0)->name == PERSON_NAME_MAX + 1, "a login name fits");
 
 /* The Argon2id string of password (crypto_pwhash_str; out has
  * crypto_pwhash_STRBYTES = 128 bytes): 0, or -1 when out of memory. Any
@@ -90,7 +84,7 @@ int person_hash(const char *password, char out[128]);
 void person_hash_limits(unsigned long long ops, size_t mem);
 
 /* Reads one person: 0, PERSON_REFUSED (no such person) or -1. */
-int person_read(sqlite3 *db, const char *name, person_row *out, char *err, size_t errlen);
+int person_read(store_db *db, const char *name, person_row *out, char *err, size_t errlen);
 
 /* `dtr user add --name N --role support|laeser | list | disable N | reset N`
  * on data_dir: argv[0] the action, then the name or the flags. Prints JSON
@@ -117,11 +111,11 @@ typedef struct person_session_info {
 
 typedef struct person_sessions_options {
     uv_loop_t *loop;
-    const char *db_path; /* <data_dir>/dtr.sqlite, migrated */
-    const uint8_t *key;  /* the server key (audit entries of password changes); copied */
-    int64_t idle_ms;     /* 0: 30 minutes */
-    int64_t max_ms;      /* 0: 8 hours */
-    bool secure_cookie;  /* add Secure to the cookie (the server is behind TLS) */
+    const char *data_dir; /* its database migrated (store_open) */
+    const uint8_t *key;   /* the server key (audit entries of password changes); copied */
+    int64_t idle_ms;      /* 0: 30 minutes */
+    int64_t max_ms;       /* 0: 8 hours */
+    bool secure_cookie;   /* add Secure to the cookie (the server is behind TLS) */
     /* Appends one audit entry (login, logout, login failure) through the
      * store's writer; operation "login", "logout", "login.fejl"; detail a
      * short JSON text (the address, the reason). */
@@ -136,7 +130,7 @@ typedef struct person_sessions_options {
     void *clock_udata;
 } person_sessions_options;
 
-/* Opens a read-only connection to the database. NULL with err. */
+/* Opens a read-only store connection to the database. NULL with err. */
 person_sessions *person_sessions_open(const person_sessions_options *opt, char *err, size_t errlen);
 /* Ends every session and frees everything; waits for no pool work (a
  * login or password change in flight finishes on its own and is then

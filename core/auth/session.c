@@ -57,9 +57,8 @@ typedef struct pthrottle {
 struct person_sessions {
     person_sessions_options opt;
     uint8_t key[AUDIT_KEY_BYTES];
-    char *db_path;
-    sqlite3 *db; /* read-only */
-    sqlite3_stmt *read;
+    char *data_dir;
+    store_db *db; /* read-only */
     psession *sessions;
     size_t n_sessions;
     pthrottle *throttles;
@@ -210,14 +209,10 @@ static psession *session_find(person_sessions *s, const char *cookie, bool *name
  * or changed their password since the session began. */
 static bool session_still_valid(person_sessions *s, psession *p)
 {
-    sqlite3_reset(s->read);
-    sqlite3_bind_text(s->read, 1, p->name, -1, SQLITE_TRANSIENT);
-    bool ok = false;
-    if (sqlite3_step(s->read) == SQLITE_ROW)
-        ok = sqlite3_column_type(s->read, 1) == SQLITE_NULL &&
-             sqlite3_column_int64(s->read, 0) == p->generation;
-    sqlite3_reset(s->read);
-    return ok;
+    int64_t generation = 0;
+    bool disabled = true;
+    return store_person_state(s->db, p->name, &generation, &disabled) == 0 && !disabled &&
+           generation == p->generation;
 }
 
 static void fill_info(psession *p, person_session_info *info)
@@ -337,18 +332,14 @@ static void job_work(uv_work_t *w)
         snprintf(j->err, sizeof j->err, "out of memory hashing the password");
         return;
     }
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(j->s->db_path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
+    store_db *db = store_db_open(j->s->data_dir, true, 10000, j->err, sizeof j->err);
+    if (!db) {
         j->store_rc = -1;
-        snprintf(j->err, sizeof j->err, "cannot open the database");
     } else {
-        sqlite3_busy_timeout(db, 10000);
-        sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
         j->store_rc = person_set_password_hash(db, j->s->key, j->row.name, hash, &j->generation,
                                                j->err, sizeof j->err);
     }
-    sqlite3_close(db);
+    store_db_close(db);
 }
 
 static void job_free(pjob *j)
@@ -577,20 +568,23 @@ person_sessions *person_sessions_open(const person_sessions_options *opt, char *
     if (s->opt.idle_ms <= 0) s->opt.idle_ms = 30 * 60 * 1000;
     if (s->opt.max_ms <= 0) s->opt.max_ms = 8 * 60 * 60 * 1000;
     if (opt->key) memcpy(s->key, opt->key, sizeof s->key);
-    s->db_path = strdup(opt->db_path);
-    if (!s->db_path) abort();
-    if (sqlite3_open_v2(opt->db_path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) !=
-            SQLITE_OK ||
-        sqlite3_prepare_v2(s->db, "SELECT generation, disabled FROM person WHERE name = ?1", -1,
-                           &s->read, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: cannot read the people: %s", opt->db_path,
-                 s->db ? sqlite3_errmsg(s->db) : "cannot open");
-        sqlite3_close(s->db);
-        free(s->db_path);
+    s->data_dir = strdup(opt->data_dir);
+    if (!s->data_dir) abort();
+    s->opt.data_dir = s->data_dir;
+    s->db = store_db_open(opt->data_dir, false, 2000, err, errlen);
+    /* one read, so that a database without the person table is refused now */
+    person_row none;
+    char why[200];
+    if (s->db && store_person_get(s->db, "", &none, why, sizeof why) < 0) {
+        snprintf(err, errlen, "%s: %s", opt->data_dir, why);
+        store_db_close(s->db);
+        s->db = NULL;
+    }
+    if (!s->db) {
+        free(s->data_dir);
         free(s);
         return NULL;
     }
-    sqlite3_busy_timeout(s->db, 2000);
     return s;
 }
 
@@ -607,9 +601,8 @@ void person_sessions_close(person_sessions *s)
     }
     s->n_throttles = 0;
     if (s->jobs) return; /* the last job's end frees the rest */
-    sqlite3_finalize(s->read);
-    sqlite3_close(s->db);
-    free(s->db_path);
+    store_db_close(s->db);
+    free(s->data_dir);
     sodium_memzero(s->key, sizeof s->key);
     free(s);
 }

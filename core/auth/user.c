@@ -68,38 +68,15 @@ int person_hash(const char *password, char out[crypto_pwhash_STRBYTES])
     return crypto_pwhash_str(out, password, strlen(password), hash_ops, hash_mem);
 }
 
-static int begin_write(sqlite3 *db, char *err, size_t errlen)
+/* A change of a row read just before in the same transaction: a row gone
+ * meanwhile cannot be, so it is a failure like the database's own. */
+static int side_change(int rc, char *err, size_t errlen)
 {
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot begin a write transaction: %s", sqlite3_errmsg(db));
-    return 0;
-}
-
-static int end_write(sqlite3 *db, int rc, char *err, size_t errlen)
-{
-    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
-        rc = errtext(err, errlen, -1, "cannot commit: %s", sqlite3_errmsg(db));
-    if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == STORE_DB_NOT_FOUND) return errtext(err, errlen, -1, "cannot write: the row is gone");
     return rc;
 }
 
-/* Runs one statement with text parameters (NULL binds NULL); returns the
- * number of rows changed, or -1. */
-static int exec_text(sqlite3 *db, const char *sql, int n, const char *const *params, char *err,
-                     size_t errlen)
-{
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot prepare: %s", sqlite3_errmsg(db));
-    for (int i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) return errtext(err, errlen, -1, "cannot write: %s", sqlite3_errmsg(db));
-    return sqlite3_changes(db);
-}
-
-static int audit_person(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+static int audit_person(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
                         const char *operation, const char *name, const char *role, char *err,
                         size_t errlen)
 {
@@ -109,37 +86,17 @@ static int audit_person(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const c
     char *text = json_dumps(after, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(after);
     audit_entry e = {.tidspunkt = now, .actor = actor, .operation = operation, .after = text};
-    int rc = audit_append(db, key, &e, NULL);
+    int rc = store_db_audit_append(db, key, &e, NULL, err, errlen);
     free(text);
-    return rc == 0 ? 0 : errtext(err, errlen, -1, "cannot append to the audit log");
+    return rc;
 }
 
-int person_read(sqlite3 *db, const char *name, person_row *out, char *err, size_t errlen)
+int person_read(store_db *db, const char *name, person_row *out, char *err, size_t errlen)
 {
-    memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, role, pw_hash, must_change, generation, disabled "
-                           "FROM person WHERE name = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), result;
-    if (rc == SQLITE_ROW) {
-        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(out->pw_hash, sizeof out->pw_hash, "%s", (const char *)sqlite3_column_text(st, 2));
-        out->must_change = sqlite3_column_int(st, 3) != 0;
-        out->generation = sqlite3_column_int64(st, 4);
-        out->disabled = sqlite3_column_type(st, 5) != SQLITE_NULL;
-        result = 0;
-    } else if (rc == SQLITE_DONE) {
-        result = errtext(err, errlen, PERSON_REFUSED, "no person called \"%s\"", name);
-    } else {
-        result = errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db));
-    }
-    sqlite3_finalize(st);
-    return result;
+    int rc = store_person_get(db, name, out, err, errlen);
+    if (rc == STORE_DB_NOT_FOUND)
+        return errtext(err, errlen, PERSON_REFUSED, "no person called \"%s\"", name);
+    return rc;
 }
 
 /* {"name", "role", "password", "mustChangePassword": true}. */
@@ -149,8 +106,8 @@ static json_t *with_password(const char *name, const char *role, const char *pas
                      "mustChangePassword", 1);
 }
 
-int person_add(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor, const char *name,
-               const char *role, json_t **out, char *err, size_t errlen)
+int person_add(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+               const char *name, const char *role, json_t **out, char *err, size_t errlen)
 {
     if (out) *out = NULL;
     if (!person_valid_name(name, err, errlen)) return PERSON_REFUSED;
@@ -161,89 +118,46 @@ int person_add(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *acto
     if (person_hash(password, hash) != 0)
         return errtext(err, errlen, -1, "out of memory hashing the password");
     auth_now(now);
-    if (begin_write(db, err, errlen) != 0) return -1;
+    if (store_db_begin(db, err, errlen) != 0) return -1;
     person_row existing;
     int rc = person_read(db, name, &existing, err, errlen);
     if (rc == 0)
         rc = errtext(err, errlen, PERSON_REFUSED, "\"%s\" exists already", name);
     else if (rc == PERSON_REFUSED) {
-        const char *p[] = {name, role, hash, now};
-        rc = exec_text(db,
-                       "INSERT INTO person (name, role, pw_hash, must_change, generation, "
-                       "created) VALUES (?1, ?2, ?3, 1, 1, ?4)",
-                       4, p, err, errlen) == 1
-                 ? 0
-                 : -1;
+        rc = store_person_insert(db, name, role, hash, now, err, errlen);
         if (rc == 0) rc = audit_person(db, key, actor, "user.add", name, role, err, errlen);
     }
-    rc = end_write(db, rc, err, errlen);
+    rc = store_db_end(db, rc, err, errlen);
     if (rc == 0 && out) *out = with_password(name, role, password);
     sodium_memzero(password, sizeof password);
     return rc;
 }
 
-/* One row of person_list. */
-static json_t *person_json(sqlite3_stmt *st)
+int person_list(store_db *db, json_t **out, char *err, size_t errlen)
 {
-    const char *changed = (const char *)sqlite3_column_text(st, 3);
-    const char *disabled = (const char *)sqlite3_column_text(st, 5);
-    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "name", sqlite3_column_text(st, 0), "role",
-                     sqlite3_column_text(st, 1), "created", sqlite3_column_text(st, 2),
-                     "passwordChanged", changed ? json_string(changed) : json_null(),
-                     "mustChangePassword", sqlite3_column_int(st, 4) != 0, "disabled",
-                     disabled ? json_string(disabled) : json_null());
+    return store_person_list(db, out, err, errlen);
 }
 
-int person_list(sqlite3 *db, json_t **out, char *err, size_t errlen)
-{
-    *out = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT name, role, created, pw_changed, must_change, disabled "
-                           "FROM person ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db));
-    json_t *list = json_array();
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        json_array_append_new(list, person_json(st));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        json_decref(list);
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db));
-    }
-    *out = list;
-    return 0;
-}
-
-int person_disable(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+int person_disable(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
                    const char *name, json_t **out, char *err, size_t errlen)
 {
     if (out) *out = NULL;
     char now[40];
     auth_now(now);
-    if (begin_write(db, err, errlen) != 0) return -1;
+    if (store_db_begin(db, err, errlen) != 0) return -1;
     person_row row;
     int rc = person_read(db, name, &row, err, errlen);
     if (rc == 0 && row.disabled)
         rc = errtext(err, errlen, PERSON_REFUSED, "\"%s\" is disabled already", name);
-    if (rc == 0) {
-        const char *p[] = {name, now};
-        rc = exec_text(db,
-                       "UPDATE person SET disabled = ?2, generation = generation + 1 "
-                       "WHERE name = ?1",
-                       2, p, err, errlen) == 1
-                 ? 0
-                 : -1;
-    }
+    if (rc == 0) rc = side_change(store_person_disable(db, name, now, err, errlen), err, errlen);
     if (rc == 0) rc = audit_person(db, key, actor, "user.disable", name, row.role, err, errlen);
-    rc = end_write(db, rc, err, errlen);
+    rc = store_db_end(db, rc, err, errlen);
     if (rc == 0 && out)
         *out = json_pack("{s:s, s:s, s:s}", "name", name, "role", row.role, "disabled", now);
     return rc;
 }
 
-int person_reset(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
+int person_reset(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *actor,
                  const char *name, json_t **out, char *err, size_t errlen)
 {
     if (out) *out = NULL;
@@ -251,47 +165,33 @@ int person_reset(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *ac
     one_time_password(password);
     if (person_hash(password, hash) != 0)
         return errtext(err, errlen, -1, "out of memory hashing the password");
-    if (begin_write(db, err, errlen) != 0) return -1;
+    if (store_db_begin(db, err, errlen) != 0) return -1;
     person_row row;
     int rc = person_read(db, name, &row, err, errlen);
-    if (rc == 0) {
-        const char *p[] = {name, hash};
-        rc = exec_text(db,
-                       "UPDATE person SET pw_hash = ?2, must_change = 1, disabled = NULL, "
-                       "generation = generation + 1 WHERE name = ?1",
-                       2, p, err, errlen) == 1
-                 ? 0
-                 : -1;
-    }
+    if (rc == 0) rc = side_change(store_person_reset(db, name, hash, err, errlen), err, errlen);
     if (rc == 0) rc = audit_person(db, key, actor, "user.reset", name, row.role, err, errlen);
-    rc = end_write(db, rc, err, errlen);
+    rc = store_db_end(db, rc, err, errlen);
     if (rc == 0 && out) *out = with_password(name, row.role, password);
     sodium_memzero(password, sizeof password);
     return rc;
 }
 
-int person_set_password_hash(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const char *name,
+int person_set_password_hash(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], const char *name,
                              const char *pw_hash, int64_t *generation, char *err, size_t errlen)
 {
     char now[40], actor[PERSON_ACTOR_MAX];
     auth_now(now);
     snprintf(actor, sizeof actor, "bruger:%s", name);
-    if (begin_write(db, err, errlen) != 0) return -1;
+    if (store_db_begin(db, err, errlen) != 0) return -1;
     person_row row;
     int rc = person_read(db, name, &row, err, errlen);
     if (rc == 0 && row.disabled)
         rc = errtext(err, errlen, PERSON_REFUSED, "\"%s\" is disabled", name);
-    if (rc == 0) {
-        const char *p[] = {name, pw_hash, now};
-        rc = exec_text(db,
-                       "UPDATE person SET pw_hash = ?2, must_change = 0, pw_changed = ?3, "
-                       "generation = generation + 1 WHERE name = ?1",
-                       3, p, err, errlen) == 1
-                 ? 0
-                 : -1;
-    }
+    if (rc == 0)
+        rc = side_change(store_person_set_password(db, name, pw_hash, now, err, errlen), err,
+                         errlen);
     if (rc == 0) rc = audit_person(db, key, actor, "user.password", name, row.role, err, errlen);
-    rc = end_write(db, rc, err, errlen);
+    rc = store_db_end(db, rc, err, errlen);
     if (rc == 0 && generation) *generation = row.generation + 1;
     return rc;
 }
@@ -352,17 +252,11 @@ int person_cli(const char *data_dir, const char *action, const char *name_arg,
         return 1;
     }
     store_close(s);
-    char path[4096];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", data_dir);
-    sqlite3 *db = NULL;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-        SQLITE_OK) {
-        fprintf(stderr, "dtr user: %s: %s\n", path, db ? sqlite3_errmsg(db) : "cannot open");
-        sqlite3_close(db);
+    store_db *db = store_db_open(data_dir, true, 30000, err, sizeof err);
+    if (!db) {
+        fprintf(stderr, "dtr user: %s\n", err);
         return 1;
     }
-    sqlite3_busy_timeout(db, 30000);
-    sqlite3_exec(db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
     char actor[256];
     user_actor(actor, sizeof actor);
     json_t *out = NULL;
@@ -375,7 +269,7 @@ int person_cli(const char *data_dir, const char *action, const char *name_arg,
         rc = person_disable(db, key, actor, name_arg, &out, err, sizeof err);
     else
         rc = person_reset(db, key, actor, name_arg, &out, err, sizeof err);
-    sqlite3_close(db);
+    store_db_close(db);
     sodium_memzero(key, sizeof key);
     if (rc != 0) {
         fprintf(stderr, "dtr user %s: %s\n", action, err);

@@ -16,8 +16,8 @@
 
 #include "store/store_int.h"
 
-/* Migration 1: the register's tables. The audit table's DDL belongs to
- * audit/ and runs here too. */
+/* Migration 1: the register's tables. The audit table's DDL is in
+ * auditlog.c and runs here too. */
 static const char migration_1[] =
     /* Current state: one row per number ever used, at every level. deleted
      * rows keep their last version (a deleted number stays burnt). The

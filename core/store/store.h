@@ -35,11 +35,14 @@
  * read of a daginstitution "anvisningsenheder" (each with
  * "alternativeAdresser").
  *
- * The database, <data_dir>/dtr.sqlite, also holds tables other modules use
- * directly on their own connections: "client" (id, name, role, kommuner JSON
- * array, secret_hash BLOB, created, revoked) and "client_generation" (one
- * counter that triggers bump on every change of "client") for auth, "audit"
- * (audit.h).
+ * The database (store_location names it: for the sqlite driver
+ * <data_dir>/dtr.sqlite) also holds the tables of other modules: clients
+ * and their generation counter (auth.h), the web UI's people (person.h) and
+ * the audit chain (audit.h). Those modules reach them only through the
+ * store's side connections and their named operations (store_db.h); no
+ * file outside core/store speaks SQL or names the database engine.
+ * Which engine runs the store is store_options.driver (docs/decisions.md,
+ * "One store interface").
  * Schema migrations are numbered and run by store_open; store_open refuses a
  * database whose schema is newer than the code.
  */
@@ -55,6 +58,7 @@
 
 #include "audit/audit.h"
 #include "register/register.h"
+#include "store/store_db.h"
 
 /* The schema version this code writes (store_open migrates up to it). */
 #define STORE_SCHEMA_VERSION 5
@@ -71,7 +75,9 @@ typedef void (*store_log_fn)(void *udata, int level, const char *msg);
 typedef int64_t (*store_clock_fn)(void *udata);
 
 typedef struct store_options {
-    const char *data_dir; /* required: the database is <data_dir>/dtr.sqlite */
+    const char *data_dir; /* required: the database is store_location(data_dir) */
+    const char *driver;   /* "sqlite" (NULL: the same); any other name is refused by
+                             store_open (store_driver_check) */
     const uint8_t
         *audit_key;       /* required: AUDIT_KEY_BYTES bytes (audit_load_or_create_key); copied */
     uv_loop_t *loop;      /* the loop results are delivered on; NULL: the store runs a
@@ -195,13 +201,13 @@ typedef struct store_result {
 
 /* One step of a transaction, answered. */
 typedef struct store_step {
-    int status;       /* 0 accepted; else the step's refusal (only the failing step has one) */
-    char primary[7];  /* the step's target or created record */
+    int status;      /* 0 accepted; else the step's refusal (only the failing step has one) */
+    char primary[7]; /* the step's target or created record */
     reg_level level;
-    json_t *record;   /* after the step, as store_get shows it with STORE_NESTED; NULL on
-                         delete, refusal and for steps not reached */
+    json_t *record; /* after the step, as store_get shows it with STORE_NESTED; NULL on
+                       delete, refusal and for steps not reached */
     int64_t version;
-    bool done;        /* the step ran and was accepted (before any rollback of the whole) */
+    bool done; /* the step ran and was accepted (before any rollback of the whole) */
 } store_step;
 
 /* Called on the loop thread (the store's private loop: inside store_wait or

@@ -10,7 +10,9 @@
  * deliver, close), show.c (records as GET shows them), read.c (lists,
  * history), feedread.c (hændelser, snapshots, cursors, idempotency reads),
  * checkpoint.c (the checkpoint thread), indexes.c (an initial load's
- * deferred indexes), job.c (jobs and their answers).
+ * deferred indexes), job.c (jobs and their answers), auditlog.c (the audit
+ * chain's SQL), side.c (store_db: the side connections, store_db.h),
+ * clients.c and persons.c (the tables of auth and the web UI's people).
  */
 #ifndef DTR_STORE_INT_H
 #define DTR_STORE_INT_H
@@ -21,6 +23,47 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_db.h"
+
+/* ---- the audit chain's SQL (auditlog.c) ------------------------------------
+ * What audit.h describes, on a SQLite connection: audit_append reads the
+ * chain's head and inserts the next row in the caller's transaction when one
+ * is open, otherwise in a BEGIN IMMEDIATE ... COMMIT of its own; SQLITE_OK
+ * or SQLite's code (SQLITE_MISUSE for a missing actor or operation).
+ * audit_verify walks the chain in one read transaction (0 holds, 1 a row
+ * does not, -1 unreadable). audit_schema_sql is the table's CREATE (the
+ * first migration; tests run it on a fresh database). */
+const char *audit_schema_sql(void);
+int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
+                 int64_t *id_out);
+int audit_verify(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report *report);
+
+/* audit_append's two statements prepared once, for a connection that
+ * appends often (the writer thread). init prepares nothing yet. */
+typedef struct audit_writer {
+    sqlite3 *db;
+    sqlite3_stmt *head;
+    sqlite3_stmt *insert;
+} audit_writer;
+void audit_writer_init(audit_writer *w, sqlite3 *db);
+int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
+                        const audit_entry *entry, int64_t *id_out);
+void audit_writer_close(audit_writer *w);
+
+/* ---- side connections (side.c; store_db.h) --------------------------------- */
+
+struct store_db {
+    sqlite3 *db;
+    sqlite3_stmt *data_version; /* store_db_version's, prepared on first use */
+    sqlite3_stmt *generation;   /* store_client_generation's */
+    sqlite3_stmt *clients;      /* store_client_each's */
+    sqlite3_stmt *person_state; /* store_person_state's */
+    char path[4096];
+};
+
+/* Prepares *st on first use (kept until store_db_close) and resets it
+ * otherwise: SQLITE_OK or SQLite's code. */
+int side_stmt(store_db *db, sqlite3_stmt **st, const char *sql);
 
 /* ---- connections and statements ------------------------------------------ */
 

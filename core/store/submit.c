@@ -181,6 +181,12 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         snprintf(err, errlen, "store_open: data_dir and audit_key are required");
         return -1;
     }
+    char why[160];
+    if (store_driver_check(opt->driver ? opt->driver : STORE_DRIVER_DEFAULT, why, sizeof why) !=
+        0) {
+        snprintf(err, errlen, "store.driver: %s", why);
+        return -1;
+    }
     if (sodium_init() < 0) {
         snprintf(err, errlen, "libsodium could not start");
         return -1;
@@ -191,10 +197,10 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     store *s = calloc(1, sizeof *s);
     if (!s) abort();
-    size_t len = strlen(opt->data_dir) + sizeof "/dtr.sqlite";
+    size_t len = strlen(opt->data_dir) + 64;
     s->db_path = malloc(len);
     if (!s->db_path) abort();
-    snprintf(s->db_path, len, "%s/dtr.sqlite", opt->data_dir);
+    store_location(opt->data_dir, s->db_path, len);
     s->vfs = dup_or_null(opt->vfs);
     memcpy(s->key, opt->audit_key, AUDIT_KEY_BYTES);
     s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
@@ -407,8 +413,8 @@ int store_submit_transaction(store *s, const store_command *cmds, size_t n, stor
         crypto_generichash_update(&h, j->body_hash, sizeof j->body_hash);
         for (size_t i = 0; i < n; i++) {
             char line[64];
-            int len = snprintf(line, sizeof line, "%d %d %s|", (int)cmds[i].op,
-                               (int)cmds[i].level, cmds[i].nummer ? cmds[i].nummer : "");
+            int len = snprintf(line, sizeof line, "%d %d %s|", (int)cmds[i].op, (int)cmds[i].level,
+                               cmds[i].nummer ? cmds[i].nummer : "");
             crypto_generichash_update(&h, (const unsigned char *)line, (size_t)len);
         }
         crypto_generichash_final(&h, j->body_hash, sizeof j->body_hash);

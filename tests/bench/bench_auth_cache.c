@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <sodium.h>
+#include <sqlite3.h>
 
 #include "auth/auth.h"
 #include "store/store.h"
@@ -57,13 +58,15 @@ int main(int argc, char **argv)
     sqlite3_open(path, &db);
     sqlite3_busy_timeout(db, 10000);
     sqlite3_exec(db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
+    store_db *sdb = store_db_open(dir, true, 10000, err, sizeof err);
+    if (!sdb) die("store_db_open", err);
     char(*headers)[256] = calloc(n_clients, sizeof *headers);
     for (size_t i = 0; i < n_clients; i++) {
         char name[32];
         snprintf(name, sizeof name, "client %zu", i);
         auth_new_client c = {.name = name, .role = "laeser"};
         json_t *out = NULL;
-        if (auth_client_add(db, key, "bench", &c, &out, err, sizeof err) != 0) die("add", err);
+        if (auth_client_add(sdb, key, "bench", &c, &out, err, sizeof err) != 0) die("add", err);
         char plain[128], b64[200];
         snprintf(plain, sizeof plain, "%s:%s", json_string_value(json_object_get(out, "clientId")),
                  json_string_value(json_object_get(out, "secret")));
@@ -73,7 +76,7 @@ int main(int argc, char **argv)
         json_decref(out);
     }
 
-    auth_cache *c = auth_cache_open(path, key, err, sizeof err);
+    auth_cache *c = auth_cache_open(dir, key, err, sizeof err);
     if (!c) die("cache", err);
     const auth_client *client = NULL;
 
@@ -119,6 +122,7 @@ int main(int argc, char **argv)
 
     auth_cache_close(c);
     sqlite3_close(db);
+    store_db_close(sdb);
     free(headers);
     char cmd[96];
     snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -25,7 +25,6 @@
 #include <time.h>
 
 #include <sodium.h>
-#include <sqlite3.h>
 
 #include "audit/audit.h"
 #include "auth/auth.h"
@@ -188,27 +187,24 @@ static void run_abi(const char *root, const char *plugin, uint64_t n, double *ra
     ops_endpoints *ep = ops_endpoints_new(plug_registry_api(reg), metrics);
     cfg_sessions sessions = {.idle_ms = 1800000, .max_ms = 28800000};
     char err[512];
-    svc_services *svc = svc_open(&loop, data, log, reg, ep, &sessions, err, sizeof err);
+    svc_services *svc = svc_open(&loop, data, NULL, log, reg, ep, &sessions, err, sizeof err);
     if (!svc) {
         fprintf(stderr, "svc_open: %s\n", err);
         exit(1);
     }
     /* a support client, as `dtr client add` makes it */
-    char db_path[4300];
-    snprintf(db_path, sizeof db_path, "%s/dtr.sqlite", data);
-    sqlite3 *db;
+    store_db *db;
     uint8_t key[AUDIT_KEY_BYTES];
     if (audit_load_or_create_key(data, key, err, sizeof err) != 0 ||
-        sqlite3_open(db_path, &db) != SQLITE_OK)
+        !(db = store_db_open(data, true, 5000, err, sizeof err)))
         exit(1);
-    sqlite3_busy_timeout(db, 5000);
     auth_new_client nc = {.name = "bench", .role = "support"};
     json_t *made = NULL;
     if (auth_client_add(db, key, "cli:bench", &nc, &made, err, sizeof err) != 0) {
         fprintf(stderr, "auth_client_add: %s\n", err);
         exit(1);
     }
-    sqlite3_close(db);
+    store_db_close(db);
     plug_set *set = plug_set_new(reg);
     if (plug_set_add_as(set, "good", plugin, NULL,
                         json_string_value(json_object_get(made, "clientId")), err,

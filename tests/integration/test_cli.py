@@ -152,6 +152,22 @@ class TestCli(unittest.TestCase):
             self.assertTrue(one_line(err), err)
             self.assertEqual(err.strip(), "dtr serve: " + want)
 
+    def test_store_driver_other_than_sqlite_is_refused_at_start(self):
+        cases = [
+            ("postgresql", 'config: store.driver: "postgresql" is not available: this build has '
+                           'only the "sqlite" driver'),
+            ("oracle", 'config: store.driver: unknown driver "oracle" (this build has only '
+                       '"sqlite")'),
+        ]
+        data = os.path.join(self.tmp, "var")
+        for driver, want in cases:
+            path = self.write_config({"listen": "127.0.0.1:0", "store": {"driver": driver}})
+            for words in (["serve"], ["client", "list"], ["check"]):
+                code, _, err = run_cli(words + ["--config", path, "--data", data])
+                self.assertEqual(code, 1, (words, err))
+                self.assertIn(want, err, words)
+                self.assertFalse(os.path.exists(os.path.join(data, "dtr.sqlite")), words)
+
     def test_syntax_error(self):
         path = self.write_config('{"listen": "127.0.0.1:0",\n "plugins": [}\n')
         code, _, err = run_cli(["serve", "--config", path])

@@ -116,7 +116,7 @@ static void test_add_prints_the_credentials_once(void **state)
 
     /* the secret works against the server's cache */
     char err[256];
-    auth_cache *c = auth_cache_open(f->db_path, f->key, err, sizeof err);
+    auth_cache *c = auth_cache_open(f->dir, f->key, err, sizeof err);
     assert_non_null(c);
     char header[512];
     const auth_client *client = NULL;

@@ -135,7 +135,7 @@ static void test_add_refuses_bad_clients_and_writes_nothing(void **state)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char err[256] = "";
         json_t *out = NULL;
-        int rc = auth_client_add(f->db, f->key, "cli:test", &bad[i], &out, err, sizeof err);
+        int rc = auth_client_add(f->sdb, f->key, "cli:test", &bad[i], &out, err, sizeof err);
         if (rc != AUTH_REFUSED) fail_msg("case %zu: %d (%s)", i, rc, err);
         assert_null(out);
         assert_true(err[0] != '\0');
@@ -159,7 +159,7 @@ static void test_list_shows_no_secrets(void **state)
     afix_add(f, "Aarhus", "kommune", (const int[]){751}, 1, &a);
     afix_add(f, "Læser", "laeser", NULL, 0, &b);
     char err[256] = "";
-    assert_int_equal(auth_client_list(f->db, &list, err, sizeof err), 0);
+    assert_int_equal(auth_client_list(f->sdb, &list, err, sizeof err), 0);
     assert_int_equal(json_array_size(list), 2);
     size_t i;
     json_t *c;
@@ -199,29 +199,31 @@ static void test_revoke_and_rotate_refuse_unknown_and_revoked_clients(void **sta
     afix *f = *state;
     char err[256] = "";
     json_t *out = NULL;
-    assert_int_equal(auth_client_revoke(f->db, f->key, "cli:test", "c_nope", &out, err, sizeof err),
-                     AUTH_REFUSED);
+    assert_int_equal(
+        auth_client_revoke(f->sdb, f->key, "cli:test", "c_nope", &out, err, sizeof err),
+        AUTH_REFUSED);
     assert_non_null(strstr(err, "c_nope"));
     assert_null(out);
-    assert_int_equal(auth_client_rotate(f->db, f->key, "cli:test", "c_nope", &out, err, sizeof err),
-                     AUTH_REFUSED);
+    assert_int_equal(
+        auth_client_rotate(f->sdb, f->key, "cli:test", "c_nope", &out, err, sizeof err),
+        AUTH_REFUSED);
     assert_null(out);
     assert_int_equal(afix_int(f->db, "SELECT count(*) FROM audit"), 0);
 
     json_t *added = NULL;
     afix_add(f, "Support", "support", NULL, 0, &added);
     const char *id = afix_str(added, "clientId");
-    assert_int_equal(auth_client_revoke(f->db, f->key, "cli:test", id, &out, err, sizeof err), 0);
+    assert_int_equal(auth_client_revoke(f->sdb, f->key, "cli:test", id, &out, err, sizeof err), 0);
     assert_true(json_is_string(json_object_get(out, "revoked")));
     assert_string_equal(afix_str(out, "clientId"), id);
     json_decref(out);
     assert_int_equal(afix_int(f->db, "SELECT count(*) FROM client WHERE revoked IS NOT NULL"), 1);
 
     /* a second revoke and a rotate of a revoked client are refused */
-    assert_int_equal(auth_client_revoke(f->db, f->key, "cli:test", id, &out, err, sizeof err),
+    assert_int_equal(auth_client_revoke(f->sdb, f->key, "cli:test", id, &out, err, sizeof err),
                      AUTH_REFUSED);
     assert_non_null(strstr(err, "revoked"));
-    assert_int_equal(auth_client_rotate(f->db, f->key, "cli:test", id, &out, err, sizeof err),
+    assert_int_equal(auth_client_rotate(f->sdb, f->key, "cli:test", id, &out, err, sizeof err),
                      AUTH_REFUSED);
     assert_null(out);
     /* add + revoke: two entries; the refusals wrote none */
@@ -238,7 +240,7 @@ static void test_rotate_replaces_the_hash(void **state)
     uint8_t before[AUTH_HASH_BYTES], after[AUTH_HASH_BYTES], expect[AUTH_HASH_BYTES];
     stored_hash(f, id, before);
     char err[256] = "";
-    assert_int_equal(auth_client_rotate(f->db, f->key, "cli:test", id, &rotated, err, sizeof err),
+    assert_int_equal(auth_client_rotate(f->sdb, f->key, "cli:test", id, &rotated, err, sizeof err),
                      0);
     assert_string_equal(afix_str(rotated, "clientId"), id);
     assert_string_equal(afix_str(rotated, "role"), "kommune");
@@ -272,11 +274,11 @@ static void test_management_is_audited_and_the_chain_holds(void **state)
     assert_int_equal(store_audit(s, &imported, NULL, NULL), 0);
     assert_int_equal(store_wait(s), 0);
 
-    assert_int_equal(auth_client_rotate(f->db, f->key, "cli:alice", id, &out, err, sizeof err), 0);
+    assert_int_equal(auth_client_rotate(f->sdb, f->key, "cli:alice", id, &out, err, sizeof err), 0);
     json_decref(out);
     assert_int_equal(store_audit(s, &imported, NULL, NULL), 0);
     assert_int_equal(store_wait(s), 0);
-    assert_int_equal(auth_client_revoke(f->db, f->key, "cli:alice", id, &out, err, sizeof err), 0);
+    assert_int_equal(auth_client_revoke(f->sdb, f->key, "cli:alice", id, &out, err, sizeof err), 0);
     json_decref(out);
     store_close(s);
 
@@ -322,7 +324,7 @@ static void test_server_key_file_is_private(void **state)
 static auth_cache *open_cache(afix *f)
 {
     char err[256] = "";
-    auth_cache *c = auth_cache_open(f->db_path, f->key, err, sizeof err);
+    auth_cache *c = auth_cache_open(f->dir, f->key, err, sizeof err);
     if (!c) fail_msg("auth_cache_open: %s", err);
     return c;
 }
@@ -427,7 +429,7 @@ static void test_cache_sees_changes_from_another_connection(void **state)
      * handed out before is the same and still readable */
     json_t *rotated = NULL;
     char err[256] = "";
-    assert_int_equal(auth_client_rotate(f->db, f->key, "cli:test", id, &rotated, err, sizeof err),
+    assert_int_equal(auth_client_rotate(f->sdb, f->key, "cli:test", id, &rotated, err, sizeof err),
                      0);
     assert_int_equal(check(c, id, afix_str(added, "secret"), &client), DTR_DECLINED);
     assert_int_equal(check(c, id, afix_str(rotated, "secret"), &client), DTR_OK);
@@ -437,7 +439,7 @@ static void test_cache_sees_changes_from_another_connection(void **state)
 
     /* revoked: refused from the next request on */
     json_t *out = NULL;
-    assert_int_equal(auth_client_revoke(f->db, f->key, "cli:test", id, &out, err, sizeof err), 0);
+    assert_int_equal(auth_client_revoke(f->sdb, f->key, "cli:test", id, &out, err, sizeof err), 0);
     json_decref(out);
     assert_int_equal(check(c, id, afix_str(rotated, "secret"), &client), DTR_DECLINED);
     assert_null(client);
@@ -518,16 +520,18 @@ static void test_cache_leaves_out_broken_rows(void **state)
 static void test_cache_refuses_an_unmigrated_database(void **state)
 {
     afix *f = *state;
-    char path[128], err[256] = "";
-    snprintf(path, sizeof path, "%s/empty.sqlite", f->dir);
+    char dir[128], path[192], err[256] = "";
+    snprintf(dir, sizeof dir, "%s/empty", f->dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(store_location(dir, path, sizeof path), 0);
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     afix_exec(db, "CREATE TABLE x (y)");
     sqlite3_close(db);
-    assert_null(auth_cache_open(path, f->key, err, sizeof err));
+    assert_null(auth_cache_open(dir, f->key, err, sizeof err));
     assert_non_null(strstr(err, "client"));
-    snprintf(path, sizeof path, "%s/missing.sqlite", f->dir);
-    assert_null(auth_cache_open(path, f->key, err, sizeof err));
+    snprintf(dir, sizeof dir, "%s/missing", f->dir);
+    assert_null(auth_cache_open(dir, f->key, err, sizeof err));
 }
 
 int main(void)

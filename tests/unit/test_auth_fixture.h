@@ -20,13 +20,14 @@
 #include <sodium.h>
 
 #include "auth/auth.h"
-#include "store/store.h"
+#include "store/store_int.h"
 
 typedef struct afix {
     char dir[64];
     char db_path[128];
     uint8_t key[AUTH_KEY_BYTES];
-    sqlite3 *db; /* read-write, like the CLI's */
+    sqlite3 *db;   /* read-write, to look at the tables as they are stored */
+    store_db *sdb; /* read-write through the store, like the CLI's */
 } afix;
 
 static inline void afix_quiet_log(void *udata, int level, const char *msg)
@@ -64,6 +65,8 @@ static inline int afix_setup(void **state)
     assert_int_equal(audit_load_or_create_key(f->dir, f->key, err, sizeof err), 0);
     afix_migrate(f);
     f->db = afix_connect(f);
+    f->sdb = store_db_open(f->dir, true, 10000, err, sizeof err);
+    if (!f->sdb) fail_msg("store_db_open: %s", err);
     *state = f;
     return 0;
 }
@@ -72,6 +75,7 @@ static inline int afix_teardown(void **state)
 {
     afix *f = *state;
     sqlite3_close(f->db);
+    store_db_close(f->sdb);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -121,14 +125,14 @@ static inline void afix_basic_raw(const void *bytes, size_t len, char *out, size
     assert_true(w > 0 && (size_t)w < outlen);
 }
 
-/* Adds a client through the read-write connection; *out gets the printed
+/* Adds a client through the read-write store connection; *out gets the printed
  * credentials (clientId, secret, ...). */
 static inline void afix_add(afix *f, const char *name, const char *role, const int *kommuner,
                             size_t n, json_t **out)
 {
     char err[256] = "";
     auth_new_client c = {.name = name, .role = role, .kommuner = kommuner, .n_kommuner = n};
-    int rc = auth_client_add(f->db, f->key, "cli:test", &c, out, err, sizeof err);
+    int rc = auth_client_add(f->sdb, f->key, "cli:test", &c, out, err, sizeof err);
     if (rc != 0) fprintf(stderr, "auth_client_add: %s\n", err);
     assert_int_equal(rc, 0);
 }

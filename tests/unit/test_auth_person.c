@@ -48,7 +48,7 @@ static int setup(void **state)
     uv_loop_init(&p->loop);
     p->now_ms = 1000000;
     person_sessions_options o = {.loop = &p->loop,
-                                 .db_path = p->a->db_path,
+                                 .data_dir = p->a->dir,
                                  .key = p->a->key,
                                  .idle_ms = 60000,
                                  .max_ms = 600000,
@@ -80,8 +80,8 @@ static const char *add(pfix *p, const char *name, const char *role)
     static char pw[64];
     json_t *out = NULL;
     char err[256];
-    assert_int_equal(person_add(p->a->db, p->a->key, "cli:test", name, role, &out, err, sizeof err),
-                     0);
+    assert_int_equal(
+        person_add(p->a->sdb, p->a->key, "cli:test", name, role, &out, err, sizeof err), 0);
     snprintf(pw, sizeof pw, "%s", json_string_value(json_object_get(out, "password")));
     json_decref(out);
     return pw;
@@ -125,16 +125,16 @@ static void test_people_and_hashes(void **state)
     char err[256];
     json_t *out = NULL;
     assert_int_equal(
-        person_add(p->a->db, p->a->key, "cli:test", "anne", "support", &out, err, sizeof err),
+        person_add(p->a->sdb, p->a->key, "cli:test", "anne", "support", &out, err, sizeof err),
         PERSON_REFUSED);
     assert_int_equal(
-        person_add(p->a->db, p->a->key, "cli:test", "Bo", "support", &out, err, sizeof err),
+        person_add(p->a->sdb, p->a->key, "cli:test", "Bo", "support", &out, err, sizeof err),
         PERSON_REFUSED);
     assert_int_equal(
-        person_add(p->a->db, p->a->key, "cli:test", "bo", "admin", &out, err, sizeof err),
+        person_add(p->a->sdb, p->a->key, "cli:test", "bo", "admin", &out, err, sizeof err),
         PERSON_REFUSED);
     person_row row;
-    assert_int_equal(person_read(p->a->db, "anne", &row, err, sizeof err), 0);
+    assert_int_equal(person_read(p->a->sdb, "anne", &row, err, sizeof err), 0);
     assert_true(strncmp(row.pw_hash, "$argon2id$", 10) == 0);
     assert_null(strstr(row.pw_hash, pw));
     assert_true(row.must_change);
@@ -144,7 +144,7 @@ static void test_people_and_hashes(void **state)
              "(SELECT count(*) FROM audit WHERE instr(coalesce(after, '') || actor, '%s') > 0)",
              pw, pw);
     assert_int_equal(afix_int(p->a->db, sql), 0);
-    assert_int_equal(person_list(p->a->db, &out, err, sizeof err), 0);
+    assert_int_equal(person_list(p->a->sdb, &out, err, sizeof err), 0);
     assert_int_equal(json_array_size(out), 1);
     assert_null(json_object_get(json_array_get(out, 0), "password"));
     json_decref(out);
@@ -279,14 +279,14 @@ static void test_password_and_disable(void **state)
     assert_false(p->must_change);
     /* Disabled: every session ends at once, and no login. */
     char err[256];
-    assert_int_equal(person_disable(p->a->db, p->a->key, "cli:test", "anne", NULL, err, sizeof err),
-                     0);
+    assert_int_equal(
+        person_disable(p->a->sdb, p->a->key, "cli:test", "anne", NULL, err, sizeof err), 0);
     assert_int_equal(person_session_check(p->s, cookie, "GET", NULL, &info),
                      PERSON_SESSION_EXPIRED);
     assert_int_equal(login(p, "anne", "en lang ny adgangskode", "10.0.0.1"), PERSON_DECLINED);
     /* Reset lets the person in again with a new one-time password. */
     json_t *out = NULL;
-    assert_int_equal(person_reset(p->a->db, p->a->key, "cli:test", "anne", &out, err, sizeof err),
+    assert_int_equal(person_reset(p->a->sdb, p->a->key, "cli:test", "anne", &out, err, sizeof err),
                      0);
     assert_int_equal(
         login(p, "anne", json_string_value(json_object_get(out, "password")), "10.0.0.1"),

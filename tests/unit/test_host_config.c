@@ -69,6 +69,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.creates_per_client_per_minute, 600);
     assert_int_equal(cfg->limits.wal_max_bytes, 536870912);
     assert_string_equal(cfg->plugin_dir, "build/plugins");
+    assert_string_equal(cfg->store_driver, "sqlite");
     assert_int_equal(cfg->nplugins, 1);
     assert_string_equal(cfg->plugins[0].name, "rest");
     assert_null(cfg->plugins[0].path);
@@ -151,6 +152,32 @@ static void test_top_level_type_errors(void **state)
     refused("{\"plugin_dir\": {}}", "config: plugin_dir: expected a string");
     refused("{\"plugins\": {}}", "config: plugins: expected an array");
     refused("{\"listen\": \"a:1\", \"nonsense\": 1}", "config: nonsense: unknown key");
+}
+
+/* "store": {"driver"}: sqlite is taken; any other name, postgresql
+ * included (this build has no such driver), is refused at start with the
+ * key in the message. */
+static void test_store_driver(void **state)
+{
+    (void)state;
+    char err[512];
+    cfg_config *cfg = parse("{\"store\": {\"driver\": \"sqlite\"}}", err, sizeof err);
+    if (!cfg) fail_msg("refused: %s", err);
+    assert_string_equal(cfg->store_driver, "sqlite");
+    cfg_free(cfg);
+    cfg = parse("{\"store\": {}}", err, sizeof err);
+    assert_non_null(cfg);
+    assert_string_equal(cfg->store_driver, "sqlite");
+    cfg_free(cfg);
+    refused("{\"store\": {\"driver\": \"postgresql\"}}",
+            "config: store.driver: \"postgresql\" is not available: this build has only the "
+            "\"sqlite\" driver");
+    refused("{\"store\": {\"driver\": \"mysql\"}}",
+            "config: store.driver: unknown driver \"mysql\" (this build has only \"sqlite\")");
+    refused("{\"store\": {\"driver\": 1}}", "config: store.driver: expected a string");
+    refused("{\"store\": {\"driver\": \"\"}}", "config: store.driver: must not be empty");
+    refused("{\"store\": {\"dsn\": \"x\"}}", "config: store.dsn: unknown key");
+    refused("{\"store\": \"sqlite\"}", "config: store: expected an object");
 }
 
 /* Every limit refuses a string, a fraction, and the values that make no
@@ -373,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_empty_plugins_and_partial_limits),
         cmocka_unit_test(test_top_level_type_errors),
         cmocka_unit_test(test_limits_errors),
+        cmocka_unit_test(test_store_driver),
         cmocka_unit_test(test_plugins_errors),
         cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_load_file_errors),

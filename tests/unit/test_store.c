@@ -56,6 +56,41 @@ static void test_newer_schema_is_refused(void **state)
     fix_open(f);
 }
 
+/* A driver this build does not have is refused before anything is made:
+ * no database appears in a fresh directory. The location is named once. */
+static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_store_driver_XXXXXX", path[128], err[256] = "";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(store_location(dir, path, sizeof path), 0);
+    char want[128];
+    snprintf(want, sizeof want, "%s/dtr.sqlite", dir);
+    assert_string_equal(path, want);
+    assert_int_equal(store_location(dir, path, 8), -1);
+    uint8_t key[AUDIT_KEY_BYTES] = {1};
+    const char *names[] = {"postgresql", "sqlite3", ""};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        store *s = NULL;
+        store_options opt = {
+            .data_dir = dir, .driver = names[i], .audit_key = key, .log = fix_quiet_log};
+        assert_int_equal(store_open(&opt, &s, err, sizeof err), -1);
+        assert_null(s);
+        assert_non_null(strstr(err, "store.driver"));
+        assert_non_null(strstr(err, "sqlite"));
+        assert_int_equal(access(want, F_OK), -1);
+    }
+    store *s = NULL;
+    store_options opt = {
+        .data_dir = dir, .driver = "sqlite", .audit_key = key, .log = fix_quiet_log};
+    assert_int_equal(store_open(&opt, &s, err, sizeof err), 0);
+    store_close(s);
+    assert_int_equal(access(want, F_OK), 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_failed_migration_leaves_the_earlier_ones(void **state)
 {
     (void)state;
@@ -433,6 +468,7 @@ int main(void)
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_fresh_database_has_current_schema),
         T(test_newer_schema_is_refused),
+        cmocka_unit_test(test_unknown_driver_is_refused_and_makes_nothing),
         cmocka_unit_test(test_failed_migration_leaves_the_earlier_ones),
         cmocka_unit_test(test_ordinals_follow_the_series),
         T(test_numbers_are_issued_in_order),

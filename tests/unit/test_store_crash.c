@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store_int.h" /* audit_verify on the file as stored */
 #include "test_store_fixture.h"
 
 #define ROUNDS 24

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "store/store_int.h" /* audit_verify on the file as stored */
 #include "test_store_fixture.h"
 
 /* ---- the fault, shared by the hooks ------------------------------------------ */

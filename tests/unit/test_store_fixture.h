@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h> /* the tests look at the file as it is stored */
 
 #include "store/store.h"
 

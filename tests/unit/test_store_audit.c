@@ -1,6 +1,7 @@
 /*
- * test_audit.c -- the hash-chained audit log: append, verify, tampering of
- * every kind, concurrent writers on separate connections, the key file.
+ * test_store_audit.c -- the hash-chained audit log (core/audit) and its SQL
+ * in the store (auditlog.c): append, verify, tampering of every kind,
+ * concurrent writers on separate connections, the key file.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <sodium.h>
 
 #include "audit/audit.h"
+#include "store/store_int.h"
 
 static const uint8_t test_key[AUDIT_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
@@ -231,7 +233,7 @@ typedef struct writer_arg {
     int n;
 } writer_arg;
 
-static void *writer_main(void *p)
+static void *appender_main(void *p)
 {
     writer_arg *a = p;
     sqlite3 *db = NULL;
@@ -254,7 +256,7 @@ static void test_concurrent_writers_keep_the_chain(void **state)
     pthread_t t[2];
     writer_arg args[2] = {{f->path, "server", 150}, {f->path, "cli", 150}};
     for (int i = 0; i < 2; i++)
-        assert_int_equal(pthread_create(&t[i], NULL, writer_main, &args[i]), 0);
+        assert_int_equal(pthread_create(&t[i], NULL, appender_main, &args[i]), 0);
     for (int i = 0; i < 2; i++) {
         void *ret;
         pthread_join(t[i], &ret);
