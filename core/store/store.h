@@ -195,13 +195,13 @@ typedef struct store_result {
 
 /* One step of a transaction, answered. */
 typedef struct store_step {
-    int status;       /* 0 accepted; else the step's refusal (only the failing step has one) */
-    char primary[7];  /* the step's target or created record */
+    int status;      /* 0 accepted; else the step's refusal (only the failing step has one) */
+    char primary[7]; /* the step's target or created record */
     reg_level level;
-    json_t *record;   /* after the step, as store_get shows it with STORE_NESTED; NULL on
-                         delete, refusal and for steps not reached */
+    json_t *record; /* after the step, as store_get shows it with STORE_NESTED; NULL on
+                       delete, refusal and for steps not reached */
     int64_t version;
-    bool done;        /* the step ran and was accepted (before any rollback of the whole) */
+    bool done; /* the step ran and was accepted (before any rollback of the whole) */
 } store_step;
 
 /* Called on the loop thread (the store's private loop: inside store_wait or
@@ -316,6 +316,8 @@ typedef struct store_limits {
     uint32_t max_children;
     uint32_t creates_per_client_per_minute;
     uint64_t wal_max_bytes;
+    uint32_t max_snapshots_per_client; /* snapshots of readers with the same client
+                                          (store_reader_set_client): 429 past it; 0 off */
 } store_limits;
 void store_set_limits(store *s, const store_limits *l);
 /* Snapshots open now. Any thread. */
@@ -339,6 +341,9 @@ bool store_writable(store *s, char *why, size_t whylen);
 /* Opens a read-only connection. Any thread; the reader is then used by one
  * thread at a time. NULL with a message in err on failure. */
 store_reader *store_reader_open(store *s, char *err, size_t errlen);
+/* Names the client r reads for (its address): its snapshots count against
+ * max_snapshots_per_client. NULL or "": none. Before the first snapshot. */
+void store_reader_set_client(store_reader *r, const char *client);
 /* Closes it (ending a snapshot left open). */
 void store_reader_close(store_reader *r);
 

@@ -379,6 +379,7 @@ struct store_reader {
     bool listed; /* on the store's list of snapshots (under snap_mu) */
     uint64_t snap_start_ns;
     struct store_reader *snap_prev, *snap_next;
+    char client[48]; /* the address it reads for ("": none); limits.c */
 };
 
 /* The WAL's bound by default: this many times the pages that wake the
@@ -400,7 +401,8 @@ void limits_free(store *s);
 int reader_enter(store_reader *r);
 void reader_leave(store_reader *r);
 /* A snapshot begins: 0, or 503 when there are max_snapshots already or the
- * WAL is at its bound. snapshot_leave when it ends. */
+ * WAL is at its bound, 429 when its client holds max_snapshots_per_client.
+ * snapshot_leave when it ends. */
 int snapshot_admit(store_reader *r);
 void snapshot_leave(store_reader *r);
 /* Cuts the snapshots past their lifetime (or all, wal_full); returns how
