@@ -389,6 +389,8 @@ struct store_reader {
 /* The budget of a navn search's scan before it takes the index (read.c;
  * 0 takes the index at once, as the tests do). */
 extern int store_navn_scan_budget;
+/* The numbers an unindexed list page reads at most (read.c; tests lower it). */
+extern int store_list_window;
 
 /* ---- limits (limits.c) ---------------------------------------------------------- */
 
