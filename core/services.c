@@ -368,6 +368,8 @@ static dtr_status svc_read_status(int st)
         return DTR_GONE;
     case 400:
         return DTR_INVALID;
+    case 429:
+        return DTR_RETRY; /* the client's share (max_snapshots_per_client) */
     default:
         return DTR_ERROR;
     }
@@ -394,6 +396,15 @@ static dtr_reader *svc_reader_open(dtr_plugin *self)
         ops_log_write(svc_of(self)->log, OPS_LOG_ERROR, plug_name(self), "cannot open a reader: %s",
                       err);
     return (dtr_reader *)r;
+}
+
+/* reader_open_for: a reader whose snapshots count against req's client
+ * address (limits.max_snapshots_per_client). */
+static dtr_reader *svc_reader_open_for(dtr_plugin *self, dtr_request *req)
+{
+    dtr_reader *r = svc_reader_open(self);
+    if (r) store_reader_set_client((store_reader *)r, req ? net_request_peer(req) : NULL);
+    return r;
 }
 
 static void svc_reader_close(dtr_reader *r)
@@ -542,7 +553,8 @@ void svc_set_limits(svc_services *s, const net_limits *l)
                        .snapshot_max_ms = l->snapshot_max_ms,
                        .max_children = l->max_children,
                        .creates_per_client_per_minute = l->creates_per_client_per_minute,
-                       .wal_max_bytes = l->wal_max_bytes};
+                       .wal_max_bytes = l->wal_max_bytes,
+                       .max_snapshots_per_client = l->max_snapshots_per_client};
     store_set_limits(s->store, &sl);
 }
 
@@ -650,6 +662,7 @@ svc_services *svc_open(uv_loop_t *loop, const char *data_dir, const char *store_
     api->read_latest = svc_read_latest;
     api->snapshot_begin = svc_snapshot_begin;
     api->snapshot_end = svc_snapshot_end;
+    api->reader_open_for = svc_reader_open_for;
     api->consume_done = svc_consume_done;
     api->feed_start_at = svc_feed_start_at;
     plug_registry_set_release_hook(reg, svc_release, s);

@@ -55,12 +55,18 @@ static net_chunk *net_chunk_get(net_server *s, size_t need)
         ch->cap = (uint32_t)cap;
     }
     ch->next = NULL;
+    ch->ext = NULL;
     ch->len = ch->off = 0;
     return ch;
 }
 
 static void net_chunk_put(net_server *s, net_chunk *ch)
 {
+    if (ch->ext) {
+        free(ch->ext);
+        free(ch);
+        return;
+    }
     if (s && ch->cap == NET_CHUNK_SIZE && s->n_chunk_pool < NET_POOL_MAX) {
         ch->next = s->chunk_pool;
         s->chunk_pool = ch;
@@ -105,6 +111,29 @@ void net_outq_append(net_server *s, net_outq *q, const void *data, size_t len)
     char *dst = net_outq_reserve(s, q, len);
     memcpy(dst, data, len);
     net_outq_commit(q, len);
+}
+
+/* A body handed over whole is linked into the queue as a chunk of its own,
+ * so the loop never copies it: a page of 10,000 hændelser is megabytes. A
+ * small one is copied into the tail chunk instead (cheaper than a chunk). */
+void net_outq_append_owned(net_server *s, net_outq *q, char *buf, size_t len)
+{
+    if (len < NET_OWNED_MIN || len > UINT32_MAX) {
+        net_outq_append(s, q, buf, len);
+        free(buf);
+        return;
+    }
+    net_chunk *ch = net_xmalloc(sizeof *ch);
+    ch->next = NULL;
+    ch->cap = ch->len = (uint32_t)len;
+    ch->off = 0;
+    ch->ext = buf;
+    if (q->tail)
+        q->tail->next = ch;
+    else
+        q->head = ch;
+    q->tail = ch;
+    q->bytes += len;
 }
 
 void net_outq_consume(net_server *s, net_outq *q, size_t n)

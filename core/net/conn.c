@@ -356,7 +356,7 @@ static unsigned net_conn_gather(net_conn *c, uv_buf_t *bufs, unsigned max, size_
     *total = 0;
     for (net_chunk *ch = c->outq.head; ch && n < max; ch = ch->next) {
         if (ch->len == ch->off) continue;
-        bufs[n] = uv_buf_init(ch->data + ch->off, ch->len - ch->off);
+        bufs[n] = uv_buf_init(NET_CHUNK_BYTES(ch) + ch->off, ch->len - ch->off);
         *total += ch->len - ch->off;
         n++;
     }
@@ -560,7 +560,7 @@ static bool net_conn_wants_read(const net_conn *c)
         if (c->eof) return false;
         if (c->stop_parsing) return c->discarded < NET_LINGER_BYTES;
         if (c->outq.bytes >= NET_HIGH_WATER) return false;
-        if (!c->cur && c->npipe >= c->server->limits.max_pipeline) return false;
+        /* past max_pipeline too: a request read then is refused (parse.c) */
         return !c->rbuf || c->parsed == c->rlen;
     default:
         return false;

@@ -29,12 +29,13 @@ typedef struct net_limits {
     uint32_t max_connections;                /* 503 + Retry-After past it */
     uint32_t requests_per_second_per_client; /* 429 + Retry-After past it; 0 off */
     /* resources a client can hold (docs/api.md, "limits") */
-    uint32_t max_pipeline;           /* requests of one connection queued at once */
-    uint32_t max_streams;            /* streamed answers at once (503 past it) */
-    uint32_t max_streams_per_client; /* ... per client address (429 past it) */
-    uint32_t max_snapshots;          /* read snapshots open at once (503 past it) */
-    uint64_t snapshot_max_ms;        /* a snapshot's longest life */
-    uint32_t max_children;           /* records one create or PATCH carries besides its own */
+    uint32_t max_pipeline;             /* requests of one connection queued at once */
+    uint32_t max_streams;              /* streamed answers at once (503 past it) */
+    uint32_t max_streams_per_client;   /* ... per client address (429 past it) */
+    uint32_t max_snapshots;            /* read snapshots open at once (503 past it) */
+    uint32_t max_snapshots_per_client; /* ... held for one client address (429 past it) */
+    uint64_t snapshot_max_ms;          /* a snapshot's longest life */
+    uint32_t max_children;             /* records one create or PATCH carries besides its own */
     uint32_t creates_per_client_per_minute; /* 429 past it; 0 off */
     uint64_t wal_max_bytes;                 /* the WAL's bound (snapshots end at it) */
 } net_limits;

@@ -38,6 +38,7 @@ enum {
     NET_RBUF_SIZE = 64 * 1024,      /* a pooled read buffer */
     NET_RBUF_MIN_FREE = 8 * 1024,   /* less free room than this: compact or move */
     NET_CHUNK_SIZE = 16 * 1024,     /* a pooled output chunk */
+    NET_OWNED_MIN = 4 * 1024,       /* a handed-over body below this is copied */
     NET_MAX_SEGMENTS = 16,          /* path segments a route can have */
     NET_MAX_HEADERS = 100,          /* request headers (431 past it) */
     NET_INLINE_HEADERS = 24,        /* headers kept in the request itself */
@@ -63,12 +64,17 @@ typedef struct net_rbuf {
     char data[];
 } net_rbuf;
 
-/* One piece of output; [off, len) is not yet written. */
+/* One piece of output; [off, len) is not yet written. Its bytes are data[],
+ * or, for a body handed over whole (respond_owned), ext: a malloc'd buffer
+ * the chunk owns and frees (cap == len, so nothing is appended to it). */
 typedef struct net_chunk {
     struct net_chunk *next;
     uint32_t cap, len, off;
+    char *ext;
     char data[];
 } net_chunk;
+
+#define NET_CHUNK_BYTES(ch) ((ch)->ext ? (ch)->ext : (ch)->data)
 
 /* A queue of output chunks; bytes counts what is not yet written. */
 typedef struct net_outq {
@@ -334,6 +340,9 @@ void net_rbuf_unref(net_server *s, net_rbuf *rb); /* s NULL: free, never pool */
 char *net_outq_reserve(net_server *s, net_outq *q, size_t need);
 void net_outq_commit(net_outq *q, size_t n);
 void net_outq_append(net_server *s, net_outq *q, const void *data, size_t len);
+/* Appends buf (malloc'd; the queue owns it from now on) without copying it,
+ * unless it is small enough to copy into the tail chunk. */
+void net_outq_append_owned(net_server *s, net_outq *q, char *buf, size_t len);
 /* Drops n written bytes from the front, releasing emptied chunks. */
 void net_outq_consume(net_server *s, net_outq *q, size_t n);
 /* Moves every chunk of from to the end of to. */

@@ -298,8 +298,8 @@ static bool net_early_check(net_server *s, llhttp_t *p, dtr_request *req)
     const char *kode = NULL, *tekst = NULL;
     char extra[sizeof req->refuse_hdr] = "";
     req->state = NET_REQ_DONE; /* not answerable from the check */
-    int status = s->early_check(s->early_udata, net_handle_of(req), &kode, &tekst, extra,
-                                sizeof extra);
+    int status =
+        s->early_check(s->early_udata, net_handle_of(req), &kode, &tekst, extra, sizeof extra);
     net_handle_revoke(req);
     req->state = NET_REQ_PARSING;
     if (status < 400 || status > 599) return false;
@@ -551,12 +551,32 @@ static void net_own_partial_body(net_conn *c)
     req->body_owned = true;
 }
 
+/* A request arrived while max_pipeline requests of the connection are in
+ * flight: it is answered 503 (Retry-After) in its turn, without running,
+ * and the connection ends after it (Connection: close), so a client that
+ * pipelines without bound holds no more than the bound and one refusal.
+ * Line breaks between requests (which RFC 9112 lets a server ignore) are not
+ * a request: they wait. */
+static void net_refuse_past_pipeline(net_conn *c)
+{
+    const char *p = c->rbuf->data + c->parsed, *end = c->rbuf->data + c->rlen;
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    if (p == end) return;
+    net_refuse_now(c, 503, "IKKE_KLAR",
+                   "the connection has as many requests in flight as it may "
+                   "(limits.max_pipeline); send the rest again on a new connection");
+}
+
 void net_conn_process(net_conn *c)
 {
     net_server *s = c->server;
     c->in_process = true;
     while (c->mode == NET_CONN_OPEN && !c->stop_parsing && c->parsed < c->rlen) {
-        if (!c->cur && c->npipe >= c->server->limits.max_pipeline) break;
+        if (!c->cur && c->npipe >= c->server->limits.max_pipeline) {
+            net_refuse_past_pipeline(c);
+            break;
+        }
         if (c->outq.bytes >= NET_HIGH_WATER) break;
         const char *data = c->rbuf->data + c->parsed;
         size_t n = c->rlen - c->parsed;

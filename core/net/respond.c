@@ -261,19 +261,33 @@ static void net_misuse(dtr_request *req, const char *what)
                       req->state == NET_REQ_STREAMING ? "is streaming" : "was already answered");
 }
 
-static void net_respond(dtr_request *req, int status, const char *ctype, const void *body,
-                        size_t len, const char *extra)
+/* Queues a whole answer. owned, when not NULL, is body itself, malloc'd
+ * and handed over: it is queued without a copy (or freed when not sent). */
+static void net_respond_body(dtr_request *req, int status, const char *ctype, const void *body,
+                             size_t len, char *owned, const char *extra)
 {
     net_conn *c = req->conn;
     if (status < 200 || status > 599) status = 500;
     bool bodyless = status == 204 || status == 304;
     net_write_head(req, status, bodyless ? NULL : ctype, bodyless ? -2 : (int64_t)len, extra);
-    if (!req->is_head && !bodyless && len)
-        net_outq_append(c->server, net_req_queue(req), body, len);
+    if (!req->is_head && !bodyless && len) {
+        if (owned)
+            net_outq_append_owned(c->server, net_req_queue(req), owned, len);
+        else
+            net_outq_append(c->server, net_req_queue(req), body, len);
+    } else {
+        free(owned);
+    }
     req->body_bytes_out = req->is_head || bodyless ? 0 : len;
     net_req_finish(req, status);
     net_conn_retire(c);
     if (!c->in_process) net_conn_flush(c);
+}
+
+static void net_respond(dtr_request *req, int status, const char *ctype, const void *body,
+                        size_t len, const char *extra)
+{
+    net_respond_body(req, status, ctype, body, len, NULL, extra);
 }
 
 /* A growable string for problem bodies. */
@@ -405,6 +419,26 @@ static void net_api_respond_problem(dtr_request *req, int status, const char *ko
     s->api_depth--;
 }
 
+/* respond_owned: as respond, but body is the caller's malloc'd buffer, which
+ * the host takes (frees it in every case) and queues without copying it. */
+static void net_api_respond_owned(dtr_request *req, int status, const char *content_type,
+                                  char *body, size_t len)
+{
+    req = net_handle_resolve(req, "respond_owned");
+    if (req && req->state == NET_REQ_DEAD) {
+        free(body);
+        net_req_answer_dead(req);
+        return;
+    }
+    net_server *s = net_api_enter(req, NET_REQ_HANDLING, "respond_owned");
+    if (!s) {
+        free(body);
+        return;
+    }
+    net_respond_body(req, status, content_type, body, body ? len : 0, body, NULL);
+    s->api_depth--;
+}
+
 static void net_api_respond_json(dtr_request *req, int status, const char *content_type,
                                  json_t *json)
 {
@@ -414,9 +448,16 @@ static void net_api_respond_json(dtr_request *req, int status, const char *conte
         net_api_respond_problem(req, 500, "INTERN_FEJL", NULL, "the answer could not be written");
         return;
     }
-    net_api_respond(req, status, content_type ? content_type : "application/json", text,
-                    strlen(text));
-    free(text);
+    const char *ctype = content_type ? content_type : "application/json";
+    json_malloc_t jm;
+    json_free_t jf;
+    json_get_alloc_funcs(&jm, &jf);
+    if (jf == free) { /* the text is the C library's: hand it over */
+        net_api_respond_owned(req, status, ctype, text, strlen(text));
+        return;
+    }
+    net_api_respond(req, status, ctype, text, strlen(text));
+    jf(text);
 }
 
 /* Streams open now from the address of c (their requests are streaming). */
@@ -608,4 +649,5 @@ void net_fill_request_api_answers(dtr_host_api *api)
     api->stream_end = net_api_stream_end;
     api->req_on_abort = net_api_on_abort;
     api->req_on_drain = net_api_on_drain;
+    api->respond_owned = net_api_respond_owned;
 }

@@ -12,10 +12,14 @@
 
 #include "register/register.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* ---- log ------------------------------------------------------------------ */
 
@@ -88,10 +92,31 @@ typedef struct plug_work {
     void *udata;
 } plug_work;
 
+/* How much nicer than the process a pool thread runs: the loop thread must
+ * win the CPU over the heavy reads it queued (on a machine with fewer cores
+ * than runnable pool threads, an equal share kept /healthz waiting behind
+ * page dumps for tens of milliseconds). See docs/decisions.md. */
+enum { PLUG_POOL_NICE = 5 };
+
+/* Lowers the calling pool thread's priority, once per thread (Linux: the
+ * priority of a thread id is the thread's own). A failure is harmless. */
+static void plug_pool_thread_nice(void)
+{
+    static _Thread_local int done;
+    if (done) return;
+    done = 1;
+    id_t tid = (id_t)syscall(SYS_gettid);
+    errno = 0;
+    int nice = getpriority(PRIO_PROCESS, tid);
+    if (nice == -1 && errno != 0) return;
+    (void)setpriority(PRIO_PROCESS, tid, nice + PLUG_POOL_NICE);
+}
+
 /* Pool thread: the plugin's work only. */
 static void plug_work_run(uv_work_t *req)
 {
     plug_work *w = req->data;
+    plug_pool_thread_nice();
     w->work(w->udata);
 }
 

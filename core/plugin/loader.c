@@ -26,6 +26,7 @@
  * only to the host table repeats the previous size. */
 static const size_t plug_descriptor_size_by_minor[] = {
     [0] = sizeof(dtr_plugin_descriptor), /* 2.0 */
+    [1] = sizeof(dtr_plugin_descriptor), /* 2.1: respond_owned, in the host table only */
 };
 _Static_assert(sizeof plug_descriptor_size_by_minor / sizeof plug_descriptor_size_by_minor[0] ==
                    DTR_ABI_MINOR + 1,
@@ -304,8 +305,8 @@ dtr_status plug_set_add(plug_set *set, const char *name, const char *path, const
     return plug_set_add_as(set, name, path, config, NULL, err, errlen);
 }
 
-dtr_status plug_set_add_as(plug_set *set, const char *name, const char *path,
-                           const json_t *config, const char *client, char *err, size_t errlen)
+dtr_status plug_set_add_as(plug_set *set, const char *name, const char *path, const json_t *config,
+                           const char *client, char *err, size_t errlen)
 {
     plug_registry *reg = set->reg;
     plug_module *m = plug_module_get(reg, name, path, err, errlen);

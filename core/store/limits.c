@@ -31,6 +31,8 @@ void store_set_limits(store *s, const store_limits *l)
     __atomic_store_n(&s->lim.max_snapshots, l->max_snapshots, __ATOMIC_RELAXED);
     __atomic_store_n(&s->lim.snapshot_max_ms, l->snapshot_max_ms, __ATOMIC_RELAXED);
     __atomic_store_n(&s->lim.max_children, l->max_children, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->lim.max_snapshots_per_client, l->max_snapshots_per_client,
+                     __ATOMIC_RELAXED);
     __atomic_store_n(&s->lim.creates_per_client_per_minute, l->creates_per_client_per_minute,
                      __ATOMIC_RELAXED);
     uint64_t pages = l->wal_max_bytes ? l->wal_max_bytes / 4096 : 0;
@@ -81,13 +83,30 @@ static void snap_unlink(store *s, store_reader *r)
     s->n_snaps--;
 }
 
+void store_reader_set_client(store_reader *r, const char *client)
+{
+    snprintf(r->client, sizeof r->client, "%s", client ? client : "");
+}
+
+/* Snapshots open for r's client (under snap_mu): a walk of the list, which
+ * max_snapshots keeps short. */
+static uint32_t snaps_of_client(const store *s, const store_reader *r)
+{
+    uint32_t n = 0;
+    for (const store_reader *o = s->snaps; o; o = o->snap_next)
+        if (strcmp(o->client, r->client) == 0) n++;
+    return n;
+}
+
 int snapshot_admit(store_reader *r)
 {
     store *s = r->c.s;
     uint32_t max = __atomic_load_n(&s->lim.max_snapshots, __ATOMIC_RELAXED);
+    uint32_t per = __atomic_load_n(&s->lim.max_snapshots_per_client, __ATOMIC_RELAXED);
     pthread_mutex_lock(&s->snap_mu);
     bool full = (max && s->n_snaps >= max) || __atomic_load_n(&s->wal_pressure, __ATOMIC_RELAXED);
-    if (!full) {
+    bool theirs = !full && per && r->client[0] && snaps_of_client(s, r) >= per;
+    if (!full && !theirs) {
         r->snap_next = s->snaps;
         r->snap_prev = NULL;
         if (s->snaps) s->snaps->snap_prev = r;
@@ -98,9 +117,9 @@ int snapshot_admit(store_reader *r)
         s->n_snaps++;
     }
     pthread_mutex_unlock(&s->snap_mu);
-    if (!full && __atomic_load_n(&s->lim.snapshot_max_ms, __ATOMIC_RELAXED))
+    if (!full && !theirs && __atomic_load_n(&s->lim.snapshot_max_ms, __ATOMIC_RELAXED))
         checkpointer_wake(s); /* it watches the snapshot's lifetime */
-    return full ? 503 : 0;
+    return full ? 503 : theirs ? 429 : 0;
 }
 
 void snapshot_leave(store_reader *r)

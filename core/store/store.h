@@ -322,6 +322,8 @@ typedef struct store_limits {
     uint32_t max_children;
     uint32_t creates_per_client_per_minute;
     uint64_t wal_max_bytes;
+    uint32_t max_snapshots_per_client; /* snapshots of readers with the same client
+                                          (store_reader_set_client): 429 past it; 0 off */
 } store_limits;
 void store_set_limits(store *s, const store_limits *l);
 /* Snapshots open now. Any thread. */
@@ -345,6 +347,9 @@ bool store_writable(store *s, char *why, size_t whylen);
 /* Opens a read-only connection. Any thread; the reader is then used by one
  * thread at a time. NULL with a message in err on failure. */
 store_reader *store_reader_open(store *s, char *err, size_t errlen);
+/* Names the client r reads for (its address): its snapshots count against
+ * max_snapshots_per_client. NULL or "": none. Before the first snapshot. */
+void store_reader_set_client(store_reader *r, const char *client);
 /* Closes it (ending a snapshot left open). */
 void store_reader_close(store_reader *r);
 

@@ -422,6 +422,7 @@ struct store_reader {
     bool listed; /* on the store's list of snapshots (under snap_mu) */
     uint64_t snap_start_ns;
     struct store_reader *snap_prev, *snap_next;
+    char client[48]; /* the address it reads for ("": none); limits.c */
 };
 
 /* The WAL's bound by default: this many times the pages that wake the
@@ -431,6 +432,8 @@ struct store_reader {
 /* The budget of a navn search's scan before it takes the index (read.c;
  * 0 takes the index at once, as the tests do). */
 extern int store_navn_scan_budget;
+/* The numbers an unindexed list page reads at most (read.c; tests lower it). */
+extern int store_list_window;
 
 /* ---- limits (limits.c) ---------------------------------------------------------- */
 
@@ -443,7 +446,8 @@ void limits_free(store *s);
 int reader_enter(store_reader *r);
 void reader_leave(store_reader *r);
 /* A snapshot begins: 0, or 503 when there are max_snapshots already or the
- * WAL is at its bound. snapshot_leave when it ends. */
+ * WAL is at its bound, 429 when its client holds max_snapshots_per_client.
+ * snapshot_leave when it ends. */
 int snapshot_admit(store_reader *r);
 void snapshot_leave(store_reader *r);
 /* Cuts the snapshots past their lifetime (or all, wal_full); returns how

@@ -81,6 +81,11 @@
  *        - People: session_login, session_logout, session_password,
  *          session_csrf for the web UI; req_authenticate accepts the
  *          session cookie (with X-CSRF-Token on writes).
+ *   2.1  respond_owned: answers with a malloc'd body the host takes over and
+ *        sends without copying it (a large answer built on the pool costs
+ *        the loop thread nothing but the write); reader_open_for: a reader
+ *        whose snapshots count against a request's client address
+ *        (limits.max_snapshots_per_client). 2.0 plugins run as they are.
  */
 #ifndef DTR_PLUGIN_H
 #define DTR_PLUGIN_H
@@ -95,7 +100,7 @@ extern "C" {
 #endif
 
 #define DTR_ABI_MAJOR 2
-#define DTR_ABI_MINOR 0
+#define DTR_ABI_MINOR 1
 
 /* The name of the one symbol a plugin exports: a const dtr_plugin_descriptor.
  * A plugin defines it as
@@ -271,8 +276,8 @@ enum {
  * naming every step). Borrowed for the duration of command_submit. */
 typedef struct dtr_submission {
     const dtr_command *commands;
-    size_t n_commands; /* 1..DTR_MAX_TRANSACTION */
-    uint32_t flags;    /* DTR_SUBMIT_* */
+    size_t n_commands;      /* 1..DTR_MAX_TRANSACTION */
+    uint32_t flags;         /* DTR_SUBMIT_* */
     const char *request_id; /* for the audit log; may be NULL */
     /* Idempotency (API.md Idempotency-Key): per identity, shared by every
      * plugin. The first answer is kept 24 hours; the same key with the same
@@ -510,8 +515,7 @@ typedef struct dtr_host_api {
     void (*identity_release)(dtr_plugin *self, const dtr_identity *who);
     /* What who is (strings owned by the identity). DTR_DECLINED for a pointer
      * the host did not issue. [loop] */
-    dtr_status (*identity_info)(dtr_plugin *self, const dtr_identity *who,
-                                dtr_identity_info *out);
+    dtr_status (*identity_info)(dtr_plugin *self, const dtr_identity *who, dtr_identity_info *out);
     /* The config's public_read: whether GETs under /v1 are open to all. [any] */
     int (*public_read)(dtr_plugin *self);
 
@@ -544,8 +548,8 @@ typedef struct dtr_host_api {
     void (*reader_close)(dtr_reader *r);
     /* One record by number at any level as GET shows it; nested: children
      * too. virkningsdato NULL: now. [reader] */
-    dtr_status (*read_get)(dtr_reader *r, const char *nummer, const char *virkningsdato,
-                           int nested, dtr_level *level, json_t **out);
+    dtr_status (*read_get)(dtr_reader *r, const char *nummer, const char *virkningsdato, int nested,
+                           dtr_level *level, json_t **out);
     /* One page of a list ordered by nummer; next gets the number the next
      * page starts after, or "" on the last page. [reader] */
     dtr_status (*read_list)(dtr_reader *r, const dtr_query *q, json_t **items, char next[7]);
@@ -661,6 +665,24 @@ typedef struct dtr_host_api {
     /* The CSRF token of req's session, to send back in X-CSRF-Token on
      * writes; NULL without a session. Owned by the request. [loop] */
     const char *(*session_csrf)(dtr_plugin *self, dtr_request *req);
+
+    /* --- since 2.1 (check with DTR_HOST_HAS) ------------------------------------ */
+
+    /* Answers in one piece like respond, but takes body instead of copying
+     * it: body is a buffer from malloc (or NULL with len 0), and the host
+     * frees it with free() once written, or at once when it is not sent (a
+     * HEAD request, a 204/304, a spent handle, a client gone). The plugin
+     * must not touch body after the call. Build a large answer on the pool
+     * (work_submit), hand it over here in done: the loop thread does not
+     * copy it. Ends the request. [loop] */
+    void (*respond_owned)(dtr_request *req, int status, const char *content_type, char *body,
+                          size_t len);
+    /* Like reader_open, for reads on behalf of req's client: snapshots on
+     * this reader count against the client's address, and snapshot_begin
+     * answers DTR_RETRY (HTTP 429) when it holds limits.max_snapshots_per_client
+     * already (DTR_ERROR, 503, past max_snapshots in all). Call it while req
+     * is live; the reader outlives it. [loop] */
+    dtr_reader *(*reader_open_for)(dtr_plugin *self, dtr_request *req);
 } dtr_host_api;
 
 /* Whether the host's table reaches fn: a host built for an older minor

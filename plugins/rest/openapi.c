@@ -55,6 +55,9 @@ static const rest_status_codes rest_error_codes[] = {
  * route may also meet the host's own refusals (408, 413, 429, 431, 503). */
 static const int rest_read_errors[] = {400, 401, 404, 410, 503, 0};
 static const int rest_plain_read_errors[] = {400, 401, 503, 0};
+/* the udtræk: 429 past limits.max_streams_per_client or
+ * limits.max_snapshots_per_client (docs/api.md section 10) */
+static const int rest_stream_errors[] = {400, 401, 429, 503, 0};
 static const int rest_write_errors[] = {400, 401, 403, 404, 409, 410, 412, 413, 415, 422, 503, 0};
 
 static const int *rest_errors_of(rest_kind kind)
@@ -72,6 +75,8 @@ static const int *rest_errors_of(rest_kind kind)
     case REST_REOPEN:
     case REST_TRANSACTION:
         return rest_write_errors;
+    case REST_UDTRAEK:
+        return rest_stream_errors;
     default:
         return rest_plain_read_errors;
     }
@@ -362,8 +367,7 @@ static json_t *rest_request_body(const rest_route *route)
         return json_pack("{s:b, s:o}", "required", 1, "content",
                          rest_json_content(rest_ref("schemas", "Nedlaeg")));
     case REST_REOPEN:
-        return json_pack("{s:b, s:s, s:o}", "required", 1, "description", "{}",
-                         "content",
+        return json_pack("{s:b, s:s, s:o}", "required", 1, "description", "{}", "content",
                          rest_json_content(json_pack("{s:s, s:{}, s:b}", "type", "object",
                                                      "properties", "additionalProperties", 0)));
     case REST_TRANSACTION:
@@ -505,6 +509,14 @@ static json_t *rest_operation(const rest_route *route)
                            "responses", rest_responses(route));
     json_t *body = rest_request_body(route);
     if (body) json_object_set_new(op, "requestBody", body);
+    if (route->kind == REST_UDTRAEK)
+        json_object_set_new(
+            op, "description",
+            json_string("Et udtræk holder en strøm og et læse-snapshot, til det er læst færdigt. "
+                        "Pr. klientadresse højst limits.max_streams_per_client strømme og "
+                        "limits.max_snapshots_per_client snapshots ad gangen (standard 4 og 4): "
+                        "429 FOR_MANGE med Retry-After derover; i alt højst limits.max_streams "
+                        "og limits.max_snapshots: 503 IKKE_KLAR med Retry-After."));
     /* reads are open when public_read is on; writes always need a client */
     json_object_set_new(op, "security",
                         write ? json_pack("[{s:[]}]", "basicAuth")

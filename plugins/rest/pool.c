@@ -3,7 +3,8 @@
  * never on the loop thread: lists (a navn search, an as-of list, up to 1000
  * records a page), hændelser (up to 10,000 a page) and a record's history.
  * The loop only checks the request, opens a reader and, when the pool
- * thread has read and dumped the answer, sends the bytes; the host keeps
+ * thread has read and dumped the answer, hands the text to the host
+ * (respond_owned: no copy on the loop, which only writes it); the host keeps
  * answers in request order on each connection.
  *
  * Lifetimes: a pool_read owns copies of everything the pool thread needs
@@ -104,7 +105,10 @@ static void pool_done(void *udata, int status)
         p->api->req_on_abort(req, NULL, NULL);
         if (status != 0 || p->status != 0)
             rest_problem_read(p->api, req, p->status ? p->status : 503);
-        else
+        else if (DTR_HOST_HAS(p->api, respond_owned) && p->api->respond_owned) {
+            p->api->respond_owned(req, 200, "application/json", p->text, p->len);
+            p->text = NULL; /* the host's now: the loop sends it without a copy */
+        } else
             p->api->respond(req, 200, "application/json", p->text, p->len);
     }
     pool_free(p);

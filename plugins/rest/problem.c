@@ -116,6 +116,10 @@ void rest_problem_read(const dtr_host_api *api, dtr_request *req, int status)
     case 410:
         rest_problem(api, req, 410, "SLETTET", NULL, "nummeret er slettet");
         break;
+    case 429: /* the host adds Retry-After */
+        rest_problem(api, req, 429, "FOR_MANGE", NULL,
+                     "klienten holder så mange samtidige udtræk, som den må; prøv igen senere");
+        break;
     default:
         rest_problem(api, req, 503, "IKKE_KLAR", NULL, "registeret kunne ikke læses");
         break;

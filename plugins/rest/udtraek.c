@@ -134,9 +134,10 @@ static void rest_udtraek_done(void *udata, int status)
         if (u->started) {
             rest_udtraek_fail(u, "the register could not be read");
         } else {
+            int http = u->status == 429 ? 429 : 503; /* 429: the client's snapshots */
             api->req_on_abort(req, NULL, NULL);
             rest_udtraek_free(u);
-            rest_problem_read(api, req, 503);
+            rest_problem_read(api, req, http);
         }
         return;
     }
@@ -209,7 +210,10 @@ dtr_status rest_handle_udtraek(dtr_request *req, void *udata)
     u->self = r->self;
     u->req = req;
     u->page = r->udtraek_page;
-    u->reader = api->reader_open(r->self);
+    /* the snapshot counts against the client's address (2.1) */
+    u->reader = DTR_HOST_HAS(api, reader_open_for) && api->reader_open_for
+                    ? api->reader_open_for(r->self, req)
+                    : api->reader_open(r->self);
     if (!u->reader) {
         free(u);
         rest_problem_read(api, req, 503);

@@ -64,6 +64,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->limits.max_streams, 64);
     assert_int_equal(cfg->limits.max_streams_per_client, 4);
     assert_int_equal(cfg->limits.max_snapshots, 32);
+    assert_int_equal(cfg->limits.max_snapshots_per_client, 4);
     assert_int_equal(cfg->limits.snapshot_max_ms, 600000);
     assert_int_equal(cfg->limits.max_children, 100);
     assert_int_equal(cfg->limits.creates_per_client_per_minute, 600);
@@ -186,10 +187,11 @@ static void test_limits_errors(void **state)
 {
     (void)state;
     static const char *positive[] = {
-        "max_header_bytes", "max_body_bytes",  "header_timeout_ms",      "body_timeout_ms",
-        "send_timeout_ms",  "idle_timeout_ms", "shutdown_timeout_ms",    "max_connections",
-        "max_pipeline",     "max_streams",     "max_streams_per_client", "max_snapshots",
-        "snapshot_max_ms",
+        "max_header_bytes",    "max_body_bytes",           "header_timeout_ms",
+        "body_timeout_ms",     "send_timeout_ms",          "idle_timeout_ms",
+        "shutdown_timeout_ms", "max_connections",          "max_pipeline",
+        "max_streams",         "max_streams_per_client",   "max_snapshots",
+        "snapshot_max_ms",     "max_snapshots_per_client",
     };
     char text[256], want[256];
     for (size_t i = 0; i < sizeof positive / sizeof positive[0]; i++) {

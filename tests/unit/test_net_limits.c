@@ -303,6 +303,57 @@ static void test_host_and_head(void **state)
     tu_run(&l, sc_host_and_head);
 }
 
+/* ---- pipelining past the bound ------------------------------------------------------------ */
+
+/* With max_pipeline 2 and two slow requests in flight, a third pipelined
+ * behind them is answered 503 problem+json with Retry-After and
+ * Connection: close in its turn, after the two, without its handler
+ * running; then the connection ends (no stall, no unbounded queue). */
+static void sc_pipeline_bound(tu_env *env)
+{
+    tu_resp r = {0};
+    char v[32];
+    tu_conn *c = tu_connect(env);
+    REQUIRE(c != NULL);
+    CHECK(tu_send(c, "GET /async?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /async?ms=50 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
+    for (int i = 0; i < 2; i++) {
+        CHECK(tu_read_resp(c, &r, false));
+        CHECK_INT(r.status, 200);
+        CHECK_STR(r.body, "async");
+    }
+    CHECK(tu_read_resp(c, &r, false));
+    tu_check_problem(&r, 503, "IKKE_KLAR");
+    CHECK(tu_header(&r, "Retry-After", v, sizeof v) != NULL);
+    CHECK_STR(tu_header(&r, "Connection", v, sizeof v), "close");
+    CHECK(tu_closed(c));
+    CHECK_INT(atomic_load(&env->handled), 0); /* /fixed never ran (/async does not count) */
+    tu_resp_free(&r);
+    tu_close(c);
+
+    /* within the bound, pipelined requests are all served in order */
+    c = tu_connect(env);
+    REQUIRE(c != NULL);
+    CHECK(tu_send(c, "GET /async?ms=100 HTTP/1.1\r\nHost: t\r\n\r\n"
+                     "GET /fixed HTTP/1.1\r\nHost: t\r\n\r\n"));
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_STR(r.body, "async");
+    CHECK(tu_read_resp(c, &r, false));
+    CHECK_STR(r.body, "{\"ok\":true}");
+    tu_resp_free(&r);
+    tu_close(c);
+}
+
+static void test_pipeline_bound(void **state)
+{
+    (void)state;
+    net_limits l = tu_limits();
+    l.max_pipeline = 2;
+    tu_run(&l, sc_pipeline_bound);
+}
+
 /* ---- streams at once -------------------------------------------------------------------- */
 
 /* One client holds a stream it does not read; another stream is refused
@@ -575,7 +626,7 @@ int main(void)
         cmocka_unit_test(test_max_connections), cmocka_unit_test(test_host_and_head),
         cmocka_unit_test(test_streams_at_once), cmocka_unit_test(test_rate),
         cmocka_unit_test(test_backpressure),    cmocka_unit_test(test_send_timeout),
-        cmocka_unit_test(test_split_headers),
+        cmocka_unit_test(test_split_headers),   cmocka_unit_test(test_pipeline_bound),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -152,6 +152,18 @@ static void test_abi_minor_newer(void **state)
     expect_refusal(f, "abi_minor_newer", plugin_path("abi_minor_newer"), NULL, want);
 }
 
+/* A plugin built for 2.0 (an older minor) loads and starts on this host. */
+static void test_abi_minor_older_runs(void **state)
+{
+    fixture *f = *state;
+    plug_set *set = plug_set_new(f->reg);
+    char err[1024] = "";
+    assert_int_equal(
+        plug_set_add(set, "abi_minor0", plugin_path("abi_minor0"), NULL, err, sizeof err), DTR_OK);
+    assert_int_equal(plug_set_start(set, err, sizeof err), DTR_OK);
+    retire_and_wait(f, set);
+}
+
 static void test_struct_too_small(void **state)
 {
     fixture *f = *state;
@@ -372,6 +384,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_symbol, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abi_major, setup, teardown),
         cmocka_unit_test_setup_teardown(test_abi_minor_newer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_abi_minor_older_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_struct_too_small, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v1_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_wrong_name, setup, teardown),

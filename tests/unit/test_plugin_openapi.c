@@ -133,7 +133,7 @@ static dtr_status describe(fixture *f, dtr_plugin *p, json_t *d, char *err, size
 static void test_table_has_the_functions(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(f->api->abi_minor, 0);
+    assert_int_equal(f->api->abi_minor, DTR_ABI_MINOR);
     assert_true(f->api->struct_size >=
                 offsetof(dtr_host_api, openapi_paths) + sizeof f->api->openapi_paths);
     assert_non_null(f->api->openapi_describe);

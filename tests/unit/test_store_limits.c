@@ -57,6 +57,41 @@ static void test_snapshots_at_once(void **state)
     assert_int_equal(store_snapshots_open(f->s), 0);
 }
 
+/* Snapshots per client address: a client at its bound gets 429 (another
+ * client, or a reader for nobody, is not held back), and one more once one
+ * of its snapshots ended; the bound in all still answers 503. */
+static void test_snapshots_per_client(void **state)
+{
+    tfix *f = *state;
+    store_limits l = unbounded();
+    l.max_snapshots = 4;
+    l.max_snapshots_per_client = 2;
+    store_set_limits(f->s, &l);
+    char err[256];
+    store_reader *r[5];
+    for (int i = 0; i < 5; i++)
+        assert_non_null(r[i] = store_reader_open(f->s, err, sizeof err));
+    store_reader_set_client(r[0], "10.0.0.1");
+    store_reader_set_client(r[1], "10.0.0.1");
+    store_reader_set_client(r[2], "10.0.0.1");
+    store_reader_set_client(r[3], "10.0.0.2");
+    int64_t seq;
+    assert_int_equal(store_snapshot_begin(r[0], &seq), 0);
+    assert_int_equal(store_snapshot_begin(r[1], &seq), 0);
+    assert_int_equal(store_snapshot_begin(r[2], &seq), 429);
+    assert_int_equal(store_snapshot_begin(r[3], &seq), 0);
+    assert_int_equal(store_snapshot_begin(r[4], &seq), 0); /* no client named */
+    assert_int_equal(store_snapshots_open(f->s), 4);
+    store_snapshot_end(r[4]);
+    store_snapshot_end(r[0]);
+    assert_int_equal(store_snapshot_begin(r[2], &seq), 0);
+    assert_int_equal(store_snapshot_begin(r[4], &seq), 0);
+    assert_int_equal(store_snapshot_begin(r[0], &seq), 503); /* 4 in all */
+    for (int i = 0; i < 5; i++)
+        store_reader_close(r[i]);
+    assert_int_equal(store_snapshots_open(f->s), 0);
+}
+
 /* A snapshot past its lifetime is ended by the checkpoint thread; the
  * reader's next read answers 503, and the reader is usable again after
  * snapshot_end. */
@@ -185,11 +220,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-        T(test_snapshots_at_once),
-        T(test_snapshot_lifetime),
-        T(test_wal_bound_ends_snapshots),
-        T(test_children_per_command),
-        T(test_creates_per_client_per_minute),
+        T(test_snapshots_at_once),    T(test_snapshots_per_client),
+        T(test_snapshot_lifetime),    T(test_wal_bound_ends_snapshots),
+        T(test_children_per_command), T(test_creates_per_client_per_minute),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -526,11 +526,80 @@ static void test_navn_index(void **state)
     store_navn_scan_budget = 50;
 }
 
+/* Follows naeste through every page of q; the numbers found, joined by
+ * ','; *short_pages counts pages that ended early (fewer than the limit,
+ * naeste set). */
+static void walk_pages(tfix *f, store_query q, char *out, size_t size, int *short_pages)
+{
+    char after[7] = "";
+    out[0] = '\0';
+    *short_pages = 0;
+    for (int pages = 0; pages < 100; pages++) {
+        json_t *items = NULL;
+        char next[7];
+        q.after = after[0] ? after : NULL;
+        assert_int_equal(store_list(f->r, &q, &items, next), 0);
+        for (size_t i = 0; i < json_array_size(items); i++) {
+            size_t len = strlen(out);
+            snprintf(out + len, size - len, "%s,",
+                     json_string_value(json_object_get(json_array_get(items, i), "nummer")));
+        }
+        if (next[0] && json_array_size(items) < q.limit) (*short_pages)++;
+        json_decref(items);
+        if (!next[0]) return;
+        memcpy(after, next, sizeof after);
+    }
+    fail_msg("more than 100 pages");
+}
+
+/* A list no index can serve (a navn under three characters, an as-of day,
+ * a status) reads at most store_list_window numbers a page: the page ends
+ * early, even empty, with naeste, and walking every page finds exactly
+ * what one unbounded page finds. A filter with an index is not windowed. */
+static void test_unindexed_lists_read_a_window_a_page(void **state)
+{
+    tfix *f = *state;
+    char di[3][7], ae[6][7];
+    fill_for_lists(f, di, ae);
+    const store_query qs[] = {
+        {.level = REG_ANVISNINGSENHED, .navn = "ø", .limit = 10},
+        {.level = REG_ANVISNINGSENHED, .navn = "pr", .limit = 1},
+        {.level = REG_ANVISNINGSENHED, .virkningsdato = "2030-01-01", .limit = 10},
+        {.level = REG_DAGINSTITUTION, .status = "aktiv", .limit = 3},
+    };
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        char whole[256], paged[256];
+        int short_pages;
+        store_list_window = 0;
+        walk_pages(f, qs[i], whole, sizeof whole, &short_pages);
+        assert_int_equal(short_pages, 0);
+        assert_true(whole[0] != '\0');
+        store_list_window = 2;
+        walk_pages(f, qs[i], paged, sizeof paged, &short_pages);
+        assert_string_equal(paged, whole);
+        if (i != 1) assert_true(short_pages > 0);
+    }
+    /* the first window of "ø" holds none of its units: an empty page, naeste set */
+    json_t *items = NULL;
+    char next[7];
+    store_query q = {.level = REG_ANVISNINGSENHED, .navn = "øe", .limit = 10}; /* no trigram */
+    store_list_window = 2;
+    assert_int_equal(store_list(f->r, &q, &items, next), 0);
+    assert_int_equal(json_array_size(items), 0);
+    assert_string_equal(next, ae[1]);
+    json_decref(items);
+    /* with a parent (an index) the page is whole */
+    q = (store_query){.level = REG_ANVISNINGSENHED, .navn = "ø", .parent = di[1], .limit = 10};
+    assert_int_equal(list_count(f, q), 2);
+    store_list_window = 20000;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
         T(test_navn_index),
+        T(test_unindexed_lists_read_a_window_a_page),
         T(test_get_nests_children_with_status),
         T(test_answer_carries_the_record_as_get_shows_it),
         T(test_list_filters),

@@ -20,6 +20,7 @@ struct dtr_plugin {
 struct dtr_reader {
     bool snapshot;
     bool own;
+    bool for_client; /* from reader_open_for */
 };
 
 static struct dtr_plugin fake_plugin_handle;
@@ -315,6 +316,17 @@ static dtr_reader *fake_reader_open(dtr_plugin *self)
     return r;
 }
 
+/* reader_open_for (2.1): the real host counts its snapshots per address;
+ * here against fake.client_snapshots_max. */
+static dtr_reader *fake_reader_open_for(dtr_plugin *self, dtr_request *req)
+{
+    (void)req;
+    dtr_reader *r = fake_reader_open(self);
+    if (r) r->for_client = true;
+    fake.readers_for++;
+    return r;
+}
+
 static void fake_reader_close(dtr_reader *r)
 {
     if (!r || !r->own) abort();
@@ -439,6 +451,9 @@ static dtr_status fake_snapshot_begin(dtr_reader *r, int64_t *seq)
 {
     if (fake.fail_reads) return DTR_ERROR;
     if (r->snapshot) abort();
+    if (r->for_client && fake.client_snapshots_max &&
+        fake.snapshots_open >= fake.client_snapshots_max)
+        return DTR_RETRY;
     r->snapshot = true;
     fake.snapshots_open++;
     *seq = fake.seq;
@@ -481,6 +496,7 @@ const dtr_host_api *fake_host(void)
     api.command_submit = fake_command_submit;
     api.reader = fake_reader;
     api.reader_open = fake_reader_open;
+    api.reader_open_for = fake_reader_open_for;
     api.reader_close = fake_reader_close;
     api.read_get = fake_read_get;
     api.read_list = fake_read_list;

@@ -79,14 +79,17 @@ typedef struct fake_command {
 
 typedef struct fake_state {
     int public_read;
-    int stream_room;       /* what stream_write answers (1 by default) */
-    int fail_reads;        /* read_* answer 503 while set */
-    int fail_submit;       /* command_submit answers DTR_ERROR while set */
-    int64_t seq;           /* read_latest / snapshot_begin */
-    size_t readers_open;   /* reader_open minus reader_close */
-    size_t snapshots_open; /* snapshot_begin minus snapshot_end */
-    size_t work_queued;    /* work items not yet run */
-    size_t list_calls;     /* read_list calls */
+    int stream_room;             /* what stream_write answers (1 by default) */
+    int fail_reads;              /* read_* answer 503 while set */
+    int fail_submit;             /* command_submit answers DTR_ERROR while set */
+    int64_t seq;                 /* read_latest / snapshot_begin */
+    size_t readers_open;         /* reader_open minus reader_close */
+    size_t snapshots_open;       /* snapshot_begin minus snapshot_end */
+    size_t client_snapshots_max; /* snapshot_begin on a reader_open_for reader answers
+                                    DTR_RETRY at this many open (0: no bound) */
+    size_t readers_for;          /* reader_open_for calls */
+    size_t work_queued;          /* work items not yet run */
+    size_t list_calls;           /* read_list calls */
     size_t authenticate_calls;
     size_t get_calls;     /* read_get calls */
     size_t latest_calls;  /* read_latest calls */

@@ -142,6 +142,14 @@ static void fake_respond(dtr_request *req, int status, const char *content_type,
     req->ended = true;
 }
 
+/* respond_owned: the body is the host's (freed here), as in the real host. */
+static void fake_respond_owned(dtr_request *req, int status, const char *content_type, char *body,
+                               size_t len)
+{
+    fake_respond(req, status, content_type, body, len);
+    free(body);
+}
+
 static void fake_respond_problem(dtr_request *req, int status, const char *kode, const char *felt,
                                  const char *tekst)
 {
@@ -214,6 +222,7 @@ void fake_fill_request_api(dtr_host_api *api)
     api->respond = fake_respond;
     api->respond_problem = fake_respond_problem;
     api->respond_json = fake_respond_json;
+    api->respond_owned = fake_respond_owned;
     api->stream_begin = fake_stream_begin;
     api->stream_write = fake_stream_write;
     api->stream_end = fake_stream_end;

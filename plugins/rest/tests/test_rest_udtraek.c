@@ -193,6 +193,33 @@ static void unreadable_register(void **state)
     fake_req_free(req);
 }
 
+/* A client at limits.max_snapshots_per_client: its next udtræk is 429
+ * FOR_MANGE (the host adds Retry-After), before any byte is streamed, and
+ * leaves no reader or snapshot behind; the first goes on. */
+static void snapshots_per_client(void **state)
+{
+    (void)state;
+    fake.stream_room = 0;
+    fake.client_snapshots_max = 1;
+    fake_req *a = fake_call("GET", "/v1/udtraek", NULL, NULL);
+    fake_run_work();
+    assert_true(a->streaming);
+    assert_int_equal(fake.readers_for, 1); /* the reader names the client */
+    fake_req *b = fake_call("GET", "/v1/udtraek", NULL, NULL);
+    fake_run_work();
+    assert_false(b->streaming);
+    assert_int_equal(b->status, 429);
+    assert_string_equal(fake_problem_code(b), "FOR_MANGE");
+    assert_int_equal(fake.snapshots_open, 1);
+    assert_int_equal(fake.readers_open, 1);
+    fake_abort(a);
+    assert_int_equal(fake.snapshots_open, 0);
+    assert_int_equal(fake.readers_open, 0);
+    fake.client_snapshots_max = 0;
+    fake_req_free(a);
+    fake_req_free(b);
+}
+
 static void head_reads_nothing(void **state)
 {
     (void)state;
@@ -214,6 +241,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(abort_while_reading, setup, teardown),
         cmocka_unit_test_setup_teardown(unreadable_register, setup, teardown),
         cmocka_unit_test_setup_teardown(head_reads_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(snapshots_per_client, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
