@@ -14,6 +14,7 @@ Usage:
   dtr generate --units 100000 GEN && dtr import --data DATA GEN
   tests/bench/heavy_reads.py --data DATA --build before=/tmp/old/build \\
       --build after=build [--seconds 20] [--clients 16] [--slow 1000]
+      [--server-cpus 1 --client-cpus 0]
 
 Each build runs on a copy of DATA (so each starts from the same register),
 with its own plugins (BUILD/plugins) and default limits otherwise.
@@ -38,6 +39,18 @@ import urllib.parse
 NAVNE = ["sol", "børn", "ÆBLE", "skov", "vej", "hus", "ø", "lille", "stjerne", "have"]
 
 
+def cpu_list(text):
+    """ "1" or "0,2-3" -> a set of CPU numbers."""
+    cpus = set()
+    for part in text.split(","):
+        lo, _, hi = part.partition("-")
+        cpus.update(range(int(lo), int(hi or lo) + 1))
+    return cpus
+
+
+SERVER_CPUS = None  # --server-cpus: the server runs on these CPUs only
+
+
 def start_server(build, data, tmp):
     cfg = {
         "listen": "127.0.0.1:0",
@@ -49,8 +62,9 @@ def start_server(build, data, tmp):
     with open(path, "w") as f:
         json.dump(cfg, f)
     log = open(os.path.join(tmp, "stderr.log"), "w")
+    pin = (lambda: os.sched_setaffinity(0, SERVER_CPUS)) if SERVER_CPUS else None
     p = subprocess.Popen([os.path.join(build, "dtr"), "serve", "--config", path], stdout=subprocess.PIPE,
-                         stderr=log, text=True)
+                         stderr=log, text=True, preexec_fn=pin)
     line = p.stdout.readline()
     m = re.match(r"listening on http://([^:]+):(\d+)", line)
     if not m:
@@ -218,7 +232,16 @@ def main():
     ap.add_argument("--clients", type=int, default=16)
     ap.add_argument("--slow", type=int, default=1000)
     ap.add_argument("--only", choices=["heavy", "slow"])
+    # as in production, where the clients are other machines: the server on
+    # its own CPUs and the clients and probe on the others (e.g. 1 and 0)
+    ap.add_argument("--server-cpus", help="CPUs of the server, e.g. 1")
+    ap.add_argument("--client-cpus", help="CPUs of the clients and the probe, e.g. 0")
     args = ap.parse_args()
+    global SERVER_CPUS
+    if args.server_cpus:
+        SERVER_CPUS = cpu_list(args.server_cpus)
+    if args.client_cpus:
+        os.sched_setaffinity(0, cpu_list(args.client_cpus))
     for spec in args.build:
         name, build = spec.split("=", 1)
         for bench in ("heavy", "slow"):
