@@ -30,19 +30,32 @@ const char *sql_errmsg(sql_conn *c)
 const char *sql_errstr(int rc)
 {
     switch (rc) {
-    case SQL_OK: return "not an error";
-    case SQL_ERROR: return "SQL error";
-    case SQL_BUSY: return "the database is locked";
-    case SQL_NOMEM: return "out of memory";
-    case SQL_INTERRUPT: return "interrupted";
-    case SQL_IOERR: return "disk or connection I/O error";
-    case SQL_NOTFOUND: return "not found";
-    case SQL_FULL: return "the database or disk is full";
-    case SQL_CONSTRAINT: return "constraint failed";
-    case SQL_MISUSE: return "bad parameter or other API misuse";
-    case SQL_ROW: return "another row available";
-    case SQL_DONE: return "no more rows available";
-    default: return "unknown error";
+    case SQL_OK:
+        return "not an error";
+    case SQL_ERROR:
+        return "SQL error";
+    case SQL_BUSY:
+        return "the database is locked";
+    case SQL_NOMEM:
+        return "out of memory";
+    case SQL_INTERRUPT:
+        return "interrupted";
+    case SQL_IOERR:
+        return "disk or connection I/O error";
+    case SQL_NOTFOUND:
+        return "not found";
+    case SQL_FULL:
+        return "the database or disk is full";
+    case SQL_CONSTRAINT:
+        return "constraint failed";
+    case SQL_MISUSE:
+        return "bad parameter or other API misuse";
+    case SQL_ROW:
+        return "another row available";
+    case SQL_DONE:
+        return "no more rows available";
+    default:
+        return "unknown error";
     }
 }
 

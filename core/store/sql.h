@@ -48,6 +48,7 @@ enum {
     SQL_FULL = 13,
     SQL_CONSTRAINT = 19,
     SQL_MISUSE = 21,
+    SQL_RANGE = 25,
     SQL_ROW = 100,
     SQL_DONE = 101,
 };
@@ -63,6 +64,11 @@ typedef struct sql_target {
     const char *vfs;
     const char *dsn;
 } sql_target;
+
+/* The target as a log may show it ("sqlite:<path>", or "postgresql:" and
+ * the DSN's keywords with the password replaced by asterisks). 0, or -1
+ * when it did not fit or the DSN cannot be parsed (out then says so). */
+int sql_describe_target(const sql_target *t, char *out, size_t outlen);
 
 typedef struct sql_conn sql_conn;
 typedef struct sql_stmt sql_stmt;
@@ -101,7 +107,7 @@ void sql_clear_bindings(sql_stmt *st);
 sql_conn *sql_conn_of(sql_stmt *st);
 
 /* Parameters are numbered from 1. Texts and blobs are copied. SQL_OK, or
- * SQL_NOMEM / SQL_MISUSE (an index out of range). */
+ * SQL_NOMEM, or SQL_RANGE (no such parameter in the statement). */
 int sql_bind_null(sql_stmt *st, int i);
 int sql_bind_int64(sql_stmt *st, int i, int64_t v);
 int sql_bind_text(sql_stmt *st, int i, const char *s, int len); /* len < 0: to the NUL */
