@@ -64,6 +64,26 @@ int sql_exec(sql_conn *c, const char *sql)
     return c->drv->exec(c, sql);
 }
 
+/* The advisory lock key every instance's writers share on PostgreSQL
+ * ("dtr" in ASCII): the counterpart of SQLite's one write lock. */
+#define SQL_PG_WRITE_LOCK "7107698"
+
+int sql_begin_write(sql_conn *c)
+{
+    int rc = c->dialect == SQL_DIALECT_POSTGRESQL
+                 ? sql_exec(c, "BEGIN; SELECT pg_advisory_xact_lock(" SQL_PG_WRITE_LOCK ")")
+                 : sql_exec(c, "BEGIN IMMEDIATE");
+    if (rc != SQL_OK && sql_in_transaction(c)) sql_exec(c, "ROLLBACK");
+    return rc;
+}
+
+int sql_begin_read(sql_conn *c)
+{
+    return sql_exec(c, c->dialect == SQL_DIALECT_POSTGRESQL
+                           ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                           : "BEGIN");
+}
+
 bool sql_in_transaction(sql_conn *c)
 {
     return c->drv->in_transaction(c);

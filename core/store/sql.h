@@ -89,6 +89,15 @@ const char *sql_errstr(int rc);
 /* Runs one or more statements without results (DDL, BEGIN, PRAGMA).
  * SQL_OK or a code; the message is in sql_errmsg. */
 int sql_exec(sql_conn *c, const char *sql);
+/* Begins a write transaction that holds the database's one write lock
+ * from its first statement to its end, so that what it reads is what its
+ * writes build on (SQLite: BEGIN IMMEDIATE; PostgreSQL: BEGIN, then a
+ * transaction-level advisory lock every instance takes alike, waited for up
+ * to the busy timeout). On failure nothing is left open. */
+int sql_begin_write(sql_conn *c);
+/* Begins a read-only transaction whose statements all see one snapshot
+ * (SQLite: BEGIN; PostgreSQL: REPEATABLE READ, READ ONLY). */
+int sql_begin_read(sql_conn *c);
 /* Whether a transaction is open on c. */
 bool sql_in_transaction(sql_conn *c);
 /* Rows changed by the last INSERT, UPDATE or DELETE stepped on c. */

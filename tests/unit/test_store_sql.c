@@ -260,7 +260,8 @@ static void test_errors(void **state)
 }
 
 /* A second connection waiting for the first's write lock gives up with
- * SQL_BUSY after its busy timeout, and the first's work is unharmed. */
+ * SQL_BUSY after its busy timeout, and the first's work is unharmed; two
+ * write transactions (sql_begin_write) never overlap. */
 static void test_lock_wait(void **state)
 {
     fixture *f = need(state);
@@ -268,12 +269,23 @@ static void test_lock_wait(void **state)
     char err[256];
     sql_conn *other = sql_open(&f->target, false, 200, err, sizeof err);
     assert_non_null(other);
-    const char *begin = f->dialect == SQL_DIALECT_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
-    assert_int_equal(sql_exec(f->c, begin), SQL_OK);
+    assert_int_equal(sql_begin_write(f->c), SQL_OK);
     assert_int_equal(sql_exec(f->c, "UPDATE t SET n = 2 WHERE k = 'row'"), SQL_OK);
     assert_int_equal(sql_exec(other, "UPDATE t SET n = 3 WHERE k = 'row'") & 0xff, SQL_BUSY);
+    /* a second writer waits for the write lock itself, even before it
+     * touched a row, and is left with nothing open when it gives up */
+    assert_int_equal(sql_begin_write(other) & 0xff, SQL_BUSY);
+    assert_false(sql_in_transaction(other));
     assert_int_equal(sql_exec(f->c, "COMMIT"), SQL_OK);
+    assert_int_equal(sql_begin_write(other), SQL_OK);
+    /* what it reads under the lock is what the first committed */
+    sql_stmt *st;
+    assert_int_equal(sql_prepare(other, "SELECT n FROM t WHERE k = 'row'", 0, &st), SQL_OK);
+    assert_int_equal(sql_step(st), SQL_ROW);
+    assert_int_equal(sql_column_int64(st, 0), 2);
+    sql_finalize(st);
     assert_int_equal(sql_exec(other, "UPDATE t SET n = 3 WHERE k = 'row'"), SQL_OK);
+    assert_int_equal(sql_exec(other, "COMMIT"), SQL_OK);
     sql_close(other);
 }
 
