@@ -20,7 +20,9 @@
 #include <cmocka.h>
 #include <sqlite3.h> /* the tests look at the file as it is stored */
 
+#include "store/sql.h"
 #include "store/store.h"
+#include "store/store_db.h"
 
 typedef struct tfix {
     char dir[64];
@@ -31,7 +33,51 @@ typedef struct tfix {
     bool no_group_commit;
     bool build_deferred_indexes;
     const char *vfs;
+    char pg_db[48]; /* the postgresql pass: this fixture's database, else "" */
 } tfix;
+
+/* Whether this run is the store tests' postgresql pass: tests/CMakeLists.txt
+ * registers those programs a second time (unit-pg/...) with
+ * DTR_TEST_STORE=postgresql and the cluster scripts/test started. */
+static inline bool fix_on_pg(void)
+{
+    const char *which = getenv("DTR_TEST_STORE");
+    return which && strcmp(which, "postgresql") == 0;
+}
+
+/* For a test that looks inside dtr.sqlite or drives SQLite's own hooks (a
+ * VFS, the WAL): skipped in the postgresql pass. */
+static inline void fix_sqlite_only(void)
+{
+    if (fix_on_pg()) skip();
+}
+
+/* Runs one statement on the cluster's maintenance database. */
+static inline void fix_pg_admin(const char *sql)
+{
+    char err[256];
+    sql_target t = {.dialect = SQL_DIALECT_POSTGRESQL, .dsn = getenv("DTR_TEST_PG_DSN")};
+    if (!t.dsn) fail_msg("DTR_TEST_STORE=postgresql needs DTR_TEST_PG_DSN");
+    sql_conn *c = sql_open(&t, false, 10000, err, sizeof err);
+    if (!c) fail_msg("postgresql: %s", err);
+    if (sql_exec(c, sql) != SQL_OK) fail_msg("%s: %s", sql, sql_errmsg(c));
+    sql_close(c);
+}
+
+/* The postgresql pass: a fresh database for this fixture, made the store
+ * of the process (as a data directory is a fresh dtr.sqlite). */
+static inline void fix_choose_store(tfix *f)
+{
+    if (!fix_on_pg()) return;
+    static unsigned n;
+    snprintf(f->pg_db, sizeof f->pg_db, "u_%ld_%u", (long)getpid(), n++);
+    char sql[128], dsn[512], err[256];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->pg_db);
+    fix_pg_admin(sql);
+    /* a keyword given twice: libpq takes the last */
+    snprintf(dsn, sizeof dsn, "%s dbname=%s", getenv("DTR_TEST_PG_DSN"), f->pg_db);
+    if (store_configure("postgresql", dsn, err, sizeof err) != 0) fail_msg("%s", err);
+}
 
 /* ms of noon UTC on a YYYY-MM-DD day. */
 static inline int64_t day_ms(const char *day)
@@ -93,6 +139,7 @@ static inline tfix *fix_new(const char *name)
     for (int i = 0; i < AUDIT_KEY_BYTES; i++)
         f->key[i] = (uint8_t)(i * 7 + 1);
     f->now_ms = day_ms("2026-03-10");
+    fix_choose_store(f);
     return f;
 }
 
@@ -102,6 +149,12 @@ static inline void fix_free(tfix *f)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", f->dir);
+    if (f->pg_db[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->pg_db);
+        fix_pg_admin(sql);
+        store_configure_reset();
+    }
     free(f);
 }
 
