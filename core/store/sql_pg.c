@@ -48,6 +48,9 @@ typedef struct pg_conn {
 } pg_conn;
 
 #define PG_MAX_PARAMS 32
+/* PostgreSQL's type oids (pg_type.h is a server header). */
+#define PG_TEXT_OID 25
+#define PG_BYTEA_OID 17
 
 typedef struct pg_stmt {
     struct sql_stmt base;
@@ -55,6 +58,9 @@ typedef struct pg_stmt {
     bool persistent;
     char name[24]; /* "" until prepared on the server */
     int nparams;
+    Oid types[PG_MAX_PARAMS]; /* 0 (the server infers it), or text for a number the
+                                 statement skips: SQLite lets ?1, ?3 go without ?2,
+                                 PostgreSQL must be told what $2 is */
     char *value[PG_MAX_PARAMS];
     int length[PG_MAX_PARAMS];
     int format[PG_MAX_PARAMS];
@@ -180,8 +186,9 @@ static int64_t pg_changes(sql_conn *base)
 }
 
 /* ?n -> $n outside '...', "..." and comments; a bare ? becomes the next
- * number. NULL when out of memory. */
-static char *rewrite_params(const char *sql, int *max_param)
+ * number; used[n - 1] is set for each number that occurs. NULL when out of
+ * memory. */
+static char *rewrite_params(const char *sql, int *max_param, bool used[PG_MAX_PARAMS])
 {
     size_t n = strlen(sql);
     char *out = malloc(n * 5 + 1); /* a bare ? grows to at most $999 */
@@ -219,6 +226,7 @@ static char *rewrite_params(const char *sql, int *max_param)
             if (j == i + 1) num = next;
             next = num + 1;
             if (num > *max_param) *max_param = num;
+            if (num >= 1 && num <= PG_MAX_PARAMS) used[num - 1] = true;
             o += (size_t)sprintf(out + o, "$%d", num);
             i = j - 1;
             continue;
@@ -234,7 +242,8 @@ static int pg_prepare(sql_conn *base, const char *sql, bool persistent, sql_stmt
     pg_conn *c = (pg_conn *)base;
     pg_stmt *st = calloc(1, sizeof *st);
     if (!st) return SQL_NOMEM;
-    st->sql = rewrite_params(sql, &st->nparams);
+    bool used[PG_MAX_PARAMS] = {false};
+    st->sql = rewrite_params(sql, &st->nparams, used);
     if (!st->sql) {
         free(st);
         return SQL_NOMEM;
@@ -245,6 +254,8 @@ static int pg_prepare(sql_conn *base, const char *sql, bool persistent, sql_stmt
         free(st);
         return SQL_MISUSE;
     }
+    for (int i = 0; i < st->nparams; i++)
+        st->types[i] = used[i] ? 0 : PG_TEXT_OID;
     st->base.drv = &sql_pg_driver;
     st->base.conn = base;
     st->persistent = persistent;
@@ -346,7 +357,7 @@ static int run(pg_stmt *st)
         if (!st->name[0]) {
             char name[24];
             snprintf(name, sizeof name, "s%u", c->next_name++);
-            PGresult *prep = PQprepare(c->pg, name, st->sql, 0, NULL);
+            PGresult *prep = PQprepare(c->pg, name, st->sql, st->nparams, st->types);
             bool ok = PQresultStatus(prep) == PGRES_COMMAND_OK;
             int rc = ok ? SQL_OK : code_of(c, prep);
             PQclear(prep);
@@ -355,7 +366,8 @@ static int run(pg_stmt *st)
         }
         res = PQexecPrepared(c->pg, st->name, st->nparams, values, st->length, st->format, 0);
     } else {
-        res = PQexecParams(c->pg, st->sql, st->nparams, NULL, values, st->length, st->format, 0);
+        res =
+            PQexecParams(c->pg, st->sql, st->nparams, st->types, values, st->length, st->format, 0);
     }
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_TUPLES_OK) {
@@ -421,9 +433,6 @@ static const char *pg_column_text(sql_stmt *base, int i)
     pg_stmt *st = (pg_stmt *)base;
     return pg_column_is_null(base, i) ? NULL : PQgetvalue(st->res, st->row, i);
 }
-
-/* PostgreSQL's type oid of bytea (pg_type.h is a server header). */
-#define PG_BYTEA_OID 17
 
 static int hex_value(char ch)
 {

@@ -157,6 +157,17 @@ static void test_parameters(void **state)
     assert_int_equal(sql_step(st), SQL_ROW);
     assert_string_equal(sql_column_text(st, 0), "b");
     assert_int_equal(sql_step(st), SQL_DONE);
+    /* a statement may skip a number (?1, ?3 without ?2) and still take a
+     * binding for it */
+    sql_stmt *gap;
+    assert_int_equal(sql_prepare(f->c, "SELECT k FROM t WHERE n = ?1 OR k = ?3", 0, &gap), SQL_OK);
+    assert_int_equal(sql_bind_int64(gap, 1, 1), SQL_OK);
+    assert_int_equal(sql_bind_int64(gap, 2, 77), SQL_OK);
+    assert_int_equal(sql_bind_text(gap, 3, "b", -1), SQL_OK);
+    assert_int_equal(sql_step(gap), SQL_ROW);
+    assert_int_equal(sql_step(gap), SQL_ROW);
+    assert_int_equal(sql_step(gap), SQL_DONE);
+    sql_finalize(gap);
     /* an index past the statement's parameters is refused */
     assert_int_equal(sql_bind_int64(st, 3, 1) & 0xff, SQL_RANGE);
     sql_finalize(st);
