@@ -38,6 +38,9 @@
 typedef struct pg_conn {
     struct sql_conn base;
     PGconn *pg;
+    char setup[256];     /* the session settings, run again after a reconnect */
+    unsigned generation; /* grows with each reconnect: statements prepare again */
+    bool txn_open;       /* a transaction was open when last seen (see usable) */
     char err[512];
     int64_t changes;
     unsigned next_name;
@@ -56,7 +59,8 @@ typedef struct pg_stmt {
     struct sql_stmt base;
     char *sql; /* with $n */
     bool persistent;
-    char name[24]; /* "" until prepared on the server */
+    char name[24];       /* "" until prepared on the server */
+    unsigned generation; /* the connection's when name was prepared */
     int nparams;
     Oid types[PG_MAX_PARAMS]; /* 0 (the server infers it), or text for a number the
                                  statement skips: SQLite lets ?1, ?3 go without ?2,
@@ -98,6 +102,13 @@ static int code_of(pg_conn *c, const PGresult *res)
     return SQL_ERROR;
 }
 
+/* Remembers whether a transaction is open, while the connection can tell. */
+static void note_txn(pg_conn *c)
+{
+    PGTransactionStatusType t = PQtransactionStatus(c->pg);
+    if (t != PQTRANS_UNKNOWN) c->txn_open = t != PQTRANS_IDLE;
+}
+
 /* Runs one command without rows on the connection. */
 static int run_simple(pg_conn *c, const char *sql)
 {
@@ -105,7 +116,39 @@ static int run_simple(pg_conn *c, const char *sql)
     ExecStatusType st = PQresultStatus(res);
     int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SQL_OK : code_of(c, res);
     PQclear(res);
+    note_txn(c);
     return rc;
+}
+
+/*
+ * A lost connection (the server restarted, a failover, a network cut).
+ * When no transaction was open, the next statement reconnects first and
+ * runs as if nothing happened (statements prepare again, LISTEN is
+ * renewed). When one was open, its work is gone with the connection, and
+ * running the caller's next statement on a new connection would commit it
+ * on its own, outside the transaction the caller believes it is in: so
+ * every statement fails with SQL_IOERR until the caller ends the
+ * transaction with ROLLBACK (which then succeeds: there is nothing left to
+ * roll back). The writer answers that batch 503, as for any failed commit.
+ */
+static bool usable(pg_conn *c, const char *exec_sql)
+{
+    if (PQstatus(c->pg) == CONNECTION_OK) return true;
+    bool rollback = exec_sql && strncmp(exec_sql, "ROLLBACK", 8) == 0 && !strchr(exec_sql, ' ');
+    if (c->txn_open && !rollback) {
+        set_err(c, "the connection to PostgreSQL was lost inside a transaction");
+        return false;
+    }
+    c->txn_open = false;
+    PQreset(c->pg);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        set_err(c, PQerrorMessage(c->pg));
+        return false;
+    }
+    c->generation++;
+    c->listening = false;
+    c->data_version++; /* notifications may have been missed: say "changed" */
+    return run_simple(c, c->setup) == SQL_OK;
 }
 
 /* Notices (a DROP ... IF EXISTS that found nothing) are not errors and
@@ -141,12 +184,11 @@ static sql_conn *pg_open(const sql_target *t, bool readonly, int busy_timeout_ms
     PQsetNoticeProcessor(c->pg, drop_notice, NULL);
     /* Texts are UTF-8 both ways; a lock wait ends like SQLite's busy
      * timeout; a read-only connection refuses writes on the server too. */
-    char setup[256];
-    snprintf(setup, sizeof setup,
+    snprintf(c->setup, sizeof c->setup,
              "SET client_encoding = 'UTF8'; SET lock_timeout = %d; "
              "SET default_transaction_read_only = %s; SET synchronous_commit = on",
              busy_timeout_ms > 0 ? busy_timeout_ms : 0, readonly ? "on" : "off");
-    if (run_simple(c, setup) != SQL_OK) {
+    if (run_simple(c, c->setup) != SQL_OK) {
         snprintf(err, errlen, "postgresql: %s", c->err);
         PQfinish(c->pg);
         free(c);
@@ -170,6 +212,10 @@ static const char *pg_errmsg(sql_conn *base)
 static int pg_exec(sql_conn *base, const char *sql)
 {
     pg_conn *c = (pg_conn *)base;
+    if (!usable(c, sql)) {
+        /* the ROLLBACK of a transaction lost with its connection */
+        return strcmp(sql, "ROLLBACK") == 0 && !c->txn_open ? SQL_OK : SQL_IOERR;
+    }
     /* PQexec runs several ;-separated statements and returns the last
      * result; an error stops the rest. */
     return run_simple(c, sql);
@@ -177,7 +223,9 @@ static int pg_exec(sql_conn *base, const char *sql)
 
 static bool pg_in_transaction(sql_conn *base)
 {
-    return PQtransactionStatus(((pg_conn *)base)->pg) != PQTRANS_IDLE;
+    pg_conn *c = (pg_conn *)base;
+    note_txn(c);
+    return c->txn_open;
 }
 
 static int64_t pg_changes(sql_conn *base)
@@ -351,10 +399,11 @@ static int run(pg_stmt *st)
         set_err(c, "interrupted: the read's budget is spent");
         return SQL_INTERRUPT;
     }
+    if (!usable(c, NULL)) return SQL_IOERR;
     const char *const *values = (const char *const *)st->value;
     PGresult *res;
     if (st->persistent) {
-        if (!st->name[0]) {
+        if (!st->name[0] || st->generation != c->generation) {
             char name[24];
             snprintf(name, sizeof name, "s%u", c->next_name++);
             PGresult *prep = PQprepare(c->pg, name, st->sql, st->nparams, st->types);
@@ -363,6 +412,7 @@ static int run(pg_stmt *st)
             PQclear(prep);
             if (!ok) return rc;
             memcpy(st->name, name, sizeof name);
+            st->generation = c->generation;
         }
         res = PQexecPrepared(c->pg, st->name, st->nparams, values, st->length, st->format, 0);
     } else {
@@ -370,6 +420,7 @@ static int run(pg_stmt *st)
             PQexecParams(c->pg, st->sql, st->nparams, st->types, values, st->length, st->format, 0);
     }
     ExecStatusType status = PQresultStatus(res);
+    note_txn(c);
     if (status == PGRES_TUPLES_OK) {
         st->res = res;
         c->changes = 0;
@@ -496,6 +547,7 @@ static void pg_set_budget(sql_conn *base, bool (*check)(void *udata), void *udat
 static int pg_data_version(sql_conn *base, int64_t *out)
 {
     pg_conn *c = (pg_conn *)base;
+    if (!usable(c, NULL)) return SQL_IOERR;
     if (!c->listening) {
         int rc = run_simple(c, "LISTEN dtr_data");
         if (rc != SQL_OK) return rc;

@@ -326,6 +326,56 @@ static void test_budget(void **state)
     sql_finalize(st);
 }
 
+/* Ends c's server process from another connection, as a server restart or
+ * a failover would. */
+static void terminate(fixture *f, sql_conn *c)
+{
+    sql_stmt *st;
+    assert_int_equal(sql_prepare(c, "SELECT pg_backend_pid()", 0, &st), SQL_OK);
+    assert_int_equal(sql_step(st), SQL_ROW);
+    int64_t pid = sql_column_int64(st, 0);
+    sql_finalize(st);
+    char err[256], sql[96];
+    sql_conn *admin = sql_open(&f->target, false, 2000, err, sizeof err);
+    assert_non_null(admin);
+    snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%lld, 10000)", (long long)pid);
+    assert_int_equal(sql_exec(admin, sql), SQL_OK);
+    sql_close(admin);
+}
+
+/* PostgreSQL: a connection lost between transactions comes back by itself
+ * (after the one statement that found it gone); one lost inside a
+ * transaction fails every statement until the caller's ROLLBACK, so that
+ * nothing of the transaction can commit piecemeal on a new connection. */
+static void test_reconnect(void **state)
+{
+    fixture *f = need(state);
+    if (f->dialect != SQL_DIALECT_POSTGRESQL) skip();
+    sql_stmt *persistent;
+    assert_int_equal(sql_prepare(f->c, "SELECT count(*) FROM t", 1, &persistent), SQL_OK);
+    assert_int_equal(sql_step(persistent), SQL_ROW);
+    sql_reset(persistent);
+
+    terminate(f, f->c);
+    assert_int_equal(sql_step(persistent) & 0xff, SQL_IOERR);
+    sql_reset(persistent);
+    assert_int_equal(sql_step(persistent), SQL_ROW); /* reconnected, prepared again */
+    assert_int_equal(sql_column_int64(persistent, 0), 0);
+    sql_reset(persistent);
+
+    assert_int_equal(sql_begin_write(f->c), SQL_OK);
+    insert(f->c, "lost", 1, NULL, 0, NULL);
+    terminate(f, f->c);
+    assert_int_equal(sql_exec(f->c, "INSERT INTO t (k) VALUES ('after')") & 0xff, SQL_IOERR);
+    assert_int_equal(sql_exec(f->c, "INSERT INTO t (k) VALUES ('after')") & 0xff, SQL_IOERR);
+    assert_true(sql_in_transaction(f->c));
+    assert_int_equal(sql_exec(f->c, "ROLLBACK"), SQL_OK);
+    assert_false(sql_in_transaction(f->c));
+    assert_int_equal(sql_step(persistent), SQL_ROW);
+    assert_int_equal(sql_column_int64(persistent, 0), 0); /* nothing of it committed */
+    sql_finalize(persistent);
+}
+
 static void test_describe(void **state)
 {
     (void)state;
@@ -358,6 +408,7 @@ int main(void)
         BOTH(test_errors),
         BOTH(test_lock_wait),
         BOTH(test_budget),
+        BOTH(test_reconnect),
         cmocka_unit_test(test_describe),
     };
     if (!getenv("DTR_TEST_PG_DSN"))
