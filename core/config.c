@@ -265,7 +265,6 @@ static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, si
     return true;
 }
 
-/* One element of "plugins". */
 /* "sessions": the web UI's people's sessions (core/auth/person.h). */
 static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, size_t errlen)
 {
