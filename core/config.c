@@ -324,6 +324,7 @@ static bool cfg_read_store(const json_t *obj, cfg_config *cfg, char *err, size_t
     return true;
 }
 
+/* One element of "plugins". */
 static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char *err,
                             size_t errlen)
 {
