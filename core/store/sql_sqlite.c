@@ -60,6 +60,13 @@ static void sqlite_init_once(void)
  * checkpoint.c); read-only they turn foreign keys on. A side connection
  * (side.c) creates nothing and sets synchronous = FULL when read-write.
  * Neither changes durability: every COMMIT still syncs the WAL. */
+static const char store_rw_pragmas[] =
+    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
+    "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = "
+    "16384;";
+static const char store_ro_pragmas[] = "PRAGMA foreign_keys = ON;";
+static const char side_rw_pragmas[] = "PRAGMA synchronous = FULL";
+
 static sql_conn *sqlite_open(const sql_target *t, bool readonly, int busy_timeout_ms, char *err,
                              size_t errlen)
 {
@@ -72,13 +79,9 @@ static sql_conn *sqlite_open(const sql_target *t, bool readonly, int busy_timeou
     if (rc == SQLITE_OK) {
         sqlite3_extended_result_codes(db, 1);
         sqlite3_busy_timeout(db, busy_timeout_ms);
-        const char *pragmas =
-            t->side ? (readonly ? NULL : "PRAGMA synchronous = FULL")
-            : readonly
-                ? "PRAGMA foreign_keys = ON;"
-                : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = "
-                  "MEMORY;PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA "
-                  "wal_autocheckpoint = 16384;";
+        const char *pragmas = t->side    ? (readonly ? NULL : side_rw_pragmas)
+                              : readonly ? store_ro_pragmas
+                                         : store_rw_pragmas;
         if (pragmas) rc = sqlite3_exec(db, pragmas, NULL, NULL, NULL);
     }
     if (rc != SQLITE_OK) {
