@@ -145,12 +145,12 @@ typedef struct scan_budget {
     bool spent;
 } scan_budget;
 
-static int scan_progress(void *udata)
+static bool scan_progress(void *udata)
 {
     scan_budget *b = udata;
-    if (--b->left > 0) return 0;
+    if (--b->left > 0) return false;
     b->spent = true;
-    return 1; /* interrupts the statement */
+    return true; /* interrupts the statement */
 }
 
 /* One run of the list query; budget (when not NULL) bounds it; window
@@ -162,20 +162,20 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
     char sql[2048];
     list_sql(q, use_fts, window != NULL, sql, sizeof sql);
     store_conn *c = &r->c;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        store_log(c->s, 3, "list query: %s", sqlite3_errmsg(c->db));
+    sql_stmt *st = NULL;
+    if (sql_prepare(c->db, sql, false, &st) != SQL_OK) {
+        store_log(c->s, 3, "list query: %s", sql_errmsg(c->db));
         return 503;
     }
     char day[11];
     show_day(c, q->virkningsdato, day);
-    sqlite3_bind_int(st, 1, (int)q->level);
+    sql_bind_int64(st, 1, (int)q->level);
     bind_text(st, 2, day);
     bind_text(st, 3, q->after);
-    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-    sqlite3_bind_int(st, 5, q->adm_kommune);
-    sqlite3_bind_int(st, 6, q->kommune);
-    sqlite3_bind_int(st, 7, q->inst_type3);
+    sql_bind_int64(st, 4, (int64_t)limit + 1);
+    sql_bind_int64(st, 5, q->adm_kommune);
+    sql_bind_int64(st, 6, q->kommune);
+    sql_bind_int64(st, 7, q->inst_type3);
     bind_text(st, 8, q->parent);
     bind_text(st, 9, q->p_nummer);
     bind_text(st, 10, q->cvr_nummer);
@@ -185,12 +185,12 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
     free(phrase);
     if (window) bind_text(st, 13, window);
 
-    if (budget) sqlite3_progress_handler(c->db, 1000, scan_progress, budget);
+    if (budget) sql_set_budget(c->db, scan_progress, budget);
     bool began = conn_read_begin(c);
     json_t *list = json_array();
     int status = 0, rc;
     size_t n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sql_step(st)) == SQL_ROW) {
         if (n == limit) { /* one more exists: this page ends at the one before */
             json_t *last = json_array_get(list, limit - 1);
             snprintf(next, 7, "%s", json_string_value(json_object_get(last, "nummer")));
@@ -198,7 +198,7 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
         }
         json_t *rec = column_json(st, 2);
         if (!rec) continue;
-        if (!show_decorate(c, rec, (reg_level)sqlite3_column_int(st, 1), day, q->virkningsdato,
+        if (!show_decorate(c, rec, (reg_level)sql_column_int(st, 1), day, q->virkningsdato,
                            q->flags)) {
             json_decref(rec);
             status = 503;
@@ -207,10 +207,10 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
         json_array_append_new(list, rec);
         n++;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = 503;
-    sqlite3_finalize(st);
+    if (rc != SQL_ROW && rc != SQL_DONE) status = 503;
+    sql_finalize(st);
     conn_read_end(c, began);
-    if (budget) sqlite3_progress_handler(c->db, 0, NULL, NULL);
+    if (budget) sql_set_budget(c->db, NULL, NULL);
     if (budget && budget->spent) status = -1; /* the caller takes the index */
     if (status != 0) {
         json_decref(list);
@@ -243,24 +243,24 @@ static bool list_needs_window(const store_query *q, const char *navn, bool index
 static int list_window_end(store_reader *r, const store_query *q, char end[7])
 {
     end[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(r->c.db,
-                           "SELECT nummer FROM record WHERE level = ?1 AND nummer > ?2 "
-                           "ORDER BY nummer LIMIT 1 OFFSET ?3",
-                           -1, &st, NULL) != SQLITE_OK)
+    sql_stmt *st = NULL;
+    if (sql_prepare(r->c.db,
+                    "SELECT nummer FROM record WHERE level = ?1 AND nummer > ?2 "
+                    "ORDER BY nummer LIMIT 1 OFFSET ?3",
+                    false, &st) != SQL_OK)
         return 503;
-    sqlite3_bind_int(st, 1, (int)q->level);
+    sql_bind_int64(st, 1, (int)q->level);
     bind_text(st, 2, q->after ? q->after : "");
-    sqlite3_bind_int(st, 3, store_list_window - 1);
+    sql_bind_int64(st, 3, store_list_window - 1);
     bool began = conn_read_begin(&r->c);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *n = (const char *)sqlite3_column_text(st, 0);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW) {
+        const char *n = sql_column_text(st, 0);
         snprintf(end, 7, "%s", n ? n : "");
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     conn_read_end(&r->c, began);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : 503;
+    return rc == SQL_ROW || rc == SQL_DONE ? 0 : 503;
 }
 
 /* A navn search of three characters or more first scans the level in
@@ -298,31 +298,31 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     return st;
 }
 
-static json_t *text_or_null(sqlite3_stmt *st, int i)
+static json_t *text_or_null(sql_stmt *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
+    const char *s = sql_column_text(st, i);
     return s ? json_string(s) : json_null();
 }
 
 static int store_history_locked(store_reader *r, const char *nummer, json_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HIST_LIST);
+    sql_stmt *q = conn_stmt(&r->c, SQ_HIST_LIST);
     if (!q) return 503;
     bind_text(q, 1, nummer);
     json_t *list = json_array();
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         json_t *data = column_json(q, 6);
         json_array_append_new(
             list, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
-                            (json_int_t)sqlite3_column_int64(q, 0), "registreringFra",
+                            (json_int_t)sql_column_int64(q, 0), "registreringFra",
                             text_or_null(q, 1), "registreringTil", text_or_null(q, 2),
                             "virkningFra", text_or_null(q, 3), "virkningTil", text_or_null(q, 4),
                             "aktoer", text_or_null(q, 5), "data", data ? data : json_null()));
     }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
+    sql_reset(q);
+    if (rc != SQL_DONE) {
         json_decref(list);
         return 503;
     }

@@ -29,7 +29,7 @@ const char *sql_errmsg(sql_conn *c)
 
 const char *sql_errstr(int rc)
 {
-    switch (rc) {
+    switch (rc & 0xff) { /* an extended code reads as its primary one */
     case SQL_OK:
         return "not an error";
     case SQL_ERROR:
@@ -138,6 +138,20 @@ int sql_bind_text(sql_stmt *st, int i, const char *s, int len)
 int sql_bind_blob(sql_stmt *st, int i, const void *p, int len)
 {
     return p ? st->drv->bind_blob(st, i, p, len) : st->drv->bind_null(st, i);
+}
+
+int sql_bind_text_ref(sql_stmt *st, int i, const char *s, int len)
+{
+    if (!s) return st->drv->bind_null(st, i);
+    return st->drv->bind_text_ref ? st->drv->bind_text_ref(st, i, s, len)
+                                  : st->drv->bind_text(st, i, s, len);
+}
+
+int sql_bind_blob_ref(sql_stmt *st, int i, const void *p, int len)
+{
+    if (!p) return st->drv->bind_null(st, i);
+    return st->drv->bind_blob_ref ? st->drv->bind_blob_ref(st, i, p, len)
+                                  : st->drv->bind_blob(st, i, p, len);
 }
 
 int sql_step(sql_stmt *st)

@@ -57,12 +57,16 @@ typedef enum sql_dialect { SQL_DIALECT_SQLITE, SQL_DIALECT_POSTGRESQL } sql_dial
 
 /* Where a connection goes. sqlite: path is the database file and vfs the
  * VFS's name (NULL: the default). postgresql: dsn is a libpq connection
- * string (key=value or URI); it is never logged with its password. */
+ * string (key=value or URI); it is never logged with its password.
+ * side: a side connection (store_db.h) rather than the store's own; SQLite
+ * then creates no file and sets only synchronous = FULL (read-write), where
+ * the store's own connections set up WAL, the page cache and foreign keys. */
 typedef struct sql_target {
     sql_dialect dialect;
     const char *path;
     const char *vfs;
     const char *dsn;
+    bool side;
 } sql_target;
 
 /* The target as a log may show it ("sqlite:<path>", or "postgresql:" and
@@ -121,6 +125,14 @@ int sql_bind_null(sql_stmt *st, int i);
 int sql_bind_int64(sql_stmt *st, int i, int64_t v);
 int sql_bind_text(sql_stmt *st, int i, const char *s, int len); /* len < 0: to the NUL */
 int sql_bind_blob(sql_stmt *st, int i, const void *p, int len);
+/* The same without the copy (SQLite: SQLITE_STATIC): s or p must stay as it
+ * is while the statement may run with this binding, until the parameter is
+ * bound again, the bindings are cleared or the statement is finalized.
+ * For the writer's large texts (records, hændelser) and its audit rows, so
+ * that binding them copies and allocates nothing. A driver without them
+ * copies (sql.c). */
+int sql_bind_text_ref(sql_stmt *st, int i, const char *s, int len);
+int sql_bind_blob_ref(sql_stmt *st, int i, const void *p, int len);
 
 /* Runs the statement on its first call after prepare/reset and returns the
  * first row (SQL_ROW) or SQL_DONE; each further call the next row. Any other

@@ -26,6 +26,8 @@ typedef struct sql_driver {
     int (*bind_int64)(sql_stmt *st, int i, int64_t v);
     int (*bind_text)(sql_stmt *st, int i, const char *s, int len);
     int (*bind_blob)(sql_stmt *st, int i, const void *p, int len);
+    int (*bind_text_ref)(sql_stmt *st, int i, const char *s, int len); /* NULL: bind_text */
+    int (*bind_blob_ref)(sql_stmt *st, int i, const void *p, int len); /* NULL: bind_blob */
     int (*step)(sql_stmt *st);
     bool (*column_is_null)(sql_stmt *st, int i);
     int64_t (*column_int64)(sql_stmt *st, int i);

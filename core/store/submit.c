@@ -191,10 +191,6 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         snprintf(err, errlen, "libsodium could not start");
         return -1;
     }
-    /* No memory statistics: they put every SQLite allocation of every
-     * thread behind one global mutex. Only possible before SQLite's first
-     * use in the process; later it refuses, harmlessly. */
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     store *s = calloc(1, sizeof *s);
     if (!s) abort();
     size_t len = strlen(opt->data_dir) + 64;

@@ -94,8 +94,10 @@ static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
 static void test_failed_migration_leaves_the_earlier_ones(void **state)
 {
     (void)state;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = ":memory:"};
+    char why[256] = "";
+    sql_conn *db = sql_open(&t, false, 0, why, sizeof why);
+    assert_non_null(db);
     const store_migration list[] = {
         {1, "CREATE TABLE a (x);"},
         {2, "CREATE TABLE b (x); INSERT INTO nonexistent VALUES (1);"},
@@ -106,8 +108,8 @@ static void test_failed_migration_leaves_the_earlier_ones(void **state)
     assert_non_null(strstr(err, "migration 2"));
     assert_int_equal(store_schema_version(db), 1);
     /* b was created inside the failed migration's transaction: gone */
-    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "SELECT * FROM a", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sql_exec(db, "SELECT * FROM b"), SQL_OK);
+    assert_int_equal(sql_exec(db, "SELECT * FROM a"), SQL_OK);
     /* fixed migration 2: runs 2 and 3 */
     const store_migration fixed[] = {
         {1, "CREATE TABLE a (x);"},
@@ -116,7 +118,7 @@ static void test_failed_migration_leaves_the_earlier_ones(void **state)
     };
     assert_int_equal(store_migrate_list(db, fixed, 3, err, sizeof err), 0);
     assert_int_equal(store_schema_version(db), 3);
-    sqlite3_close(db);
+    sql_close(db);
 }
 
 /* ---- the allocator ----------------------------------------------------------- */
