@@ -236,11 +236,11 @@ static int write_audit(apply_ctx *a, const reg_change *ch, const char *after)
 {
     if (a->audit_trail) {
         json_t *stored_after = after ? json_loads(after, 0, NULL) : NULL;
-        int rc = json_array_append_new(
-                     a->audit_trail,
-                     json_pack("{s:s, s:s, s:s, s:O?, s:o?}", "operation", ch->operation,
-                               "niveau", reg_level_name(ch->level), "nummer", ch->nummer,
-                               "before", ch->before, "after", stored_after)) == 0
+        int rc =
+            json_array_append_new(
+                a->audit_trail, json_pack("{s:s, s:s, s:s, s:O?, s:o?}", "operation", ch->operation,
+                                          "niveau", reg_level_name(ch->level), "nummer", ch->nummer,
+                                          "before", ch->before, "after", stored_after)) == 0
                 ? SQL_OK
                 : SQL_NOMEM;
         return rc;
@@ -270,9 +270,7 @@ int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq)
     rec_cols cols;
     rec_cols_of(stored, ch->level, &cols);
     char *text = deletion ? NULL : json_dumps(stored, JSON_COMPACT);
-    int rc = deletion ? write_delete(a, ch)
-             : text   ? write_version(a, ch, text, &cols)
-                      : SQL_NOMEM;
+    int rc = deletion ? write_delete(a, ch) : text ? write_version(a, ch, text, &cols) : SQL_NOMEM;
     if (rc == SQL_OK && strcmp(ch->operation, "oprettet") == 0)
         rc = alloc_note_number(a->c, ch->nummer);
     if (rc == SQL_OK) rc = write_haendelse(a, ch, stored, text, cols.version, seq);

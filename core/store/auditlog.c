@@ -139,7 +139,7 @@ int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
     if (!entry || !entry->actor || !entry->operation) return SQL_MISUSE;
     if (sql_in_transaction(w->db)) return append_in_txn(w, key, entry, id_out);
 
-    int rc = sql_exec(w->db, "BEGIN IMMEDIATE");
+    int rc = sql_begin_write(w->db);
     if (rc != SQL_OK) return rc;
     rc = append_in_txn(w, key, entry, id_out);
     if (rc == SQL_OK) rc = sql_exec(w->db, "COMMIT");
@@ -206,7 +206,7 @@ int audit_verify(sql_conn *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report 
 {
     memset(r, 0, sizeof *r);
     bool own_txn = !sql_in_transaction(db);
-    if (own_txn && sql_exec(db, "BEGIN") != SQL_OK) {
+    if (own_txn && sql_begin_read(db) != SQL_OK) {
         snprintf(r->reason, sizeof r->reason, "cannot begin a read: %s", sql_errmsg(db));
         return -1;
     }

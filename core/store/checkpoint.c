@@ -26,7 +26,9 @@
  * ends.
  *
  * The thread also wakes every second while snapshots are open, to end
- * those past their lifetime (store_limits.snapshot_max_ms).
+ * those past their lifetime (store_limits.snapshot_max_ms). On PostgreSQL
+ * (no WAL of the store's own) that is all it does: a long snapshot there
+ * holds back VACUUM instead.
  */
 #include <stdio.h>
 #include <string.h>
@@ -70,7 +72,8 @@ static void *checkpointer_main(void *arg)
         s->ckpt_wanted = false;
         pthread_mutex_unlock(&s->ckpt_mu);
 
-        sqlite3 *db = sql_sqlite_handle(s->ckpt_conn.db);
+        /* NULL on PostgreSQL: no WAL of ours, only snapshots to sweep */
+        sqlite3 *db = s->ckpt_conn.db ? sql_sqlite_handle(s->ckpt_conn.db) : NULL;
         int pages = __atomic_load_n(&s->wal_pages, __ATOMIC_RELAXED);
         int max = __atomic_load_n(&s->wal_max_pages, __ATOMIC_RELAXED);
         bool full = max > 0 && pages >= max;
@@ -80,7 +83,9 @@ static void *checkpointer_main(void *arg)
         }
         size_t open = snapshots_sweep(s, full || pressure);
         uint64_t commits = __atomic_load_n(&s->wal_commits, __ATOMIC_RELAXED);
-        if (wanted && !full && !pressure) {
+        if (!db) {
+            /* nothing to checkpoint */
+        } else if (wanted && !full && !pressure) {
             int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(db));
@@ -159,14 +164,12 @@ int checkpointer_start(store *s, char *err, size_t errlen)
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cond, NULL);
     s->ckpt_inited = true;
-    if (conn_open(&s->ckpt_conn, s, false, err, errlen) != 0) return -1;
-    sqlite3 *db = sql_sqlite_handle(s->ckpt_conn.db);
     sqlite3 *wdb = sql_sqlite_handle(s->wconn.db);
-    if (!db || !wdb) { /* not SQLite: no WAL to checkpoint */
-        conn_close(&s->ckpt_conn);
-        return 0;
+    if (wdb) { /* SQLite: the thread checkpoints on a connection of its own */
+        if (conn_open(&s->ckpt_conn, s, false, err, errlen) != 0) return -1;
+        sqlite3_busy_timeout(sql_sqlite_handle(s->ckpt_conn.db), 0); /* retried, never waits */
     }
-    sqlite3_busy_timeout(db, 0); /* a checkpoint never waits: it is retried */
+    /* on PostgreSQL it only ends snapshots past their lifetime */
     int rc = pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the checkpoint thread: %s", strerror(rc));
@@ -174,6 +177,7 @@ int checkpointer_start(store *s, char *err, size_t errlen)
         return -1;
     }
     s->ckpt_started = true;
+    if (!wdb) return 0;
     /* from now on the writer's commits only wake the thread */
     sqlite3_wal_autocheckpoint(wdb, 0);
     sqlite3_wal_hook(wdb, on_wal_commit, s);

@@ -63,11 +63,14 @@ static const char *const sq_text[SQ_COUNT] = {
     [SQ_ALLOC_GET] = "SELECT highest FROM allocator WHERE id = 1",
     [SQ_ALLOC_RAISE] = "UPDATE allocator SET highest = ?1 WHERE id = 1 AND highest < ?1",
     [SQ_BURNT_GET] = "SELECT 1 FROM burnt WHERE nummer = ?1",
-    [SQ_BURNT_PUT] = "INSERT OR IGNORE INTO burnt (nummer, deleted_at) VALUES (?1, ?2)",
+    [SQ_BURNT_PUT] = "INSERT INTO burnt (nummer, deleted_at) VALUES (?1, ?2) "
+                     "ON CONFLICT (nummer) DO NOTHING",
     [SQ_IDEM_GET] = "SELECT body_hash, status, response, created FROM idempotency "
                     "WHERE client = ?1 AND key = ?2",
-    [SQ_IDEM_PUT] = "INSERT OR REPLACE INTO idempotency (client, key, body_hash, status, "
-                    "response, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_IDEM_PUT] = "INSERT INTO idempotency (client, key, body_hash, status, response, "
+                    "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (client, key) DO UPDATE "
+                    "SET body_hash = excluded.body_hash, status = excluded.status, "
+                    "response = excluded.response, created = excluded.created",
     [SQ_IDEM_DELETE] = "DELETE FROM idempotency WHERE client = ?1 AND key = ?2",
     [SQ_IDEM_PURGE] = "DELETE FROM idempotency WHERE created < ?1",
     [SQ_CURSOR_GET] = "SELECT sekvensnummer FROM consumer_cursor WHERE consumer = ?1",
@@ -91,11 +94,11 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = s->db_path, .vfs = s->vfs};
-    char why[512];
-    c->db = sql_open(&t, readonly, s->busy_timeout_ms, why, sizeof why);
+    char why[512], where[300];
+    c->db = sql_open(&s->target, readonly, s->busy_timeout_ms, why, sizeof why);
     if (!c->db) {
-        snprintf(err, errlen, "%s: %s", s->db_path, why);
+        sql_describe_target(&s->target, where, sizeof where);
+        snprintf(err, errlen, "%s: %s", where, why);
         return -1;
     }
     audit_writer_init(&c->audit, c->db);
@@ -138,7 +141,7 @@ int conn_exec(store_conn *c, const char *sql)
 bool conn_read_begin(store_conn *c)
 {
     if (sql_in_transaction(c->db)) return false;
-    return conn_run(c, SQ_BEGIN) == SQL_OK;
+    return sql_begin_read(c->db) == SQL_OK;
 }
 
 void conn_read_end(store_conn *c, bool began)

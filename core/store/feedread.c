@@ -83,7 +83,7 @@ int store_snapshot_begin(store_reader *r, int64_t *sekvensnummer)
     pthread_mutex_lock(&r->mu);
     snapshot_end_locked(r);
     int st = snapshot_admit(r);
-    if (st == 0 && conn_exec(&r->c, "BEGIN") != SQL_OK) {
+    if (st == 0 && sql_begin_read(r->c.db) != SQL_OK) {
         snapshot_leave(r);
         st = 503;
     }

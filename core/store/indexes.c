@@ -57,10 +57,14 @@ int indexes_defer(store_conn *c, int *deferred)
     for (size_t i = 0; i < N_DEFERRABLE; i++) {
         /* only an index that exists (a load interrupted before left the
          * others deferred already) */
-        rc = run1(c->db,
-                  "INSERT INTO deferred_index (name, sql) SELECT name, sql FROM sqlite_master "
-                  "WHERE type = 'index' AND tbl_name = 'record' AND name = ?1",
-                  deferrable[i]);
+        rc =
+            run1(c->db,
+                 sql_dialect_of(c->db) == SQL_DIALECT_POSTGRESQL
+                     ? "INSERT INTO deferred_index (name, sql) SELECT indexname, indexdef FROM "
+                       "pg_indexes WHERE tablename = 'record' AND indexname = ?1"
+                     : "INSERT INTO deferred_index (name, sql) SELECT name, sql FROM sqlite_master "
+                       "WHERE type = 'index' AND tbl_name = 'record' AND name = ?1",
+                 deferrable[i]);
         if (rc != SQL_OK) return rc;
         if (sql_changes(c->db) == 0) continue;
         char drop[80];
@@ -77,6 +81,7 @@ static int cache_size_of(sql_conn *db)
 {
     sql_stmt *st = NULL;
     int v = 0;
+    if (sql_dialect_of(db) != SQL_DIALECT_SQLITE) return 0; /* the server's memory, not ours */
     if (sql_prepare(db, "PRAGMA cache_size", false, &st) == SQL_OK && sql_step(st) == SQL_ROW)
         v = sql_column_int(st, 0);
     sql_finalize(st);
@@ -85,6 +90,7 @@ static int cache_size_of(sql_conn *db)
 
 static void set_cache_size(sql_conn *db, int v)
 {
+    if (sql_dialect_of(db) != SQL_DIALECT_SQLITE) return;
     char sql[48];
     snprintf(sql, sizeof sql, "PRAGMA cache_size = %d", v);
     sql_exec(db, sql);
@@ -145,7 +151,7 @@ int indexes_restore_at_open(store_conn *c, char *err, size_t errlen)
     if (pending > 0) {
         store_log(c->s, 2, "building %d indexes an interrupted bulk load left deferred", pending);
         int restored = 0;
-        rc = run1(c->db, "BEGIN IMMEDIATE", NULL);
+        rc = sql_begin_write(c->db);
         if (rc == SQL_OK) rc = indexes_restore(c, &restored);
         if (rc == SQL_OK) rc = run1(c->db, "COMMIT", NULL);
         if (rc == SQL_OK) return 0;

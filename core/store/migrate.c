@@ -216,7 +216,7 @@ int store_schema_version(sql_conn *db)
  * process applied it while this one waited for the lock. */
 static int apply_one(sql_conn *db, const store_migration *m, char *err, size_t errlen)
 {
-    if (sql_exec(db, "BEGIN IMMEDIATE") != SQL_OK) {
+    if (sql_begin_write(db) != SQL_OK) {
         snprintf(err, errlen, "migration %d: cannot begin: %s", m->version, sql_errmsg(db));
         return -1;
     }
@@ -236,9 +236,14 @@ static int apply_one(sql_conn *db, const store_migration *m, char *err, size_t e
 int store_migrate_list(sql_conn *db, const store_migration *list, size_t n, char *err,
                        size_t errlen)
 {
-    if (sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
-        SQL_OK) {
+    /* under the write lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+     * safe against a second instance doing the same at the same moment */
+    if (sql_begin_write(db) != SQL_OK ||
+        sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
+            SQL_OK ||
+        sql_exec(db, "COMMIT") != SQL_OK) {
         snprintf(err, errlen, "cannot create schema_version: %s", sql_errmsg(db));
+        if (sql_in_transaction(db)) sql_exec(db, "ROLLBACK");
         return -1;
     }
     int known = n ? list[n - 1].version : 0;
@@ -259,6 +264,11 @@ int store_migrate_list(sql_conn *db, const store_migration *list, size_t n, char
 
 int store_migrate(store_conn *c, char *err, size_t errlen)
 {
+    if (sql_dialect_of(c->db) == SQL_DIALECT_POSTGRESQL) {
+        size_t n;
+        const store_migration *pg = store_migrations_pg(&n);
+        return store_migrate_list(c->db, pg, n, err, errlen);
+    }
     /* the audit table comes from audit/, in the same first migration */
     const char *audit_sql = audit_schema_sql();
     size_t len = strlen(migration_1) + strlen(audit_sql) + 2;
@@ -269,11 +279,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
     }
     snprintf(first, len, "%s%s\n", migration_1, audit_sql);
     const store_migration list[] = {
-        {1, first},
-        {2, migration_2},
-        {3, migration_3},
-        {4, migration_4},
-        {5, migration_5},
+        {1, first}, {2, migration_2}, {3, migration_3}, {4, migration_4}, {5, migration_5},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

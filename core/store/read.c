@@ -64,18 +64,22 @@ static bool navn_indexed(const char *navn)
     return chars >= 3;
 }
 
-/* The FTS5 query for a substring: one phrase, quotes doubled. malloc'd. */
-static char *navn_phrase(const char *folded)
+/* The trigram index's query for a substring. SQLite (FTS5): one phrase,
+ * quotes doubled. PostgreSQL (pg_trgm): a LIKE pattern, the substring
+ * between % with its own %, _ and \ escaped. malloc'd. */
+static char *navn_phrase(const char *folded, sql_dialect dialect)
 {
     size_t n = strlen(folded);
     char *out = malloc(2 * n + 3), *p = out;
     if (!out) abort();
-    *p++ = '"';
+    bool pg = dialect == SQL_DIALECT_POSTGRESQL;
+    *p++ = pg ? '%' : '"';
     for (const char *s = folded; *s; s++) {
-        if (*s == '"') *p++ = '"';
+        if (!pg && *s == '"') *p++ = '"';
+        if (pg && (*s == '%' || *s == '_' || *s == '\\')) *p++ = '\\';
         *p++ = *s;
     }
-    *p++ = '"';
+    *p++ = pg ? '%' : '"';
     *p = '\0';
     return out;
 }
@@ -83,8 +87,10 @@ static char *navn_phrase(const char *folded)
 /* Builds the list query. Parameters: ?1 level, ?2 the day, ?3 after, ?4
  * limit + 1, ?5..?11 the filters, ?12 the navn phrase for the trigram
  * index (use_fts), ?13 the last number of the window (windowed). */
-static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sql, size_t size)
+static void list_sql(const store_query *q, bool use_fts, bool windowed, sql_dialect dialect,
+                     char *sql, size_t size)
 {
+    bool pg = dialect == SQL_DIALECT_POSTGRESQL;
     const char *f; /* the alias of the row the filters see */
     const char *d; /* the alias of the current record (dates, status) */
     if (q->virkningsdato) {
@@ -101,10 +107,13 @@ static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sq
          * the matches are sorted by number without their JSON, and only the
          * page's rows are read whole */
         f = d = "x";
-        snprintf(sql, size,
-                 "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id FROM "
-                 "record_navn m CROSS JOIN record x ON x.id = m.rowid WHERE m.record_navn MATCH "
-                 "?12 AND x.level = ?1 AND x.deleted = 0");
+        snprintf(sql, size, "%s",
+                 pg ? "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id "
+                      "FROM record x WHERE x.navn_fold LIKE ?12 ESCAPE '\\' AND x.level = ?1 AND "
+                      "x.deleted = 0"
+                    : "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id "
+                      "FROM record_navn m CROSS JOIN record x ON x.id = m.rowid WHERE "
+                      "m.record_navn MATCH ?12 AND x.level = ?1 AND x.deleted = 0");
     } else {
         f = d = "t";
         snprintf(sql, size,
@@ -119,7 +128,8 @@ static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sq
     if (q->parent) add(sql, size, "%s.parent = ?8", f);
     if (q->p_nummer) add(sql, size, "%s.p_nummer = ?9", f);
     if (q->cvr_nummer) add(sql, size, "%s.cvr_nummer = ?10", f);
-    if (q->navn) add(sql, size, "instr(%s.navn_fold, ?11) > 0", f);
+    if (q->navn)
+        add(sql, size, pg ? "strpos(%s.navn_fold, ?11) > 0" : "instr(%s.navn_fold, ?11) > 0", f);
     if (q->status && strcmp(q->status, "kommende") == 0)
         add(sql, size, "%s.virkning_fra > ?2", d);
     else if (q->status && strcmp(q->status, "aktiv") == 0)
@@ -160,8 +170,8 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
                     char next[7])
 {
     char sql[2048];
-    list_sql(q, use_fts, window != NULL, sql, sizeof sql);
     store_conn *c = &r->c;
+    list_sql(q, use_fts, window != NULL, sql_dialect_of(c->db), sql, sizeof sql);
     sql_stmt *st = NULL;
     if (sql_prepare(c->db, sql, false, &st) != SQL_OK) {
         store_log(c->s, 3, "list query: %s", sql_errmsg(c->db));
@@ -180,7 +190,7 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
     bind_text(st, 9, q->p_nummer);
     bind_text(st, 10, q->cvr_nummer);
     bind_text(st, 11, navn);
-    char *phrase = use_fts ? navn_phrase(navn) : NULL;
+    char *phrase = use_fts ? navn_phrase(navn, sql_dialect_of(c->db)) : NULL;
     if (phrase) bind_text(st, 12, phrase);
     free(phrase);
     if (window) bind_text(st, 13, window);
@@ -289,6 +299,9 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     }
     const char *w = window[0] ? window : NULL;
     scan_budget budget = {.left = store_navn_scan_budget};
+    /* PostgreSQL: no scan first (its budget cannot stop a statement half-way;
+     * the planner weighs the trigram index itself) */
+    if (sql_dialect_of(r->c.db) == SQL_DIALECT_POSTGRESQL) budget.left = 0;
     int st = indexed && budget.left <= 0
                  ? -1
                  : list_run(r, q, navn, false, indexed ? &budget : NULL, w, limit, items, next);

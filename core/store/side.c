@@ -16,38 +16,23 @@
 #include "errtext.h"
 #include "store/store_int.h"
 
-int store_driver_check(const char *name, char *err, size_t errlen)
-{
-    if (name && strcmp(name, "sqlite") == 0) return 0;
-    if (name && strcmp(name, "postgresql") == 0)
-        return errtext(err, errlen, -1,
-                       "\"postgresql\" is not available: this build has only the \"sqlite\" "
-                       "driver");
-    return errtext(err, errlen, -1, "unknown driver \"%.64s\" (this build has only \"sqlite\")",
-                   name ? name : "");
-}
-
-int store_location(const char *data_dir, char *out, size_t outlen)
-{
-    int n = snprintf(out, outlen, "%s/dtr.sqlite", data_dir);
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 store_db *store_db_open(const char *data_dir, bool write, int busy_timeout_ms, char *err,
                         size_t errlen)
 {
     store_db *db = calloc(1, sizeof *db);
     if (!db) abort();
-    if (store_location(data_dir, db->path, sizeof db->path) != 0) {
+    sql_target t;
+    if (store_target_of(data_dir, &t, db->path, sizeof db->path) != 0) {
         free(db);
         errtext(err, errlen, -1, "the data directory's path is too long");
         return NULL;
     }
-    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = db->path, .side = true};
-    char why[512];
+    t.side = true;
+    char why[512], where[300];
+    sql_describe_target(&t, where, sizeof where);
     db->db = sql_open(&t, !write, busy_timeout_ms, why, sizeof why);
     if (!db->db) {
-        errtext(err, errlen, -1, "%.300s: %s", db->path, why);
+        errtext(err, errlen, -1, "%.300s: %s", where, why);
         store_db_close(db);
         return NULL;
     }
@@ -78,7 +63,7 @@ int store_db_begin(store_db *db, char *err, size_t errlen)
 {
     if (sql_in_transaction(db->db))
         return errtext(err, errlen, -1, "a transaction is already open on this connection");
-    if (sql_exec(db->db, "BEGIN IMMEDIATE") != SQL_OK)
+    if (sql_begin_write(db->db) != SQL_OK)
         return errtext(err, errlen, -1, "cannot begin a write transaction: %s", sql_errmsg(db->db));
     return 0;
 }

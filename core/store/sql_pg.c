@@ -354,6 +354,7 @@ static void pg_reset(sql_stmt *base)
 /* Stores a parameter's bytes (copied); fmt 0 text, 1 binary. */
 static int set_param(pg_stmt *st, int i, const void *p, int len, int fmt)
 {
+    if (st->ran) return SQL_MISUSE; /* as SQLite: reset before binding anew */
     if (i < 1 || i > st->nparams) return SQL_RANGE;
     char *copy = NULL;
     if (p) {

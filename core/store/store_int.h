@@ -66,6 +66,11 @@ int side_stmt(store_db *db, sql_stmt **st, const char *sql);
 
 /* ---- connections and statements ------------------------------------------ */
 
+/* The database of data_dir as store_configure chose it: for SQLite the file
+ * (written into path), for PostgreSQL the DSN. 0, or -1 when path is too
+ * small. */
+int store_target_of(const char *data_dir, sql_target *t, char *path, size_t pathlen);
+
 typedef enum sq_id {
     SQ_REC_GET,
     SQ_REC_CHILDREN,
@@ -151,6 +156,8 @@ typedef struct store_migration {
 } store_migration;
 int store_migrate_list(sql_conn *db, const store_migration *list, size_t n, char *err,
                        size_t errlen);
+/* The same migrations in PostgreSQL's DDL (schema_pg.c). */
+const store_migration *store_migrations_pg(size_t *n);
 /* The schema version recorded in db (0 when none). */
 int store_schema_version(sql_conn *db);
 
@@ -269,6 +276,7 @@ void job_answer_from_json(store_job *j, const json_t *answer);
 
 struct store {
     char *db_path;
+    sql_target target; /* the database (store_target_of); path is db_path */
     char *vfs;
     uint8_t key[AUDIT_KEY_BYTES];
     int busy_timeout_ms;

@@ -302,10 +302,10 @@ static int write_transaction_audit(store_conn *c, store_job *j, json_t *trail, j
     json_t *steps = json_array();
     for (size_t i = 0; i < j->n_steps; i++) {
         const store_job *st = j->steps[i];
-        json_array_append_new(steps, json_pack("{s:i, s:s, s:s, s:s}", "trin", (int)i + 1,
-                                               "operation", op_name(st->op), "niveau",
-                                               reg_level_name(st->level), "nummer",
-                                               st->res.primary));
+        json_array_append_new(steps,
+                              json_pack("{s:i, s:s, s:s, s:s}", "trin", (int)i + 1, "operation",
+                                        op_name(st->op), "niveau", reg_level_name(st->level),
+                                        "nummer", st->res.primary));
     }
     json_t *after = json_pack("{s:o, s:O}", "trin", steps, "aendringer", trail);
     char *text = after ? json_dumps(after, JSON_COMPACT) : NULL;
@@ -529,7 +529,7 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     store_conn *c = &s->wconn;
     *commit_id = 0;
     /* a dry run keeps one transaction open across its batches */
-    int rc = s->dry_run && sql_in_transaction(c->db) ? SQL_OK : sql_exec(c->db, "BEGIN IMMEDIATE");
+    int rc = s->dry_run && sql_in_transaction(c->db) ? SQL_OK : sql_begin_write(c->db);
     if (rc != SQL_OK) {
         store_log(s, 3, "cannot begin a write transaction: %s", sql_errmsg(c->db));
         fail_batch(batch, "registeret kan ikke skrive lige nu; prøv igen");

@@ -56,11 +56,13 @@ static void test_newer_schema_is_refused(void **state)
     fix_open(f);
 }
 
-/* A driver this build does not have is refused before anything is made:
- * no database appears in a fresh directory. The location is named once. */
+/* A driver this build does not have, or one that is not the process's
+ * (store_configure), is refused before anything is made: no database
+ * appears in a fresh directory. The location is named once. */
 static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
 {
     (void)state;
+    fix_sqlite_only(); /* the process's driver is sqlite here */
     char dir[] = "/tmp/test_store_driver_XXXXXX", path[128], err[256] = "";
     assert_non_null(mkdtemp(dir));
     assert_int_equal(store_location(dir, path, sizeof path), 0);
@@ -69,7 +71,7 @@ static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
     assert_string_equal(path, want);
     assert_int_equal(store_location(dir, path, 8), -1);
     uint8_t key[AUDIT_KEY_BYTES] = {1};
-    const char *names[] = {"postgresql", "sqlite3", ""};
+    const char *names[] = {"postgresql", "mysql", "sqlite3", ""};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         store *s = NULL;
         store_options opt = {
@@ -351,18 +353,15 @@ static void test_a_batch_that_cannot_commit_fails_whole(void **state)
                          .log = fix_quiet_log};
     assert_int_equal(store_open(&opt, &f->s, err, sizeof err), 0);
     f->r = store_reader_open(f->s, err, sizeof err);
-    sqlite3 *other = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sql_conn *other = fix_sql_open(f, false);
+    assert_int_equal(sql_begin_write(other), SQL_OK);
     answer a = run_cmd(f, REG_OP_CREATE, REG_DAGINSTITUTION, NULL, di_body("Under lås", 101, 1, 1),
                        actor_support());
     assert_int_equal(a.status, 503);
     assert_true(answer_has_error(&a, "IKKE_KLAR"));
     answer_clear(&a);
-    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(other);
+    sql_exec(other, "ROLLBACK");
+    sql_close(other);
     store_stats st;
     store_get_stats(f->s, &st);
     assert_int_equal(st.failed_commits, 1);

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h> /* the tests look at the file as it is stored */
+#include <sqlite3.h> /* some tests look at the file as it is stored */
 
 #include "store/sql.h"
 #include "store/store.h"
@@ -33,7 +33,8 @@ typedef struct tfix {
     bool no_group_commit;
     bool build_deferred_indexes;
     const char *vfs;
-    char pg_db[48]; /* the postgresql pass: this fixture's database, else "" */
+    char pg_db[48];   /* the postgresql pass: this fixture's database, else "" */
+    char pg_dsn[512]; /* and its DSN */
 } tfix;
 
 /* Whether this run is the store tests' postgresql pass: tests/CMakeLists.txt
@@ -71,12 +72,12 @@ static inline void fix_choose_store(tfix *f)
     if (!fix_on_pg()) return;
     static unsigned n;
     snprintf(f->pg_db, sizeof f->pg_db, "u_%ld_%u", (long)getpid(), n++);
-    char sql[128], dsn[512], err[256];
+    char sql[128], err[256];
     snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->pg_db);
     fix_pg_admin(sql);
     /* a keyword given twice: libpq takes the last */
-    snprintf(dsn, sizeof dsn, "%s dbname=%s", getenv("DTR_TEST_PG_DSN"), f->pg_db);
-    if (store_configure("postgresql", dsn, err, sizeof err) != 0) fail_msg("%s", err);
+    snprintf(f->pg_dsn, sizeof f->pg_dsn, "%s dbname=%s", getenv("DTR_TEST_PG_DSN"), f->pg_db);
+    if (store_configure("postgresql", f->pg_dsn, err, sizeof err) != 0) fail_msg("%s", err);
 }
 
 /* ms of noon UTC on a YYYY-MM-DD day. */
@@ -280,21 +281,30 @@ static inline void create_ok(tfix *f, reg_level level, json_t *body, char out[7]
     answer_clear(&a);
 }
 
+/* A connection of the test's own to the fixture's database (the file, or
+ * the postgresql pass's database): what the tests look at as it is stored. */
+static inline sql_conn *fix_sql_open(tfix *f, bool readonly)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
+    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = path, .side = true};
+    if (f->pg_db[0]) t = (sql_target){.dialect = SQL_DIALECT_POSTGRESQL, .dsn = f->pg_dsn};
+    sql_conn *c = sql_open(&t, readonly, 5000, err, sizeof err);
+    if (!c) fail_msg("open %s: %s", f->pg_db[0] ? f->pg_db : path, err);
+    return c;
+}
+
 static inline int64_t count_rows(tfix *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail_msg("open %s", path);
-    sqlite3_stmt *st = NULL;
+    sql_conn *db = fix_sql_open(f, true);
+    sql_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
+    if (sql_prepare(db, sql, false, &st) == SQL_OK && sql_step(st) == SQL_ROW)
+        n = sql_column_int64(st, 0);
     else
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+        fail_msg("%s: %s", sql, sql_errmsg(db));
+    sql_finalize(st);
+    sql_close(db);
     return n;
 }
 
@@ -312,14 +322,9 @@ static inline size_t list_count(tfix *f, store_query q)
 
 static inline void exec_sql(tfix *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    if (sqlite3_open(path, &db) != SQLITE_OK) fail_msg("open %s", path);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
+    sql_conn *db = fix_sql_open(f, false);
+    if (sql_exec(db, sql) != SQL_OK) fail_msg("%s: %s", sql, sql_errmsg(db));
+    sql_close(db);
 }
 
 #endif /* TEST_STORE_FIXTURE_H */

@@ -168,6 +168,9 @@ static void test_parameters(void **state)
     assert_int_equal(sql_step(gap), SQL_ROW);
     assert_int_equal(sql_step(gap), SQL_DONE);
     sql_finalize(gap);
+    /* a statement that ran takes no binding until it is reset */
+    assert_int_equal(sql_bind_int64(st, 1, 1) & 0xff, SQL_MISUSE);
+    sql_reset(st);
     /* an index past the statement's parameters is refused */
     assert_int_equal(sql_bind_int64(st, 3, 1) & 0xff, SQL_RANGE);
     sql_finalize(st);
