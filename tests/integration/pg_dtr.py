@@ -36,6 +36,11 @@ def dsn_with_db(dsn, db):
     return " ".join(parts + ["dbname=" + db])
 
 
+def database_for(data_dir):
+    """The test cluster's database of a data directory."""
+    return "d_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:24]
+
+
 def ensure_database(admin_dsn, name):
     r = subprocess.run(["psql", admin_dsn, "-qAtc", f'CREATE DATABASE "{name}"'],
                        capture_output=True, text=True)
@@ -60,7 +65,7 @@ def main():
             config = None  # dtr itself reports what is wrong with it
     if isinstance(config, dict) and "store" not in config:
         data_dir = option(args, "--data") or config.get("data_dir") or "var"
-        name = "d_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:24]
+        name = database_for(data_dir)
         ensure_database(admin_dsn, name)
         config["store"] = {"driver": "postgresql", "dsn": dsn_with_db(admin_dsn, name)}
         tmp = config_path + ".pg-new"
