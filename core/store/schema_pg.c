@@ -15,9 +15,10 @@
  *   navn_fold, queried with LIKE; navn_fold is folded by store_fold in C,
  *   so both engines find the same rows.
  * - Only here: the triggers that notify channel dtr_data in a transaction
- *   that changes clients, people or hændelser (sql_data_version on
- *   PostgreSQL), and the lease table (lease.c) by which one instance at a
- *   time runs the consumers' outbound work and the timed changes.
+ *   that changes clients, people or hændelser (for the instances'
+ *   listeners of docs/postgresql.md's next phase: a feed woken by another
+ *   instance's commit), and the lease table (lease.c) by which one instance
+ *   at a time runs the consumers' outbound work and the timed changes.
  *
  * A migration is never edited once released, as on SQLite.
  */
@@ -128,8 +129,9 @@ static const char pg_migration_1[] =
     "  prev_hash bytea NOT NULL,\n"
     "  hash bytea NOT NULL\n"
     ");\n"
-    /* PostgreSQL only: the data_version notifications (sql_pg.c) and the
-     * lease for work one instance at a time does (lease.c). */
+    /* PostgreSQL only: notifications of commits (for the listeners of the
+     * next phase) and the lease for work one instance at a time does
+     * (lease.c). */
     "CREATE FUNCTION dtr_notify_data() RETURNS trigger LANGUAGE plpgsql AS $$\n"
     "BEGIN PERFORM pg_notify('dtr_data', ''); RETURN NULL; END $$;\n"
     "CREATE TRIGGER client_notify AFTER INSERT OR UPDATE OR DELETE ON client "

@@ -68,20 +68,30 @@ int sql_exec(sql_conn *c, const char *sql)
  * ("dtr" in ASCII): the counterpart of SQLite's one write lock. */
 #define SQL_PG_WRITE_LOCK "7107698"
 
-int sql_begin_write(sql_conn *c)
+/* Runs a statement that begins a transaction. A connection found lost by
+ * it (a server restart, a failover, an idle connection cut) is tried once
+ * more: nothing ran yet, so the second attempt, on a new connection, is the
+ * first that counts. */
+static int begin_with(sql_conn *c, const char *sql)
 {
-    int rc = c->dialect == SQL_DIALECT_POSTGRESQL
-                 ? sql_exec(c, "BEGIN; SELECT pg_advisory_xact_lock(" SQL_PG_WRITE_LOCK ")")
-                 : sql_exec(c, "BEGIN IMMEDIATE");
+    int rc = sql_exec(c, sql);
+    if ((rc & 0xff) == SQL_IOERR && !sql_in_transaction(c)) rc = sql_exec(c, sql);
     if (rc != SQL_OK && sql_in_transaction(c)) sql_exec(c, "ROLLBACK");
     return rc;
 }
 
+int sql_begin_write(sql_conn *c)
+{
+    return begin_with(c, c->dialect == SQL_DIALECT_POSTGRESQL
+                             ? "BEGIN; SELECT pg_advisory_xact_lock(" SQL_PG_WRITE_LOCK ")"
+                             : "BEGIN IMMEDIATE");
+}
+
 int sql_begin_read(sql_conn *c)
 {
-    return sql_exec(c, c->dialect == SQL_DIALECT_POSTGRESQL
-                           ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
-                           : "BEGIN");
+    return begin_with(c, c->dialect == SQL_DIALECT_POSTGRESQL
+                             ? "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+                             : "BEGIN");
 }
 
 bool sql_in_transaction(sql_conn *c)

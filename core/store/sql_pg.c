@@ -21,10 +21,14 @@
  * Errors map SQLSTATE classes onto the layer's codes (sql.h); the message is
  * libpq's, which never contains the connection's password.
  *
- * data_version: the schema's triggers notify channel dtr_data in every
- * transaction that writes (PostgreSQL delivers a notification only when that
- * transaction commits, and once per transaction); a connection that asks
- * for its data version listens on the channel and counts what arrived.
+ * data_version: the server's current snapshot (pg_current_snapshot: the
+ * oldest transaction still running, the next id, the ones in progress)
+ * changes whenever a transaction that wrote anything begins or ends on any
+ * connection, so a connection that sees the same text as last time knows
+ * that nothing was committed since; a different text moves the version.
+ * One round trip, exact: a notification (LISTEN) would cost none but
+ * could arrive after the commit it announces, and a client added by `dtr
+ * client` must work at the very next request.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -44,7 +48,7 @@ typedef struct pg_conn {
     char err[512];
     int64_t changes;
     unsigned next_name;
-    bool listening;
+    char *last_snapshot; /* pg_current_snapshot() at the last data_version */
     int64_t data_version;
     bool (*budget)(void *udata);
     void *budget_udata;
@@ -123,8 +127,8 @@ static int run_simple(pg_conn *c, const char *sql)
 /*
  * A lost connection (the server restarted, a failover, a network cut).
  * When no transaction was open, the next statement reconnects first and
- * runs as if nothing happened (statements prepare again, LISTEN is
- * renewed). When one was open, its work is gone with the connection, and
+ * runs as if nothing happened (statements prepare again). When one was
+ * open, its work is gone with the connection, and
  * running the caller's next statement on a new connection would commit it
  * on its own, outside the transaction the caller believes it is in: so
  * every statement fails with SQL_IOERR until the caller ends the
@@ -146,8 +150,6 @@ static bool usable(pg_conn *c, const char *exec_sql)
         return false;
     }
     c->generation++;
-    c->listening = false;
-    c->data_version++; /* notifications may have been missed: say "changed" */
     return run_simple(c, c->setup) == SQL_OK;
 }
 
@@ -201,6 +203,7 @@ static void pg_close(sql_conn *base)
 {
     pg_conn *c = (pg_conn *)base;
     PQfinish(c->pg);
+    free(c->last_snapshot);
     free(c);
 }
 
@@ -549,17 +552,25 @@ static int pg_data_version(sql_conn *base, int64_t *out)
 {
     pg_conn *c = (pg_conn *)base;
     if (!usable(c, NULL)) return SQL_IOERR;
-    if (!c->listening) {
-        int rc = run_simple(c, "LISTEN dtr_data");
-        if (rc != SQL_OK) return rc;
-        c->listening = true;
+    PGresult *res = PQexec(c->pg, "SELECT pg_current_snapshot()::text");
+    note_txn(c);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        int rc = code_of(c, res);
+        PQclear(res);
+        return rc;
     }
-    if (!PQconsumeInput(c->pg)) return code_of(c, NULL);
-    PGnotify *note;
-    while ((note = PQnotifies(c->pg)) != NULL) {
+    const char *snap = PQgetvalue(res, 0, 0);
+    if (!c->last_snapshot || strcmp(c->last_snapshot, snap) != 0) {
+        char *copy = strdup(snap);
+        if (!copy) {
+            PQclear(res);
+            return SQL_NOMEM;
+        }
+        free(c->last_snapshot);
+        c->last_snapshot = copy;
         c->data_version++;
-        PQfreemem(note);
     }
+    PQclear(res);
     *out = c->data_version;
     return SQL_OK;
 }

@@ -575,7 +575,11 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     if (s->dry_run) return true; /* answered as if committed; rolled back at close */
     rc = sql_exec(c->db, "COMMIT");
     if (rc != SQL_OK) {
-        if ((rc & 0xff) == SQL_IOERR) {
+        /* SQLite: a failed fsync leaves the file's state unknown, and only a
+         * restart's recovery may go on. PostgreSQL: the server keeps its
+         * own state; a connection lost in COMMIT is a failed batch (503,
+         * and a retry with the Idempotency-Key finds out what happened). */
+        if ((rc & 0xff) == SQL_IOERR && sql_dialect_of(c->db) == SQL_DIALECT_SQLITE) {
             store_log(s, 3,
                       "FATAL: commit failed with an I/O error (%s): what reached the disk is "
                       "unknown; stopping so that the database is recovered on restart",

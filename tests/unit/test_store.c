@@ -463,6 +463,32 @@ static void test_commands_without_an_actor_are_refused(void **state)
     assert_int_equal(store_submit(f->s, &cmd, NULL, NULL), -1);
 }
 
+/* PostgreSQL: every connection of the store is cut (a server restart, a
+ * failover): the next command and the next read begin on new connections,
+ * and nothing written before is lost. SQLite has no connection to lose. */
+static void test_lost_connections_come_back(void **state)
+{
+    tfix *f = *state;
+    if (!f->pg_db[0]) skip();
+    char before[7], after[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Før bruddet", 101, 1, 1), before);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             f->pg_db);
+    fix_pg_admin(sql);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Efter bruddet", 101, 1, 1), after);
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, before, NULL, 0, &level, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "navn")), "Før bruddet");
+    json_decref(rec);
+    assert_int_equal(store_get(f->r, after, NULL, 0, &level, &rec), 0);
+    json_decref(rec);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM haendelse"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +510,7 @@ int main(void)
         T(test_dry_run_answers_but_keeps_nothing),
         T(test_no_record_answers_without_reading_back),
         T(test_commands_without_an_actor_are_refused),
+        T(test_lost_connections_come_back),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -366,6 +366,12 @@ static void test_reconnect(void **state)
     assert_int_equal(sql_column_int64(persistent, 0), 0);
     sql_reset(persistent);
 
+    /* a transaction's first statement finds the connection lost: it is
+     * begun again on a new one, and nothing is lost */
+    terminate(f, f->c);
+    assert_int_equal(sql_begin_write(f->c), SQL_OK);
+    assert_int_equal(sql_exec(f->c, "ROLLBACK"), SQL_OK);
+
     assert_int_equal(sql_begin_write(f->c), SQL_OK);
     insert(f->c, "lost", 1, NULL, 0, NULL);
     terminate(f, f->c);
