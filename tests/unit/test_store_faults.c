@@ -338,12 +338,7 @@ static batch run_kind(tfix *f, cmdkind k, long v)
  * (sql.h, as a side connection: read-write, creating nothing). */
 static int verify_file_chain(tfix *f, audit_report *rep)
 {
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = path, .side = true};
-    char err[256] = "";
-    sql_conn *c = sql_open(&t, false, 5000, err, sizeof err);
-    if (!c) fail_msg("open %s: %s", path, err);
+    sql_conn *c = fix_sql_open(f, false);
     int rc = audit_verify(c, f->key, rep);
     sql_close(c);
     return rc;
