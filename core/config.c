@@ -96,6 +96,7 @@ void cfg_free(cfg_config *cfg)
     free(cfg->data_dir);
     free(cfg->plugin_dir);
     free(cfg->store_driver);
+    free(cfg->store_dsn);
     cfg_free_plugins(cfg->plugins, cfg->nplugins);
     free(cfg);
 }
@@ -264,7 +265,6 @@ static bool cfg_read_limits(const json_t *obj, net_limits *limits, char *err, si
     return true;
 }
 
-/* One element of "plugins". */
 /* "sessions": the web UI's people's sessions (core/auth/person.h). */
 static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, size_t errlen)
 {
@@ -290,9 +290,11 @@ static bool cfg_read_sessions(const json_t *obj, cfg_sessions *out, char *err, s
     return true;
 }
 
-/* "store": {"driver"}; the driver must be one this build has
+/* "store": {"driver", "dsn"}; the driver must be one this build has
  * (store_driver_check), so that a config naming another is refused at
- * start, before anything is opened. */
+ * start, before anything is opened. "dsn" (a libpq connection string) is
+ * required by "postgresql" and meaningless to "sqlite", so either mistake
+ * is refused rather than ignored. */
 static bool cfg_read_store(const json_t *obj, cfg_config *cfg, char *err, size_t errlen)
 {
     if (!json_is_object(obj)) return cfg_fail(err, errlen, "store", "expected an object");
@@ -302,15 +304,27 @@ static bool cfg_read_store(const json_t *obj, cfg_config *cfg, char *err, size_t
     {
         char path[64];
         snprintf(path, sizeof path, "store.%s", key);
-        if (strcmp(key, "driver") != 0) return cfg_fail(err, errlen, path, "unknown key");
-        if (!cfg_read_string(v, path, &cfg->store_driver, err, errlen)) return false;
-        char why[160];
-        if (store_driver_check(cfg->store_driver, why, sizeof why) != 0)
-            return cfg_fail(err, errlen, path, "%s", why);
+        if (strcmp(key, "driver") == 0) {
+            if (!cfg_read_string(v, path, &cfg->store_driver, err, errlen)) return false;
+            char why[160];
+            if (store_driver_check(cfg->store_driver, why, sizeof why) != 0)
+                return cfg_fail(err, errlen, path, "%s", why);
+        } else if (strcmp(key, "dsn") == 0) {
+            if (!cfg_read_string(v, path, &cfg->store_dsn, err, errlen)) return false;
+        } else {
+            return cfg_fail(err, errlen, path, "unknown key");
+        }
     }
+    bool pg = strcmp(cfg->store_driver, "postgresql") == 0;
+    if (pg && !cfg->store_dsn)
+        return cfg_fail(err, errlen, "store.dsn",
+                        "required by the postgresql driver (a libpq connection string)");
+    if (!pg && cfg->store_dsn)
+        return cfg_fail(err, errlen, "store.dsn", "only the postgresql driver takes a dsn");
     return true;
 }
 
+/* One element of "plugins". */
 static bool cfg_read_plugin(const json_t *obj, size_t index, cfg_plugin *p, char *err,
                             size_t errlen)
 {

@@ -50,8 +50,9 @@ typedef struct cfg_config {
     bool public_read;      /* GETs under /v1 open to all */
     net_limits limits;     /* "limits" */
     cfg_sessions sessions; /* "sessions": the web UI's */
-    char *store_driver;    /* "store": {"driver"}: "sqlite" (the default, the only one
-                              this build has; store/store_db.h) */
+    char *store_driver;    /* "store": {"driver"}: "sqlite" (the default) or "postgresql" */
+    char *store_dsn;       /* "store": {"dsn"}: postgresql's libpq connection string; NULL
+                              for sqlite. Never logged as it is (it may hold a password) */
     char *plugin_dir;      /* where plugins without "path" are found */
     cfg_plugin *plugins;   /* in config order: the order they are loaded and started */
     size_t nplugins;

@@ -199,6 +199,12 @@ static void host_reload(host *h)
                       "reload: data_dir changed from %s to %s; a reload keeps the data "
                       "directory (restart to apply)",
                       h->cfg->data_dir, cfg->data_dir);
+    bool same_dsn =
+        (!cfg->store_dsn && !h->cfg->store_dsn) ||
+        (cfg->store_dsn && h->cfg->store_dsn && strcmp(cfg->store_dsn, h->cfg->store_dsn) == 0);
+    if (strcmp(cfg->store_driver, h->cfg->store_driver) != 0 || !same_dsn)
+        ops_log_write(h->log, OPS_LOG_WARN, "host",
+                      "reload: store changed; a reload keeps the database (restart to apply)");
     cfg_set_listen(cfg, h->cfg->listen);
     cfg_set_data_dir(cfg, h->cfg->data_dir);
 
@@ -476,6 +482,10 @@ int host_serve(const host_options *opts, char *err, size_t errlen)
     h.opts = *opts;
     h.cfg = host_load_config(opts, err, errlen);
     if (!h.cfg) return 1;
+    if (host_use_store(h.cfg, err, errlen) != 0) {
+        cfg_free(h.cfg);
+        return 1;
+    }
     if (host_open_data(&h, err, errlen) != 0) {
         cfg_free(h.cfg);
         return 1;

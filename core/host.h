@@ -38,6 +38,10 @@ cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
 
 /* Creates dir and its missing parents (mode 0750) and writes its absolute
  * path into abs. 0, or -1 with the reason in err. */
+/* Makes cfg's "store" the database of every store this process opens
+ * (store_configure). Once, at start, before any store opens; a reload does
+ * not move it. 0, or -1 with the reason. */
+int host_use_store(const cfg_config *cfg, char *err, size_t errlen);
 int host_prepare_data_dir(const char *dir, char *abs, size_t abslen, char *err, size_t errlen);
 
 /* `dtr serve`: runs the server until SIGTERM or SIGINT. Returns the exit

@@ -106,7 +106,8 @@ static int cli_data_dir(const cli_invocation *inv, char *abs, size_t abslen)
         fprintf(stderr, "dtr %s: %s\n", inv->cmd->name, err);
         return CLI_REFUSED;
     }
-    int rc = host_prepare_data_dir(cfg->data_dir, abs, abslen, err, sizeof err);
+    int rc = host_use_store(cfg, err, sizeof err);
+    if (rc == 0) rc = host_prepare_data_dir(cfg->data_dir, abs, abslen, err, sizeof err);
     cfg_free(cfg);
     if (rc != 0) {
         fprintf(stderr, "dtr %s: %s\n", inv->cmd->name, err);
@@ -185,8 +186,9 @@ static bulk_format *cli_open_format(const cli_invocation *inv, char *data_dir, s
     char err[1024], path[PATH_MAX];
     cfg_config *cfg = host_load_config(&opts, err, sizeof err);
     bulk_format *f = NULL;
-    if (cfg && data_dir &&
-        host_prepare_data_dir(cfg->data_dir, data_dir, len, err, sizeof err) != 0) {
+    if (cfg &&
+        (host_use_store(cfg, err, sizeof err) != 0 ||
+         (data_dir && host_prepare_data_dir(cfg->data_dir, data_dir, len, err, sizeof err) != 0))) {
         cfg_free(cfg);
         cfg = NULL;
     }
@@ -243,7 +245,8 @@ static int cli_check(const cli_invocation *inv)
     char err[1024] = "", dir[PATH_MAX];
     cfg_config *cfg = host_load_config(&opts, err, sizeof err);
     int rc = -1;
-    if (cfg && host_prepare_data_dir(cfg->data_dir, dir, sizeof dir, err, sizeof err) == 0)
+    if (cfg && host_use_store(cfg, err, sizeof err) == 0 &&
+        host_prepare_data_dir(cfg->data_dir, dir, sizeof dir, err, sizeof err) == 0)
         rc = check_register(dir, stdout, err, sizeof err);
     cfg_free(cfg);
     if (rc < 0) fprintf(stderr, "dtr check: %s\n", err);

@@ -12,6 +12,7 @@
 
 #include "errtext.h"
 #include "host.h"
+#include "store/store_db.h"
 
 cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
 {
@@ -21,6 +22,14 @@ cfg_config *host_load_config(const host_options *opts, char *err, size_t errlen)
     if (opts->data_dir) cfg_set_data_dir(cfg, opts->data_dir);
     if (opts->listen) cfg_set_listen(cfg, opts->listen);
     return cfg;
+}
+
+int host_use_store(const cfg_config *cfg, char *err, size_t errlen)
+{
+    char why[256];
+    if (store_configure(cfg->store_driver, cfg->store_dsn, why, sizeof why) != 0)
+        return errtext(err, errlen, -1, "store: %s", why);
+    return 0;
 }
 
 /* mkdir -p: each missing component in turn. */

@@ -224,7 +224,10 @@ int auth_cli_audit_verify(const char *data_dir, int argc, char **argv)
     }
     char path[4096];
     struct stat st;
-    if (store_location(data_dir, path, sizeof path) != 0 || stat(path, &st) != 0) {
+    /* SQLite: a missing file is "no register here", not an empty one to
+     * create (PostgreSQL: the open below says what is missing) */
+    if (strcmp(store_driver_name(), "sqlite") == 0 &&
+        (store_location(data_dir, path, sizeof path) != 0 || stat(path, &st) != 0)) {
         fprintf(stderr, "dtr audit verify: no register database at %s: %s\n", path,
                 strerror(errno));
         return EXIT_REFUSED;

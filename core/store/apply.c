@@ -1,7 +1,7 @@
 /*
  * apply.c -- writes one change the register decided: the current record,
  * its history, its hændelse and its audit row. Runs on the writer thread,
- * inside the command's savepoint; any failure is returned as SQLite's code
+ * inside the command's savepoint; any failure is returned as the driver's code
  * and the caller rolls the savepoint back.
  *
  * History periods. Each version has its own virkning period: version 1
@@ -57,20 +57,20 @@ void rec_cols_free(rec_cols *cols)
     cols->navn_fold = NULL;
 }
 
-static void bind_code(sqlite3_stmt *st, int i, int code)
+static void bind_code(sql_stmt *st, int i, int code)
 {
     if (code)
-        sqlite3_bind_int(st, i, code);
+        sql_bind_int64(st, i, code);
     else
-        sqlite3_bind_null(st, i);
+        sql_bind_null(st, i);
 }
 
-/* Runs a write statement to its end; SQLite's code (SQLITE_OK when done). */
-static int step_done(sqlite3_stmt *st)
+/* Runs a write statement to its end; the driver's code (SQL_OK when done). */
+static int step_done(sql_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    int rc = sql_step(st);
+    sql_reset(st);
+    return rc == SQL_DONE ? SQL_OK : rc;
 }
 
 static const char *later_day(const char *a, const char *b)
@@ -86,12 +86,12 @@ static int write_version(apply_ctx *a, const reg_change *ch, const char *stored,
                          const rec_cols *cols)
 {
     store_conn *c = a->c;
-    sqlite3_stmt *q = conn_stmt(c, SQ_REC_PUT);
-    if (!q) return SQLITE_ERROR;
+    sql_stmt *q = conn_stmt(c, SQ_REC_PUT);
+    if (!q) return SQL_ERROR;
     bind_text(q, 1, ch->nummer);
-    sqlite3_bind_int(q, 2, (int)ch->level);
+    sql_bind_int64(q, 2, (int)ch->level);
     bind_text(q, 3, cols->parent);
-    sqlite3_bind_int64(q, 4, cols->version);
+    sql_bind_int64(q, 4, cols->version);
     bind_text(q, 5, cols->virkning_fra);
     bind_text(q, 6, cols->virkning_til);
     bind_text(q, 7, a->today);
@@ -101,38 +101,37 @@ static int write_version(apply_ctx *a, const reg_change *ch, const char *stored,
     bind_text(q, 11, cols->p_nummer);
     bind_text(q, 12, cols->cvr_nummer);
     bind_text(q, 13, cols->navn_fold);
-    sqlite3_bind_text(q, 14, stored, -1, SQLITE_STATIC);
+    sql_bind_text_ref(q, 14, stored, -1);
     int rc = step_done(q);
-    if (rc != SQLITE_OK) return rc;
+    if (rc != SQL_OK) return rc;
 
     /* the day this version starts to be the one in force */
     char start[11];
     snprintf(start, sizeof start, "%s", cols->virkning_fra ? cols->virkning_fra : a->today);
     if (strcmp(ch->operation, "oprettet") != 0) {
         q = conn_stmt(c, SQ_HIST_OPEN);
-        if (!q) return SQLITE_ERROR;
+        if (!q) return SQL_ERROR;
         bind_text(q, 1, ch->nummer);
         char prev_start[11] = "";
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW)
-            snprintf(prev_start, sizeof prev_start, "%s", (const char *)sqlite3_column_text(q, 1));
-        sqlite3_reset(q);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return rc;
+        rc = sql_step(q);
+        if (rc == SQL_ROW) snprintf(prev_start, sizeof prev_start, "%s", sql_column_text(q, 1));
+        sql_reset(q);
+        if (rc != SQL_ROW && rc != SQL_DONE) return rc;
         snprintf(start, sizeof start, "%s",
                  later_day(later_day(a->today, cols->virkning_fra), prev_start));
         q = conn_stmt(c, SQ_HIST_CLOSE);
-        if (!q) return SQLITE_ERROR;
+        if (!q) return SQL_ERROR;
         bind_text(q, 1, ch->nummer);
         bind_text(q, 2, a->now);
         bind_text(q, 3, start);
-        if ((rc = step_done(q)) != SQLITE_OK) return rc;
+        if ((rc = step_done(q)) != SQL_OK) return rc;
     }
 
     q = conn_stmt(c, SQ_HIST_INSERT);
-    if (!q) return SQLITE_ERROR;
+    if (!q) return SQL_ERROR;
     bind_text(q, 1, ch->nummer);
-    sqlite3_bind_int64(q, 2, cols->version);
-    sqlite3_bind_int(q, 3, (int)ch->level);
+    sql_bind_int64(q, 2, cols->version);
+    sql_bind_int64(q, 3, (int)ch->level);
     bind_text(q, 4, cols->parent);
     bind_text(q, 5, a->now);
     bind_text(q, 6, start);
@@ -143,7 +142,7 @@ static int write_version(apply_ctx *a, const reg_change *ch, const char *stored,
     bind_text(q, 11, cols->p_nummer);
     bind_text(q, 12, cols->cvr_nummer);
     bind_text(q, 13, cols->navn_fold);
-    sqlite3_bind_text(q, 14, stored, -1, SQLITE_STATIC);
+    sql_bind_text_ref(q, 14, stored, -1);
     return step_done(q);
 }
 
@@ -152,20 +151,20 @@ static int write_version(apply_ctx *a, const reg_change *ch, const char *stored,
 static int write_delete(apply_ctx *a, const reg_change *ch)
 {
     store_conn *c = a->c;
-    sqlite3_stmt *q = conn_stmt(c, SQ_REC_DELETE);
-    if (!q) return SQLITE_ERROR;
+    sql_stmt *q = conn_stmt(c, SQ_REC_DELETE);
+    if (!q) return SQL_ERROR;
     bind_text(q, 1, ch->nummer);
     bind_text(q, 2, a->today);
     int rc = step_done(q);
-    if (rc != SQLITE_OK) return rc;
-    if (sqlite3_changes(c->db) != 1) return SQLITE_NOTFOUND;
+    if (rc != SQL_OK) return rc;
+    if (sql_changes(c->db) != 1) return SQL_NOTFOUND;
     q = conn_stmt(c, SQ_HIST_CLOSE);
-    if (!q) return SQLITE_ERROR;
+    if (!q) return SQL_ERROR;
     bind_text(q, 1, ch->nummer);
     bind_text(q, 2, a->now);
-    if ((rc = step_done(q)) != SQLITE_OK) return rc;
+    if ((rc = step_done(q)) != SQL_OK) return rc;
     q = conn_stmt(c, SQ_BURNT_PUT);
-    if (!q) return SQLITE_ERROR;
+    if (!q) return SQL_ERROR;
     bind_text(q, 1, ch->nummer);
     bind_text(q, 2, a->now);
     return step_done(q);
@@ -203,29 +202,31 @@ static int write_haendelse(apply_ctx *a, const reg_change *ch, const json_t *sto
                            const char *text, int64_t version, int64_t *seq)
 {
     store_conn *c = a->c;
-    sqlite3_stmt *q = conn_stmt(c, SQ_HEV_NEXT);
-    if (!q) return SQLITE_ERROR;
-    int rc = sqlite3_step(q);
-    int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
-    sqlite3_reset(q);
-    if (rc != SQLITE_ROW) return rc;
+    sql_stmt *q = conn_stmt(c, SQ_HEV_NEXT);
+    if (!q) return SQL_ERROR;
+    int rc = sql_step(q);
+    int64_t next = rc == SQL_ROW ? sql_column_int64(q, 0) : 0;
+    sql_reset(q);
+    if (rc != SQL_ROW) return rc;
 
     char *data = haendelse_data(stored, text, reg_status(stored, a->today));
-    if (!data) return SQLITE_NOMEM;
+    if (!data) return SQL_NOMEM;
     q = conn_stmt(c, SQ_HEV_INSERT);
     if (!q) {
         free(data);
-        return SQLITE_ERROR;
+        return SQL_ERROR;
     }
-    sqlite3_bind_int64(q, 1, next);
+    sql_bind_int64(q, 1, next);
     bind_text(q, 2, a->now);
     bind_text(q, 3, ch->operation);
     bind_text(q, 4, reg_level_name(ch->level));
     bind_text(q, 5, ch->nummer);
-    sqlite3_bind_int64(q, 6, version);
-    sqlite3_bind_text(q, 7, data, -1, free);
+    sql_bind_int64(q, 6, version);
+    sql_bind_text_ref(q, 7, data, -1);
     rc = step_done(q);
-    if (rc == SQLITE_OK) *seq = next;
+    sql_clear_bindings(q); /* data goes now */
+    free(data);
+    if (rc == SQL_OK) *seq = next;
     return rc;
 }
 
@@ -235,13 +236,13 @@ static int write_audit(apply_ctx *a, const reg_change *ch, const char *after)
 {
     if (a->audit_trail) {
         json_t *stored_after = after ? json_loads(after, 0, NULL) : NULL;
-        int rc = json_array_append_new(
-                     a->audit_trail,
-                     json_pack("{s:s, s:s, s:s, s:O?, s:o?}", "operation", ch->operation,
-                               "niveau", reg_level_name(ch->level), "nummer", ch->nummer,
-                               "before", ch->before, "after", stored_after)) == 0
-                     ? SQLITE_OK
-                     : SQLITE_NOMEM;
+        int rc =
+            json_array_append_new(
+                a->audit_trail, json_pack("{s:s, s:s, s:s, s:O?, s:o?}", "operation", ch->operation,
+                                          "niveau", reg_level_name(ch->level), "nummer", ch->nummer,
+                                          "before", ch->before, "after", stored_after)) == 0
+                ? SQL_OK
+                : SQL_NOMEM;
         return rc;
     }
     char *before = ch->before ? json_dumps(ch->before, JSON_COMPACT) : NULL;
@@ -265,17 +266,15 @@ int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq)
     bool deletion = strcmp(ch->operation, "slettet") == 0;
     const json_t *rec = deletion ? ch->before : ch->after;
     json_t *stored = rec_stored(rec);
-    if (!stored) return SQLITE_MISUSE;
+    if (!stored) return SQL_MISUSE;
     rec_cols cols;
     rec_cols_of(stored, ch->level, &cols);
     char *text = deletion ? NULL : json_dumps(stored, JSON_COMPACT);
-    int rc = deletion ? write_delete(a, ch)
-             : text   ? write_version(a, ch, text, &cols)
-                      : SQLITE_NOMEM;
-    if (rc == SQLITE_OK && strcmp(ch->operation, "oprettet") == 0)
+    int rc = deletion ? write_delete(a, ch) : text ? write_version(a, ch, text, &cols) : SQL_NOMEM;
+    if (rc == SQL_OK && strcmp(ch->operation, "oprettet") == 0)
         rc = alloc_note_number(a->c, ch->nummer);
-    if (rc == SQLITE_OK) rc = write_haendelse(a, ch, stored, text, cols.version, seq);
-    if (rc == SQLITE_OK && !a->no_audit) rc = write_audit(a, ch, text);
+    if (rc == SQL_OK) rc = write_haendelse(a, ch, stored, text, cols.version, seq);
+    if (rc == SQL_OK && !a->no_audit) rc = write_audit(a, ch, text);
     free(text);
     rec_cols_free(&cols);
     json_decref(stored);

@@ -1,7 +1,8 @@
 /*
  * auditlog.c -- the audit chain's SQL (audit.h says what the chain is):
  * its table, appending the next row under the write lock, and walking the
- * whole chain. The sqlite driver's; the hashing stays in core/audit.
+ * whole chain, through the statement layer (sql.h); the hashing stays in
+ * core/audit.
  */
 #include <inttypes.h>
 #include <stdbool.h>
@@ -44,15 +45,14 @@ static void audit_now(char out[64])
              tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ts.tv_nsec / 1000000));
 }
 
-static void bind_text_or_null(sqlite3_stmt *st, int i, const char *s)
+/* Binds s (not copied: it outlives the step) or NULL; false when the bind
+ * failed (the row must then not be written: its hash would not match it). */
+static bool bind_text_or_null(sql_stmt *st, int i, const char *s)
 {
-    if (s)
-        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
-    else
-        sqlite3_bind_null(st, i);
+    return sql_bind_text_ref(st, i, s, -1) == SQL_OK;
 }
 
-void audit_writer_init(audit_writer *w, sqlite3 *db)
+void audit_writer_init(audit_writer *w, sql_conn *db)
 {
     w->db = db;
     w->head = NULL;
@@ -61,20 +61,20 @@ void audit_writer_init(audit_writer *w, sqlite3 *db)
 
 void audit_writer_close(audit_writer *w)
 {
-    sqlite3_finalize(w->head);
-    sqlite3_finalize(w->insert);
+    sql_finalize(w->head);
+    sql_finalize(w->insert);
     w->head = w->insert = NULL;
 }
 
 /* Prepares a statement of the writer on first use; resets it otherwise. */
-static int writer_stmt(audit_writer *w, sqlite3_stmt **st, const char *sql)
+static int writer_stmt(audit_writer *w, sql_stmt **st, const char *sql)
 {
     if (*st) {
-        sqlite3_reset(*st);
-        sqlite3_clear_bindings(*st);
-        return SQLITE_OK;
+        sql_reset(*st);
+        sql_clear_bindings(*st);
+        return SQL_OK;
     }
-    return sqlite3_prepare_v3(w->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
+    return sql_prepare(w->db, sql, true, st);
 }
 
 /* Reads the head of the chain (its id and hash) and inserts the next row.
@@ -85,19 +85,19 @@ static int append_in_txn(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES], co
     int64_t id = 1;
     uint8_t prev[AUDIT_HASH_BYTES] = {0};
     int rc = writer_stmt(w, &w->head, "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1");
-    if (rc != SQLITE_OK) return rc;
-    sqlite3_stmt *st = w->head;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        id = sqlite3_column_int64(st, 0) + 1;
-        if (sqlite3_column_bytes(st, 1) == AUDIT_HASH_BYTES)
-            memcpy(prev, sqlite3_column_blob(st, 1), AUDIT_HASH_BYTES);
-        rc = SQLITE_OK;
-    } else if (rc == SQLITE_DONE) {
-        rc = SQLITE_OK;
+    if (rc != SQL_OK) return rc;
+    sql_stmt *st = w->head;
+    rc = sql_step(st);
+    if (rc == SQL_ROW) {
+        id = sql_column_int64(st, 0) + 1;
+        if (sql_column_bytes(st, 1) == AUDIT_HASH_BYTES)
+            memcpy(prev, sql_column_blob(st, 1), AUDIT_HASH_BYTES);
+        rc = SQL_OK;
+    } else if (rc == SQL_DONE) {
+        rc = SQL_OK;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_OK) return rc;
+    sql_reset(st);
+    if (rc != SQL_OK) return rc;
 
     audit_entry row = *e;
     char now[64];
@@ -112,43 +112,42 @@ static int append_in_txn(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES], co
                      "INSERT INTO audit (id, tidspunkt, actor, request_id, operation, "
                      "level, nummer, before, after, prev_hash, hash) "
                      "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
-    if (rc != SQLITE_OK) return rc;
+    if (rc != SQL_OK) return rc;
     st = w->insert;
-    sqlite3_bind_int64(st, 1, id);
-    bind_text_or_null(st, 2, row.tidspunkt);
-    bind_text_or_null(st, 3, row.actor);
-    bind_text_or_null(st, 4, row.request_id);
-    bind_text_or_null(st, 5, row.operation);
-    bind_text_or_null(st, 6, row.level);
-    bind_text_or_null(st, 7, row.nummer);
-    bind_text_or_null(st, 8, row.before);
-    bind_text_or_null(st, 9, row.after);
-    sqlite3_bind_blob(st, 10, prev, AUDIT_HASH_BYTES, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 11, hash, AUDIT_HASH_BYTES, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-    if (rc != SQLITE_DONE) return rc;
+    bool bound = sql_bind_int64(st, 1, id) == SQL_OK;
+    bound &= bind_text_or_null(st, 2, row.tidspunkt);
+    bound &= bind_text_or_null(st, 3, row.actor);
+    bound &= bind_text_or_null(st, 4, row.request_id);
+    bound &= bind_text_or_null(st, 5, row.operation);
+    bound &= bind_text_or_null(st, 6, row.level);
+    bound &= bind_text_or_null(st, 7, row.nummer);
+    bound &= bind_text_or_null(st, 8, row.before);
+    bound &= bind_text_or_null(st, 9, row.after);
+    bound &= sql_bind_blob_ref(st, 10, prev, AUDIT_HASH_BYTES) == SQL_OK;
+    bound &= sql_bind_blob_ref(st, 11, hash, AUDIT_HASH_BYTES) == SQL_OK;
+    rc = bound ? sql_step(st) : SQL_NOMEM;
+    sql_reset(st);
+    sql_clear_bindings(st);
+    if (rc != SQL_DONE) return rc;
     if (id_out) *id_out = id;
-    return SQLITE_OK;
+    return SQL_OK;
 }
 
 int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
                         const audit_entry *entry, int64_t *id_out)
 {
-    if (!entry || !entry->actor || !entry->operation) return SQLITE_MISUSE;
-    if (!sqlite3_get_autocommit(w->db)) return append_in_txn(w, key, entry, id_out);
+    if (!entry || !entry->actor || !entry->operation) return SQL_MISUSE;
+    if (sql_in_transaction(w->db)) return append_in_txn(w, key, entry, id_out);
 
-    int rc = sqlite3_exec(w->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) return rc;
+    int rc = sql_begin_write(w->db);
+    if (rc != SQL_OK) return rc;
     rc = append_in_txn(w, key, entry, id_out);
-    if (rc == SQLITE_OK) rc = sqlite3_exec(w->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK && !sqlite3_get_autocommit(w->db))
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    if (rc == SQL_OK) rc = sql_exec(w->db, "COMMIT");
+    if (rc != SQL_OK && sql_in_transaction(w->db)) sql_exec(w->db, "ROLLBACK");
     return rc;
 }
 
-int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
+int audit_append(sql_conn *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
                  int64_t *id_out)
 {
     audit_writer w;
@@ -158,25 +157,25 @@ int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_en
     return rc;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(sql_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i); /* NULL for SQL NULL */
+    return sql_column_text(st, i); /* NULL for SQL NULL */
 }
 
 /* Checks one row against the previous row's id and hash. Returns true when
  * it holds; otherwise fills reason. */
-static bool check_row(sqlite3_stmt *st, const uint8_t key[AUDIT_KEY_BYTES], int64_t prev_id,
+static bool check_row(sql_stmt *st, const uint8_t key[AUDIT_KEY_BYTES], int64_t prev_id,
                       const uint8_t prev_hash[AUDIT_HASH_BYTES], uint8_t hash_out[AUDIT_HASH_BYTES],
                       char *reason, size_t reason_len)
 {
-    int64_t id = sqlite3_column_int64(st, 0);
+    int64_t id = sql_column_int64(st, 0);
     if (id != prev_id + 1) {
         snprintf(reason, reason_len, "entry %" PRId64 " follows entry %" PRId64 ": %s", id, prev_id,
                  id > prev_id + 1 ? "entries are missing before it" : "ids out of order");
         return false;
     }
-    if (sqlite3_column_bytes(st, 9) != AUDIT_HASH_BYTES ||
-        sodium_memcmp(sqlite3_column_blob(st, 9), prev_hash, AUDIT_HASH_BYTES) != 0) {
+    if (sql_column_bytes(st, 9) != AUDIT_HASH_BYTES ||
+        sodium_memcmp(sql_column_blob(st, 9), prev_hash, AUDIT_HASH_BYTES) != 0) {
         snprintf(reason, reason_len,
                  "entry %" PRId64 ": prev_hash does not match the hash of the entry before it", id);
         return false;
@@ -192,8 +191,8 @@ static bool check_row(sqlite3_stmt *st, const uint8_t key[AUDIT_KEY_BYTES], int6
         .after = col_text(st, 8),
     };
     audit_row_hash(key, id, &e, prev_hash, hash_out);
-    if (sqlite3_column_bytes(st, 10) != AUDIT_HASH_BYTES ||
-        sodium_memcmp(sqlite3_column_blob(st, 10), hash_out, AUDIT_HASH_BYTES) != 0) {
+    if (sql_column_bytes(st, 10) != AUDIT_HASH_BYTES ||
+        sodium_memcmp(sql_column_blob(st, 10), hash_out, AUDIT_HASH_BYTES) != 0) {
         snprintf(reason, reason_len,
                  "entry %" PRId64 ": its hash does not match its content (changed after it "
                  "was written, or written with another key)",
@@ -203,47 +202,45 @@ static bool check_row(sqlite3_stmt *st, const uint8_t key[AUDIT_KEY_BYTES], int6
     return true;
 }
 
-int audit_verify(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report *r)
+int audit_verify(sql_conn *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report *r)
 {
     memset(r, 0, sizeof *r);
-    bool own_txn = sqlite3_get_autocommit(db);
-    if (own_txn && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(r->reason, sizeof r->reason, "cannot begin a read: %s", sqlite3_errmsg(db));
+    bool own_txn = !sql_in_transaction(db);
+    if (own_txn && sql_begin_read(db) != SQL_OK) {
+        snprintf(r->reason, sizeof r->reason, "cannot begin a read: %s", sql_errmsg(db));
         return -1;
     }
-    sqlite3_stmt *st = NULL;
+    sql_stmt *st = NULL;
     int result = 0;
-    int rc = sqlite3_prepare_v2(db,
-                                "SELECT id, tidspunkt, actor, request_id, operation, level, "
-                                "nummer, before, after, prev_hash, hash FROM audit ORDER BY id",
-                                -1, &st, NULL);
-    if (rc != SQLITE_OK) {
-        snprintf(r->reason, sizeof r->reason, "cannot read the audit table: %s",
-                 sqlite3_errmsg(db));
+    int rc = sql_prepare(db,
+                         "SELECT id, tidspunkt, actor, request_id, operation, level, "
+                         "nummer, before, after, prev_hash, hash FROM audit ORDER BY id",
+                         false, &st);
+    if (rc != SQL_OK) {
+        snprintf(r->reason, sizeof r->reason, "cannot read the audit table: %s", sql_errmsg(db));
         result = -1;
         goto out;
     }
     int64_t prev_id = 0;
     uint8_t prev_hash[AUDIT_HASH_BYTES] = {0};
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sql_step(st)) == SQL_ROW) {
         uint8_t hash[AUDIT_HASH_BYTES];
         r->entries++;
         if (!check_row(st, key, prev_id, prev_hash, hash, r->reason, sizeof r->reason)) {
-            r->first_bad_id = sqlite3_column_int64(st, 0);
+            r->first_bad_id = sql_column_int64(st, 0);
             result = 1;
             goto out;
         }
-        prev_id = sqlite3_column_int64(st, 0);
+        prev_id = sql_column_int64(st, 0);
         memcpy(prev_hash, hash, AUDIT_HASH_BYTES);
     }
-    if (rc != SQLITE_DONE) {
-        snprintf(r->reason, sizeof r->reason, "reading the audit table failed: %s",
-                 sqlite3_errmsg(db));
+    if (rc != SQL_DONE) {
+        snprintf(r->reason, sizeof r->reason, "reading the audit table failed: %s", sql_errmsg(db));
         result = -1;
     }
 out:
-    sqlite3_finalize(st);
-    if (own_txn) sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sql_finalize(st);
+    if (own_txn) sql_exec(db, "COMMIT");
     return result;
 }
 
@@ -253,9 +250,8 @@ int store_db_audit_append(store_db *db, const uint8_t key[AUDIT_KEY_BYTES],
                           const audit_entry *entry, int64_t *id_out, char *err, size_t errlen)
 {
     int rc = audit_append(db->db, key, entry, id_out);
-    if (rc == SQLITE_OK) return 0;
-    if (err && errlen)
-        snprintf(err, errlen, "cannot append to the audit log: %s", sqlite3_errstr(rc));
+    if (rc == SQL_OK) return 0;
+    if (err && errlen) snprintf(err, errlen, "cannot append to the audit log: %s", sql_errstr(rc));
     return -1;
 }
 
@@ -272,31 +268,30 @@ int store_db_audit_verify(store_db *db, const uint8_t key[AUDIT_KEY_BYTES], audi
  * existed. */
 int store_db_audit_actors(store_db *db, audit_report *report)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(
-        db->db,
-        "SELECT id, actor FROM audit WHERE actor NOT IN ('system', 'import') AND "
-        "actor NOT LIKE 'cli:%' AND actor NOT LIKE 'bruger:%' AND "
-        "actor NOT IN (SELECT id FROM client) ORDER BY id LIMIT 1",
-        -1, &st, NULL);
-    if (rc != SQLITE_OK) {
+    sql_stmt *st = NULL;
+    int rc = sql_prepare(db->db,
+                         "SELECT id, actor FROM audit WHERE actor NOT IN ('system', 'import') AND "
+                         "actor NOT LIKE 'cli:%' AND actor NOT LIKE 'bruger:%' AND "
+                         "actor NOT IN (SELECT id FROM client) ORDER BY id LIMIT 1",
+                         false, &st);
+    if (rc != SQL_OK) {
         snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
-                 sqlite3_errmsg(db->db));
+                 sql_errmsg(db->db));
         return -1;
     }
     int verdict = 0;
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        report->first_bad_id = sqlite3_column_int64(st, 0);
+    rc = sql_step(st);
+    if (rc == SQL_ROW) {
+        report->first_bad_id = sql_column_int64(st, 0);
         snprintf(report->reason, sizeof report->reason,
                  "the entry names the actor \"%.64s\", which is no client of this register",
-                 (const char *)sqlite3_column_text(st, 1));
+                 sql_column_text(st, 1));
         verdict = -1;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != SQL_DONE) {
         snprintf(report->reason, sizeof report->reason, "cannot read the audit actors: %s",
-                 sqlite3_errmsg(db->db));
+                 sql_errmsg(db->db));
         verdict = -1;
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return verdict;
 }

@@ -26,11 +26,15 @@
  * ends.
  *
  * The thread also wakes every second while snapshots are open, to end
- * those past their lifetime (store_limits.snapshot_max_ms).
+ * those past their lifetime (store_limits.snapshot_max_ms). On PostgreSQL
+ * (no WAL of the store's own) that is all it does: a long snapshot there
+ * holds back VACUUM instead.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+
+#include <sqlite3.h> /* WAL checkpoints: SQLite's own machinery (sql.h, sql_sqlite_handle) */
 
 #include "store/store_int.h"
 
@@ -68,6 +72,8 @@ static void *checkpointer_main(void *arg)
         s->ckpt_wanted = false;
         pthread_mutex_unlock(&s->ckpt_mu);
 
+        /* NULL on PostgreSQL: no WAL of ours, only snapshots to sweep */
+        sqlite3 *db = s->ckpt_conn.db ? sql_sqlite_handle(s->ckpt_conn.db) : NULL;
         int pages = __atomic_load_n(&s->wal_pages, __ATOMIC_RELAXED);
         int max = __atomic_load_n(&s->wal_max_pages, __ATOMIC_RELAXED);
         bool full = max > 0 && pages >= max;
@@ -77,21 +83,21 @@ static void *checkpointer_main(void *arg)
         }
         size_t open = snapshots_sweep(s, full || pressure);
         uint64_t commits = __atomic_load_n(&s->wal_commits, __ATOMIC_RELAXED);
-        if (wanted && !full && !pressure) {
-            int rc = sqlite3_wal_checkpoint_v2(s->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                               NULL, NULL);
+        if (!db) {
+            /* nothing to checkpoint */
+        } else if (wanted && !full && !pressure) {
+            int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-                store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(s->ckpt_conn.db));
+                store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(db));
         } else if ((full || pressure) && commits == last_commits) {
             /* at the bound and the writer pauses (while it writes, it
              * checkpoints after each commit itself) */
             int log = 0, copied = 0;
-            int rc = sqlite3_wal_checkpoint_v2(s->ckpt_conn.db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-                                               &log, &copied);
+            int rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
             if (rc == SQLITE_OK && copied == log)
                 __atomic_store_n(&s->wal_pressure, false, __ATOMIC_RELAXED);
             else if (rc != SQLITE_OK && rc != SQLITE_BUSY)
-                store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(s->ckpt_conn.db));
+                store_log(s, 3, "checkpoint: %s", sqlite3_errmsg(db));
         }
         last_commits = commits;
         pthread_mutex_lock(&s->ckpt_mu);
@@ -158,8 +164,12 @@ int checkpointer_start(store *s, char *err, size_t errlen)
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cond, NULL);
     s->ckpt_inited = true;
-    if (conn_open(&s->ckpt_conn, s, false, err, errlen) != 0) return -1;
-    sqlite3_busy_timeout(s->ckpt_conn.db, 0); /* a checkpoint never waits: it is retried */
+    sqlite3 *wdb = sql_sqlite_handle(s->wconn.db);
+    if (wdb) { /* SQLite: the thread checkpoints on a connection of its own */
+        if (conn_open(&s->ckpt_conn, s, false, err, errlen) != 0) return -1;
+        sqlite3_busy_timeout(sql_sqlite_handle(s->ckpt_conn.db), 0); /* retried, never waits */
+    }
+    /* on PostgreSQL it only ends snapshots past their lifetime */
     int rc = pthread_create(&s->ckpt_thread, NULL, checkpointer_main, s);
     if (rc != 0) {
         snprintf(err, errlen, "cannot start the checkpoint thread: %s", strerror(rc));
@@ -167,9 +177,10 @@ int checkpointer_start(store *s, char *err, size_t errlen)
         return -1;
     }
     s->ckpt_started = true;
+    if (!wdb) return 0;
     /* from now on the writer's commits only wake the thread */
-    sqlite3_wal_autocheckpoint(s->wconn.db, 0);
-    sqlite3_wal_hook(s->wconn.db, on_wal_commit, s);
+    sqlite3_wal_autocheckpoint(wdb, 0);
+    sqlite3_wal_hook(wdb, on_wal_commit, s);
     return 0;
 }
 

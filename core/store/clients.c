@@ -14,13 +14,13 @@
 
 #define CLIENT_COLUMNS "id, name, role, kommuner, created, revoked"
 
-static const char *column_text(sqlite3_stmt *st, int i)
+static const char *column_text(sql_stmt *st, int i)
 {
-    return (const char *)sqlite3_column_text(st, i);
+    return sql_column_text(st, i);
 }
 
 /* A client as list shows it, from a row (CLIENT_COLUMNS). */
-static json_t *client_from_row(sqlite3_stmt *st)
+static json_t *client_from_row(sql_stmt *st)
 {
     json_t *kommuner = json_loads(column_text(st, 3) ? column_text(st, 3) : "[]", 0, NULL);
     if (!json_is_array(kommuner)) {
@@ -37,40 +37,40 @@ static json_t *client_from_row(sqlite3_stmt *st)
 int store_client_get(store_db *db, const char *id, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, "SELECT " CLIENT_COLUMNS " FROM client WHERE id = ?1", -1, &st,
-                           NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
-    sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db, "SELECT " CLIENT_COLUMNS " FROM client WHERE id = ?1", false, &st) !=
+        SQL_OK)
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
+    sql_bind_text(st, 1, id, -1);
+    int rc = sql_step(st);
     int result;
-    if (rc == SQLITE_ROW) {
+    if (rc == SQL_ROW) {
         *out = client_from_row(st);
         result = *out ? 0 : errtext(err, errlen, -1, "cannot read client %s", id);
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == SQL_DONE) {
         result = STORE_DB_NOT_FOUND;
     } else {
-        result = errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
+        result = errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return result;
 }
 
 int store_client_list(store_db *db, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, "SELECT " CLIENT_COLUMNS " FROM client ORDER BY created, id", -1,
-                           &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db, "SELECT " CLIENT_COLUMNS " FROM client ORDER BY created, id", false,
+                    &st) != SQL_OK)
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
     json_t *list = json_array();
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sql_step(st)) == SQL_ROW)
         json_array_append_new(list, client_from_row(st));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    sql_finalize(st);
+    if (rc != SQL_DONE) {
         json_decref(list);
-        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
     }
     *out = list;
     return 0;
@@ -78,25 +78,25 @@ int store_client_list(store_db *db, json_t **out, char *err, size_t errlen)
 
 int store_client_insert(store_db *db, const store_client_row *row, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db,
-                           "INSERT INTO client (id, name, role, kommuner, secret_hash, created) "
-                           "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db->db));
-    sqlite3_bind_text(st, 1, row->id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, row->name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, row->role, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 4, row->kommuner, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(st, 5, row->secret_hash, (int)row->secret_hash_len, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 6, row->created, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db,
+                    "INSERT INTO client (id, name, role, kommuner, secret_hash, created) "
+                    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    false, &st) != SQL_OK)
+        return errtext(err, errlen, -1, "cannot add a client: %s", sql_errmsg(db->db));
+    sql_bind_text(st, 1, row->id, -1);
+    sql_bind_text(st, 2, row->name, -1);
+    sql_bind_text(st, 3, row->role, -1);
+    sql_bind_text(st, 4, row->kommuner, -1);
+    sql_bind_blob(st, 5, row->secret_hash, (int)row->secret_hash_len);
+    sql_bind_text(st, 6, row->created, -1);
+    int rc = sql_step(st);
     int result = 0;
-    if ((rc & 0xff) == SQLITE_CONSTRAINT)
+    if ((rc & 0xff) == SQL_CONSTRAINT)
         result = STORE_DB_EXISTS;
-    else if (rc != SQLITE_DONE)
-        result = errtext(err, errlen, -1, "cannot add a client: %s", sqlite3_errmsg(db->db));
-    sqlite3_finalize(st);
+    else if (rc != SQL_DONE)
+        result = errtext(err, errlen, -1, "cannot add a client: %s", sql_errmsg(db->db));
+    sql_finalize(st);
     return result;
 }
 
@@ -105,19 +105,19 @@ int store_client_insert(store_db *db, const store_client_row *row, char *err, si
 static int update_client(store_db *db, const char *sql, const char *id, const char *text,
                          const uint8_t *blob, size_t blob_len, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db->db, sql, -1, &st, NULL);
-    if (rc == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, id, -1, SQLITE_TRANSIENT);
+    sql_stmt *st = NULL;
+    int rc = sql_prepare(db->db, sql, false, &st);
+    if (rc == SQL_OK) {
+        sql_bind_text(st, 1, id, -1);
         if (blob)
-            sqlite3_bind_blob(st, 2, blob, (int)blob_len, SQLITE_TRANSIENT);
+            sql_bind_blob(st, 2, blob, (int)blob_len);
         else
-            sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
-        rc = sqlite3_step(st);
+            sql_bind_text(st, 2, text, -1);
+        rc = sql_step(st);
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return errtext(err, errlen, -1, "cannot change client %s: %s", id, sqlite3_errmsg(db->db));
+    sql_finalize(st);
+    if (rc != SQL_DONE)
+        return errtext(err, errlen, -1, "cannot change client %s: %s", id, sql_errmsg(db->db));
     return 0;
 }
 
@@ -139,12 +139,12 @@ int store_client_generation(store_db *db, int64_t *out, char *err, size_t errlen
 {
     int rc =
         side_stmt(db, &db->generation, "SELECT generation FROM client_generation WHERE id = 1");
-    if (rc == SQLITE_OK) rc = sqlite3_step(db->generation);
-    if (rc == SQLITE_ROW) *out = sqlite3_column_int64(db->generation, 0);
-    if (db->generation) sqlite3_reset(db->generation);
-    if (rc != SQLITE_ROW)
+    if (rc == SQL_OK) rc = sql_step(db->generation);
+    if (rc == SQL_ROW) *out = sql_column_int64(db->generation, 0);
+    if (db->generation) sql_reset(db->generation);
+    if (rc != SQL_ROW)
         return errtext(err, errlen, -1, "cannot read the clients: %s",
-                       rc == SQLITE_DONE ? "no client generation" : sqlite3_errmsg(db->db));
+                       rc == SQL_DONE ? "no client generation" : sql_errmsg(db->db));
     return 0;
 }
 
@@ -153,23 +153,23 @@ int store_client_each(store_db *db, void (*fn)(void *udata, const store_client_r
 {
     int rc = side_stmt(db, &db->clients,
                        "SELECT id, name, role, kommuner, secret_hash, revoked FROM client");
-    if (rc != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
-    sqlite3_stmt *st = db->clients;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (rc != SQL_OK)
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
+    sql_stmt *st = db->clients;
+    while ((rc = sql_step(st)) == SQL_ROW) {
         store_client_row row = {
             .id = column_text(st, 0),
             .name = column_text(st, 1),
             .role = column_text(st, 2),
             .kommuner = column_text(st, 3),
-            .secret_hash = sqlite3_column_blob(st, 4),
-            .secret_hash_len = (size_t)sqlite3_column_bytes(st, 4),
+            .secret_hash = sql_column_blob(st, 4),
+            .secret_hash_len = (size_t)sql_column_bytes(st, 4),
             .revoked = column_text(st, 5),
         };
         fn(udata, &row);
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
-        return errtext(err, errlen, -1, "cannot read the clients: %s", sqlite3_errmsg(db->db));
+    sql_reset(st);
+    if (rc != SQL_DONE)
+        return errtext(err, errlen, -1, "cannot read the clients: %s", sql_errmsg(db->db));
     return 0;
 }

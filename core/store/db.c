@@ -1,9 +1,9 @@
 /*
- * db.c -- SQLite connections and their statement caches, binding helpers,
+ * db.c -- the store's connections (sql.h) and their statement caches, binding helpers,
  * time and text helpers, the store's logger.
  *
  * Every statement the store runs more than once is named in sq_id and
- * prepared once per connection (SQLITE_PREPARE_PERSISTENT), on first use.
+ * prepared once per connection (persistent: sql_prepare), on first use.
  * conn_stmt hands it out reset, so a statement never holds a read
  * transaction open after its caller is done with it (the caller resets it
  * again when it stops stepping early).
@@ -63,11 +63,14 @@ static const char *const sq_text[SQ_COUNT] = {
     [SQ_ALLOC_GET] = "SELECT highest FROM allocator WHERE id = 1",
     [SQ_ALLOC_RAISE] = "UPDATE allocator SET highest = ?1 WHERE id = 1 AND highest < ?1",
     [SQ_BURNT_GET] = "SELECT 1 FROM burnt WHERE nummer = ?1",
-    [SQ_BURNT_PUT] = "INSERT OR IGNORE INTO burnt (nummer, deleted_at) VALUES (?1, ?2)",
+    [SQ_BURNT_PUT] = "INSERT INTO burnt (nummer, deleted_at) VALUES (?1, ?2) "
+                     "ON CONFLICT (nummer) DO NOTHING",
     [SQ_IDEM_GET] = "SELECT body_hash, status, response, created FROM idempotency "
                     "WHERE client = ?1 AND key = ?2",
-    [SQ_IDEM_PUT] = "INSERT OR REPLACE INTO idempotency (client, key, body_hash, status, "
-                    "response, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [SQ_IDEM_PUT] = "INSERT INTO idempotency (client, key, body_hash, status, response, "
+                    "created) VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (client, key) DO UPDATE "
+                    "SET body_hash = excluded.body_hash, status = excluded.status, "
+                    "response = excluded.response, created = excluded.created",
     [SQ_IDEM_DELETE] = "DELETE FROM idempotency WHERE client = ?1 AND key = ?2",
     [SQ_IDEM_PURGE] = "DELETE FROM idempotency WHERE created < ?1",
     [SQ_CURSOR_GET] = "SELECT sekvensnummer FROM consumer_cursor WHERE consumer = ?1",
@@ -91,35 +94,11 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
 {
     memset(c, 0, sizeof *c);
     c->s = s;
-    int flags = (readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
-                SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(s->db_path, &c->db, flags, s->vfs);
-    if (rc != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", s->db_path,
-                 c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
-        sqlite3_close(c->db);
-        c->db = NULL;
-        return -1;
-    }
-    sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, s->busy_timeout_ms);
-    /* Read-write: a 64 MiB page cache (the indexes on random keys, p- and
-     * CVR-nummer, stay in memory through a bulk import) and a checkpoint
-     * every 16384 WAL pages (64 MiB) instead of 1000, so that index pages
-     * written by several commits are copied to the database once. The
-     * writer's connection then hands its checkpoints to the checkpoint
-     * thread (checkpoint.c). Neither changes durability: every COMMIT still
-     * syncs the WAL. */
-    const char *pragmas =
-        readonly
-            ? "PRAGMA foreign_keys = ON;"
-            : "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA temp_store = MEMORY;"
-              "PRAGMA foreign_keys = ON; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = "
-              "16384;";
-    if (sqlite3_exec(c->db, pragmas, NULL, NULL, NULL) != SQLITE_OK) {
-        snprintf(err, errlen, "%s: %s", s->db_path, sqlite3_errmsg(c->db));
-        sqlite3_close(c->db);
-        c->db = NULL;
+    char why[512], where[300];
+    c->db = sql_open(&s->target, readonly, s->busy_timeout_ms, why, sizeof why);
+    if (!c->db) {
+        sql_describe_target(&s->target, where, sizeof where);
+        snprintf(err, errlen, "%s: %s", where, why);
         return -1;
     }
     audit_writer_init(&c->audit, c->db);
@@ -129,42 +108,40 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen)
 void conn_close(store_conn *c)
 {
     for (int i = 0; i < SQ_COUNT; i++)
-        sqlite3_finalize(c->st[i]);
+        sql_finalize(c->st[i]);
     memset(c->st, 0, sizeof c->st);
     audit_writer_close(&c->audit);
-    if (c->db) sqlite3_close(c->db);
+    sql_close(c->db);
     c->db = NULL;
 }
 
-sqlite3_stmt *conn_stmt(store_conn *c, sq_id id)
+sql_stmt *conn_stmt(store_conn *c, sq_id id)
 {
-    sqlite3_stmt *st = c->st[id];
+    sql_stmt *st = c->st[id];
     if (!st) {
-        int rc = sqlite3_prepare_v3(c->db, sq_text[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-        if (rc != SQLITE_OK) {
-            store_log(c->s, 3, "cannot prepare statement %d: %s", (int)id, sqlite3_errmsg(c->db));
+        int rc = sql_prepare(c->db, sq_text[id], true, &st);
+        if (rc != SQL_OK) {
+            store_log(c->s, 3, "cannot prepare statement %d: %s", (int)id, sql_errmsg(c->db));
             return NULL;
         }
         c->st[id] = st;
     }
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sql_reset(st);
+    sql_clear_bindings(st);
     return st;
 }
 
 int conn_exec(store_conn *c, const char *sql)
 {
-    char *msg = NULL;
-    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) store_log(c->s, 3, "%s: %s", sql, msg ? msg : sqlite3_errstr(rc));
-    sqlite3_free(msg);
+    int rc = sql_exec(c->db, sql);
+    if (rc != SQL_OK) store_log(c->s, 3, "%s: %s", sql, sql_errmsg(c->db));
     return rc;
 }
 
 bool conn_read_begin(store_conn *c)
 {
-    if (!sqlite3_get_autocommit(c->db)) return false;
-    return conn_run(c, SQ_BEGIN) == SQLITE_OK;
+    if (sql_in_transaction(c->db)) return false;
+    return sql_begin_read(c->db) == SQL_OK;
 }
 
 void conn_read_end(store_conn *c, bool began)
@@ -197,37 +174,38 @@ unsigned store_bind_failures(void)
     return bind_failures;
 }
 
-void bind_text(sqlite3_stmt *st, int i, const char *s)
+void bind_text(sql_stmt *st, int i, const char *s)
 {
-    int rc = s ? sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(st, i);
-    if (rc != SQLITE_OK) bind_failures++;
+    int rc = s ? sql_bind_text(st, i, s, -1) : sql_bind_null(st, i);
+    if (rc != SQL_OK) bind_failures++;
 }
 
 int conn_run(store_conn *c, sq_id id)
 {
-    sqlite3_stmt *st = conn_stmt(c, id);
-    if (!st) return SQLITE_ERROR;
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_log(c->s, 3, "%s: %s", sq_text[id], sqlite3_errmsg(c->db));
+    sql_stmt *st = conn_stmt(c, id);
+    if (!st) return SQL_ERROR;
+    int rc = sql_step(st);
+    sql_reset(st);
+    if (rc != SQL_DONE) {
+        store_log(c->s, 3, "%s: %s", sq_text[id], sql_errmsg(c->db));
         return rc;
     }
-    return SQLITE_OK;
+    return SQL_OK;
 }
 
-void bind_json(sqlite3_stmt *st, int i, const json_t *v)
+char *bind_json(sql_stmt *st, int i, const json_t *v)
 {
     char *text = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-    int rc = text ? sqlite3_bind_text(st, i, text, -1, free) : sqlite3_bind_null(st, i);
-    if (rc != SQLITE_OK || (v && !text)) bind_failures++;
+    int rc = sql_bind_text_ref(st, i, text, -1);
+    if (rc != SQL_OK || (v && !text)) bind_failures++;
+    return text;
 }
 
-json_t *column_json(sqlite3_stmt *st, int i)
+json_t *column_json(sql_stmt *st, int i)
 {
-    const char *text = (const char *)sqlite3_column_text(st, i);
+    const char *text = sql_column_text(st, i);
     if (!text) return NULL;
-    return json_loadb(text, (size_t)sqlite3_column_bytes(st, i), JSON_DECODE_ANY, NULL);
+    return json_loadb(text, (size_t)sql_column_bytes(st, i), JSON_DECODE_ANY, NULL);
 }
 
 static int64_t system_clock_ms(void)

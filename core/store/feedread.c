@@ -17,26 +17,23 @@ static int store_haendelser_locked(store_reader *r, int64_t fra, size_t max, jso
     *out = NULL;
     if (max == 0) max = 1000;
     if (max > 10000) max = 10000;
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HEV_RANGE);
+    sql_stmt *q = conn_stmt(&r->c, SQ_HEV_RANGE);
     if (!q) return 503;
-    sqlite3_bind_int64(q, 1, fra);
-    sqlite3_bind_int64(q, 2, (int64_t)max);
+    sql_bind_int64(q, 1, fra);
+    sql_bind_int64(q, 2, (int64_t)max);
     json_t *list = json_array();
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         json_t *data = column_json(q, 6);
-        json_array_append_new(list,
-                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o}", "sekvensnummer",
-                                        (json_int_t)sqlite3_column_int64(q, 0), "tidspunkt",
-                                        (const char *)sqlite3_column_text(q, 1), "operation",
-                                        (const char *)sqlite3_column_text(q, 2), "entitet",
-                                        (const char *)sqlite3_column_text(q, 3), "nummer",
-                                        (const char *)sqlite3_column_text(q, 4), "version",
-                                        (json_int_t)sqlite3_column_int64(q, 5), "data",
-                                        data ? data : json_null()));
+        json_array_append_new(
+            list, json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:o}", "sekvensnummer",
+                            (json_int_t)sql_column_int64(q, 0), "tidspunkt", sql_column_text(q, 1),
+                            "operation", sql_column_text(q, 2), "entitet", sql_column_text(q, 3),
+                            "nummer", sql_column_text(q, 4), "version",
+                            (json_int_t)sql_column_int64(q, 5), "data", data ? data : json_null()));
     }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
+    sql_reset(q);
+    if (rc != SQL_DONE) {
         json_decref(list);
         return 503;
     }
@@ -48,15 +45,15 @@ static int latest_locked(store_reader *r, int64_t *sekvensnummer, char tidspunkt
 {
     *sekvensnummer = 0;
     tidspunkt[0] = '\0';
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HEV_LATEST);
+    sql_stmt *q = conn_stmt(&r->c, SQ_HEV_LATEST);
     if (!q) return 503;
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        *sekvensnummer = sqlite3_column_int64(q, 0);
-        snprintf(tidspunkt, 40, "%s", (const char *)sqlite3_column_text(q, 1));
+    int rc = sql_step(q);
+    if (rc == SQL_ROW) {
+        *sekvensnummer = sql_column_int64(q, 0);
+        snprintf(tidspunkt, 40, "%s", sql_column_text(q, 1));
     }
-    sqlite3_reset(q);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : 503;
+    sql_reset(q);
+    return rc == SQL_ROW || rc == SQL_DONE ? 0 : 503;
 }
 
 int store_latest(store_reader *r, int64_t *sekvensnummer, char tidspunkt[40])
@@ -86,7 +83,7 @@ int store_snapshot_begin(store_reader *r, int64_t *sekvensnummer)
     pthread_mutex_lock(&r->mu);
     snapshot_end_locked(r);
     int st = snapshot_admit(r);
-    if (st == 0 && conn_exec(&r->c, "BEGIN") != SQLITE_OK) {
+    if (st == 0 && sql_begin_read(r->c.db) != SQL_OK) {
         snapshot_leave(r);
         st = 503;
     }
@@ -113,13 +110,13 @@ void store_snapshot_end(store_reader *r)
 static int store_cursor_get_locked(store_reader *r, const char *consumer, int64_t *sekvensnummer)
 {
     *sekvensnummer = 0;
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_CURSOR_GET);
+    sql_stmt *q = conn_stmt(&r->c, SQ_CURSOR_GET);
     if (!q) return 503;
     bind_text(q, 1, consumer);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) *sekvensnummer = sqlite3_column_int64(q, 0);
-    sqlite3_reset(q);
-    return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 404 : 503;
+    int rc = sql_step(q);
+    if (rc == SQL_ROW) *sekvensnummer = sql_column_int64(q, 0);
+    sql_reset(q);
+    return rc == SQL_ROW ? 0 : rc == SQL_DONE ? 404 : 503;
 }
 
 static int store_idem_get_locked(store_reader *r, const store_command *cmd, json_t **response,
@@ -129,21 +126,21 @@ static int store_idem_get_locked(store_reader *r, const store_command *cmd, json
     *same_body = false;
     uint8_t hash[32];
     store_idem_hash(cmd, hash);
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_IDEM_GET);
+    sql_stmt *q = conn_stmt(&r->c, SQ_IDEM_GET);
     if (!q) return 503;
     bind_text(q, 1, cmd->idem_client);
     bind_text(q, 2, cmd->idem_key);
-    int rc = sqlite3_step(q);
-    int status = rc == SQLITE_DONE ? 404 : 503;
-    if (rc == SQLITE_ROW && sqlite3_column_int64(q, 3) >= store_now_ms(r->c.s) - IDEM_TTL_MS) {
-        *same_body = sqlite3_column_bytes(q, 0) == (int)sizeof hash &&
-                     memcmp(sqlite3_column_blob(q, 0), hash, sizeof hash) == 0;
+    int rc = sql_step(q);
+    int status = rc == SQL_DONE ? 404 : 503;
+    if (rc == SQL_ROW && sql_column_int64(q, 3) >= store_now_ms(r->c.s) - IDEM_TTL_MS) {
+        *same_body = sql_column_bytes(q, 0) == (int)sizeof hash &&
+                     memcmp(sql_column_blob(q, 0), hash, sizeof hash) == 0;
         *response = column_json(q, 2);
         status = *response ? 0 : 503;
-    } else if (rc == SQLITE_ROW) {
+    } else if (rc == SQL_ROW) {
         status = 404;
     }
-    sqlite3_reset(q);
+    sql_reset(q);
     return status;
 }
 

@@ -104,17 +104,17 @@ json_t *job_answer_to_json(const store_job *j)
     json_t *steps = json_array();
     for (size_t i = 0; j->step_results && i < j->n_steps; i++) {
         const store_step *st = &j->step_results[i];
-        json_array_append_new(steps, json_pack("{s:i, s:s, s:i, s:I, s:b, s:O}", "status",
-                                               st->status, "primary", st->primary, "level",
-                                               (int)st->level, "version", (json_int_t)st->version,
-                                               "done", st->done, "record",
-                                               st->record ? st->record : json_null()));
+        json_array_append_new(steps,
+                              json_pack("{s:i, s:s, s:i, s:I, s:b, s:O}", "status", st->status,
+                                        "primary", st->primary, "level", (int)st->level, "version",
+                                        (json_int_t)st->version, "done", st->done, "record",
+                                        st->record ? st->record : json_null()));
     }
     return json_pack("{s:i, s:s, s:i, s:I, s:I, s:I, s:o, s:o, s:O, s:o, s:I}", "status",
                      j->res.status, "primary", j->res.primary, "level", (int)j->res.level,
                      "version", (json_int_t)j->res.version, "seqFirst",
-                     (json_int_t)j->res.seq_first, "seqLast", (json_int_t)j->res.seq_last,
-                     "errors", errors, "changes", changes, "record",
+                     (json_int_t)j->res.seq_first, "seqLast", (json_int_t)j->res.seq_last, "errors",
+                     errors, "changes", changes, "record",
                      j->res.record ? j->res.record : json_null(), "steps", steps, "failedStep",
                      (json_int_t)j->res.failed_step);
 }

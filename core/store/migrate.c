@@ -201,51 +201,49 @@ static const char migration_5[] =
     "END;\n"
     "INSERT INTO record_navn (record_navn) VALUES ('rebuild');\n";
 
-int store_schema_version(sqlite3 *db)
+int store_schema_version(sql_conn *db)
 {
-    sqlite3_stmt *st = NULL;
+    sql_stmt *st = NULL;
     int version = 0;
-    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) ==
-            SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    if (sql_prepare(db, "SELECT max(version) FROM schema_version", false, &st) == SQL_OK &&
+        sql_step(st) == SQL_ROW)
+        version = sql_column_int(st, 0);
+    sql_finalize(st);
     return version;
 }
 
 /* Applies one migration inside its own write transaction, unless another
  * process applied it while this one waited for the lock. */
-static int apply_one(sqlite3 *db, const store_migration *m, char *err, size_t errlen)
+static int apply_one(sql_conn *db, const store_migration *m, char *err, size_t errlen)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "migration %d: cannot begin: %s", m->version, msg);
-        sqlite3_free(msg);
+    if (sql_begin_write(db) != SQL_OK) {
+        snprintf(err, errlen, "migration %d: cannot begin: %s", m->version, sql_errmsg(db));
         return -1;
     }
-    if (store_schema_version(db) >= m->version)
-        return sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    if (store_schema_version(db) >= m->version) return sql_exec(db, "COMMIT") == SQL_OK ? 0 : -1;
     char bump[96];
     snprintf(bump, sizeof bump,
              "DELETE FROM schema_version; INSERT INTO schema_version VALUES (%d)", m->version);
-    if (sqlite3_exec(db, m->sql, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, bump, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "migration %d failed: %s", m->version, msg ? msg : "?");
-        sqlite3_free(msg);
-        if (!sqlite3_get_autocommit(db)) sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    if (sql_exec(db, m->sql) != SQL_OK || sql_exec(db, bump) != SQL_OK ||
+        sql_exec(db, "COMMIT") != SQL_OK) {
+        snprintf(err, errlen, "migration %d failed: %s", m->version, sql_errmsg(db));
+        if (sql_in_transaction(db)) sql_exec(db, "ROLLBACK");
         return -1;
     }
     return 0;
 }
 
-int store_migrate_list(sqlite3 *db, const store_migration *list, size_t n, char *err, size_t errlen)
+int store_migrate_list(sql_conn *db, const store_migration *list, size_t n, char *err,
+                       size_t errlen)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
-                     NULL, NULL, &msg) != SQLITE_OK) {
-        snprintf(err, errlen, "cannot create schema_version: %s", msg);
-        sqlite3_free(msg);
+    /* under the write lock: PostgreSQL's CREATE TABLE IF NOT EXISTS is not
+     * safe against a second instance doing the same at the same moment */
+    if (sql_begin_write(db) != SQL_OK ||
+        sql_exec(db, "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)") !=
+            SQL_OK ||
+        sql_exec(db, "COMMIT") != SQL_OK) {
+        snprintf(err, errlen, "cannot create schema_version: %s", sql_errmsg(db));
+        if (sql_in_transaction(db)) sql_exec(db, "ROLLBACK");
         return -1;
     }
     int known = n ? list[n - 1].version : 0;
@@ -266,6 +264,11 @@ int store_migrate_list(sqlite3 *db, const store_migration *list, size_t n, char 
 
 int store_migrate(store_conn *c, char *err, size_t errlen)
 {
+    if (sql_dialect_of(c->db) == SQL_DIALECT_POSTGRESQL) {
+        size_t n;
+        const store_migration *pg = store_migrations_pg(&n);
+        return store_migrate_list(c->db, pg, n, err, errlen);
+    }
     /* the audit table comes from audit/, in the same first migration */
     const char *audit_sql = audit_schema_sql();
     size_t len = strlen(migration_1) + strlen(audit_sql) + 2;
@@ -276,11 +279,7 @@ int store_migrate(store_conn *c, char *err, size_t errlen)
     }
     snprintf(first, len, "%s%s\n", migration_1, audit_sql);
     const store_migration list[] = {
-        {1, first},
-        {2, migration_2},
-        {3, migration_3},
-        {4, migration_4},
-        {5, migration_5},
+        {1, first}, {2, migration_2}, {3, migration_3}, {4, migration_4}, {5, migration_5},
     };
     int rc = store_migrate_list(c->db, list, sizeof list / sizeof list[0], err, errlen);
     free(first);

@@ -14,28 +14,28 @@
 int store_person_get(store_db *db, const char *name, store_person *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof *out);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT name, role, pw_hash, must_change, generation, disabled "
-                           "FROM person WHERE name = ?1",
-                           -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db->db));
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st), result;
-    if (rc == SQLITE_ROW) {
-        snprintf(out->name, sizeof out->name, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(out->role, sizeof out->role, "%s", (const char *)sqlite3_column_text(st, 1));
-        snprintf(out->pw_hash, sizeof out->pw_hash, "%s", (const char *)sqlite3_column_text(st, 2));
-        out->must_change = sqlite3_column_int(st, 3) != 0;
-        out->generation = sqlite3_column_int64(st, 4);
-        out->disabled = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db,
+                    "SELECT name, role, pw_hash, must_change, generation, disabled "
+                    "FROM person WHERE name = ?1",
+                    false, &st) != SQL_OK)
+        return errtext(err, errlen, -1, "cannot read the people: %s", sql_errmsg(db->db));
+    sql_bind_text(st, 1, name, -1);
+    int rc = sql_step(st), result;
+    if (rc == SQL_ROW) {
+        snprintf(out->name, sizeof out->name, "%s", sql_column_text(st, 0));
+        snprintf(out->role, sizeof out->role, "%s", sql_column_text(st, 1));
+        snprintf(out->pw_hash, sizeof out->pw_hash, "%s", sql_column_text(st, 2));
+        out->must_change = sql_column_int(st, 3) != 0;
+        out->generation = sql_column_int64(st, 4);
+        out->disabled = !sql_column_is_null(st, 5);
         result = 0;
-    } else if (rc == SQLITE_DONE) {
+    } else if (rc == SQL_DONE) {
         result = STORE_DB_NOT_FOUND;
     } else {
-        result = errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db->db));
+        result = errtext(err, errlen, -1, "cannot read the people: %s", sql_errmsg(db->db));
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     return result;
 }
 
@@ -44,16 +44,15 @@ int store_person_get(store_db *db, const char *name, store_person *out, char *er
 static int exec_text(store_db *db, const char *sql, int n, const char *const *params, char *err,
                      size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot prepare: %s", sqlite3_errmsg(db->db));
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db, sql, false, &st) != SQL_OK)
+        return errtext(err, errlen, -1, "cannot prepare: %s", sql_errmsg(db->db));
     for (int i = 0; i < n; i++)
-        sqlite3_bind_text(st, i + 1, params[i], -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return errtext(err, errlen, -1, "cannot write: %s", sqlite3_errmsg(db->db));
-    return sqlite3_changes(db->db) == 1 ? 0 : STORE_DB_NOT_FOUND;
+        sql_bind_text(st, i + 1, params[i], -1);
+    int rc = sql_step(st);
+    sql_finalize(st);
+    if (rc != SQL_DONE) return errtext(err, errlen, -1, "cannot write: %s", sql_errmsg(db->db));
+    return sql_changes(db->db) == 1 ? 0 : STORE_DB_NOT_FOUND;
 }
 
 int store_person_insert(store_db *db, const char *name, const char *role, const char *pw_hash,
@@ -68,34 +67,34 @@ int store_person_insert(store_db *db, const char *name, const char *role, const 
 }
 
 /* One row of store_person_list. */
-static json_t *person_json(sqlite3_stmt *st)
+static json_t *person_json(sql_stmt *st)
 {
-    const char *changed = (const char *)sqlite3_column_text(st, 3);
-    const char *disabled = (const char *)sqlite3_column_text(st, 5);
-    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "name", sqlite3_column_text(st, 0), "role",
-                     sqlite3_column_text(st, 1), "created", sqlite3_column_text(st, 2),
-                     "passwordChanged", changed ? json_string(changed) : json_null(),
-                     "mustChangePassword", sqlite3_column_int(st, 4) != 0, "disabled",
+    const char *changed = sql_column_text(st, 3);
+    const char *disabled = sql_column_text(st, 5);
+    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:o}", "name", sql_column_text(st, 0), "role",
+                     sql_column_text(st, 1), "created", sql_column_text(st, 2), "passwordChanged",
+                     changed ? json_string(changed) : json_null(), "mustChangePassword",
+                     sql_column_int(st, 4) != 0, "disabled",
                      disabled ? json_string(disabled) : json_null());
 }
 
 int store_person_list(store_db *db, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db,
-                           "SELECT name, role, created, pw_changed, must_change, disabled "
-                           "FROM person ORDER BY name",
-                           -1, &st, NULL) != SQLITE_OK)
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db->db));
+    sql_stmt *st = NULL;
+    if (sql_prepare(db->db,
+                    "SELECT name, role, created, pw_changed, must_change, disabled "
+                    "FROM person ORDER BY name",
+                    false, &st) != SQL_OK)
+        return errtext(err, errlen, -1, "cannot read the people: %s", sql_errmsg(db->db));
     json_t *list = json_array();
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = sql_step(st)) == SQL_ROW)
         json_array_append_new(list, person_json(st));
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
+    sql_finalize(st);
+    if (rc != SQL_DONE) {
         json_decref(list);
-        return errtext(err, errlen, -1, "cannot read the people: %s", sqlite3_errmsg(db->db));
+        return errtext(err, errlen, -1, "cannot read the people: %s", sql_errmsg(db->db));
     }
     *out = list;
     return 0;
@@ -134,15 +133,15 @@ int store_person_state(store_db *db, const char *name, int64_t *generation, bool
 {
     int rc =
         side_stmt(db, &db->person_state, "SELECT generation, disabled FROM person WHERE name = ?1");
-    if (rc != SQLITE_OK) return -1;
-    sqlite3_stmt *st = db->person_state;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-    rc = sqlite3_step(st);
-    int result = rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? STORE_DB_NOT_FOUND : -1;
-    if (rc == SQLITE_ROW) {
-        *generation = sqlite3_column_int64(st, 0);
-        *disabled = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    if (rc != SQL_OK) return -1;
+    sql_stmt *st = db->person_state;
+    sql_bind_text(st, 1, name, -1);
+    rc = sql_step(st);
+    int result = rc == SQL_ROW ? 0 : rc == SQL_DONE ? STORE_DB_NOT_FOUND : -1;
+    if (rc == SQL_ROW) {
+        *generation = sql_column_int64(st, 0);
+        *disabled = !sql_column_is_null(st, 1);
     }
-    sqlite3_reset(st);
+    sql_reset(st);
     return result;
 }

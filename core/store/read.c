@@ -64,18 +64,22 @@ static bool navn_indexed(const char *navn)
     return chars >= 3;
 }
 
-/* The FTS5 query for a substring: one phrase, quotes doubled. malloc'd. */
-static char *navn_phrase(const char *folded)
+/* The trigram index's query for a substring. SQLite (FTS5): one phrase,
+ * quotes doubled. PostgreSQL (pg_trgm): a LIKE pattern, the substring
+ * between % with its own %, _ and \ escaped. malloc'd. */
+static char *navn_phrase(const char *folded, sql_dialect dialect)
 {
     size_t n = strlen(folded);
     char *out = malloc(2 * n + 3), *p = out;
     if (!out) abort();
-    *p++ = '"';
+    bool pg = dialect == SQL_DIALECT_POSTGRESQL;
+    *p++ = pg ? '%' : '"';
     for (const char *s = folded; *s; s++) {
-        if (*s == '"') *p++ = '"';
+        if (!pg && *s == '"') *p++ = '"';
+        if (pg && (*s == '%' || *s == '_' || *s == '\\')) *p++ = '\\';
         *p++ = *s;
     }
-    *p++ = '"';
+    *p++ = pg ? '%' : '"';
     *p = '\0';
     return out;
 }
@@ -83,8 +87,10 @@ static char *navn_phrase(const char *folded)
 /* Builds the list query. Parameters: ?1 level, ?2 the day, ?3 after, ?4
  * limit + 1, ?5..?11 the filters, ?12 the navn phrase for the trigram
  * index (use_fts), ?13 the last number of the window (windowed). */
-static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sql, size_t size)
+static void list_sql(const store_query *q, bool use_fts, bool windowed, sql_dialect dialect,
+                     char *sql, size_t size)
 {
+    bool pg = dialect == SQL_DIALECT_POSTGRESQL;
     const char *f; /* the alias of the row the filters see */
     const char *d; /* the alias of the current record (dates, status) */
     if (q->virkningsdato) {
@@ -101,10 +107,13 @@ static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sq
          * the matches are sorted by number without their JSON, and only the
          * page's rows are read whole */
         f = d = "x";
-        snprintf(sql, size,
-                 "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id FROM "
-                 "record_navn m CROSS JOIN record x ON x.id = m.rowid WHERE m.record_navn MATCH "
-                 "?12 AND x.level = ?1 AND x.deleted = 0");
+        snprintf(sql, size, "%s",
+                 pg ? "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id "
+                      "FROM record x WHERE x.navn_fold LIKE ?12 ESCAPE '\\' AND x.level = ?1 AND "
+                      "x.deleted = 0"
+                    : "SELECT t.nummer, t.level, t.json FROM record t WHERE t.id IN (SELECT x.id "
+                      "FROM record_navn m CROSS JOIN record x ON x.id = m.rowid WHERE "
+                      "m.record_navn MATCH ?12 AND x.level = ?1 AND x.deleted = 0");
     } else {
         f = d = "t";
         snprintf(sql, size,
@@ -119,7 +128,8 @@ static void list_sql(const store_query *q, bool use_fts, bool windowed, char *sq
     if (q->parent) add(sql, size, "%s.parent = ?8", f);
     if (q->p_nummer) add(sql, size, "%s.p_nummer = ?9", f);
     if (q->cvr_nummer) add(sql, size, "%s.cvr_nummer = ?10", f);
-    if (q->navn) add(sql, size, "instr(%s.navn_fold, ?11) > 0", f);
+    if (q->navn)
+        add(sql, size, pg ? "strpos(%s.navn_fold, ?11) > 0" : "instr(%s.navn_fold, ?11) > 0", f);
     if (q->status && strcmp(q->status, "kommende") == 0)
         add(sql, size, "%s.virkning_fra > ?2", d);
     else if (q->status && strcmp(q->status, "aktiv") == 0)
@@ -145,12 +155,12 @@ typedef struct scan_budget {
     bool spent;
 } scan_budget;
 
-static int scan_progress(void *udata)
+static bool scan_progress(void *udata)
 {
     scan_budget *b = udata;
-    if (--b->left > 0) return 0;
+    if (--b->left > 0) return false;
     b->spent = true;
-    return 1; /* interrupts the statement */
+    return true; /* interrupts the statement */
 }
 
 /* One run of the list query; budget (when not NULL) bounds it; window
@@ -160,37 +170,37 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
                     char next[7])
 {
     char sql[2048];
-    list_sql(q, use_fts, window != NULL, sql, sizeof sql);
     store_conn *c = &r->c;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
-        store_log(c->s, 3, "list query: %s", sqlite3_errmsg(c->db));
+    list_sql(q, use_fts, window != NULL, sql_dialect_of(c->db), sql, sizeof sql);
+    sql_stmt *st = NULL;
+    if (sql_prepare(c->db, sql, false, &st) != SQL_OK) {
+        store_log(c->s, 3, "list query: %s", sql_errmsg(c->db));
         return 503;
     }
     char day[11];
     show_day(c, q->virkningsdato, day);
-    sqlite3_bind_int(st, 1, (int)q->level);
+    sql_bind_int64(st, 1, (int)q->level);
     bind_text(st, 2, day);
     bind_text(st, 3, q->after);
-    sqlite3_bind_int64(st, 4, (int64_t)limit + 1);
-    sqlite3_bind_int(st, 5, q->adm_kommune);
-    sqlite3_bind_int(st, 6, q->kommune);
-    sqlite3_bind_int(st, 7, q->inst_type3);
+    sql_bind_int64(st, 4, (int64_t)limit + 1);
+    sql_bind_int64(st, 5, q->adm_kommune);
+    sql_bind_int64(st, 6, q->kommune);
+    sql_bind_int64(st, 7, q->inst_type3);
     bind_text(st, 8, q->parent);
     bind_text(st, 9, q->p_nummer);
     bind_text(st, 10, q->cvr_nummer);
     bind_text(st, 11, navn);
-    char *phrase = use_fts ? navn_phrase(navn) : NULL;
+    char *phrase = use_fts ? navn_phrase(navn, sql_dialect_of(c->db)) : NULL;
     if (phrase) bind_text(st, 12, phrase);
     free(phrase);
     if (window) bind_text(st, 13, window);
 
-    if (budget) sqlite3_progress_handler(c->db, 1000, scan_progress, budget);
+    if (budget) sql_set_budget(c->db, scan_progress, budget);
     bool began = conn_read_begin(c);
     json_t *list = json_array();
     int status = 0, rc;
     size_t n = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    while ((rc = sql_step(st)) == SQL_ROW) {
         if (n == limit) { /* one more exists: this page ends at the one before */
             json_t *last = json_array_get(list, limit - 1);
             snprintf(next, 7, "%s", json_string_value(json_object_get(last, "nummer")));
@@ -198,7 +208,7 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
         }
         json_t *rec = column_json(st, 2);
         if (!rec) continue;
-        if (!show_decorate(c, rec, (reg_level)sqlite3_column_int(st, 1), day, q->virkningsdato,
+        if (!show_decorate(c, rec, (reg_level)sql_column_int(st, 1), day, q->virkningsdato,
                            q->flags)) {
             json_decref(rec);
             status = 503;
@@ -207,10 +217,10 @@ static int list_run(store_reader *r, const store_query *q, const char *navn, boo
         json_array_append_new(list, rec);
         n++;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) status = 503;
-    sqlite3_finalize(st);
+    if (rc != SQL_ROW && rc != SQL_DONE) status = 503;
+    sql_finalize(st);
     conn_read_end(c, began);
-    if (budget) sqlite3_progress_handler(c->db, 0, NULL, NULL);
+    if (budget) sql_set_budget(c->db, NULL, NULL);
     if (budget && budget->spent) status = -1; /* the caller takes the index */
     if (status != 0) {
         json_decref(list);
@@ -243,24 +253,24 @@ static bool list_needs_window(const store_query *q, const char *navn, bool index
 static int list_window_end(store_reader *r, const store_query *q, char end[7])
 {
     end[0] = '\0';
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(r->c.db,
-                           "SELECT nummer FROM record WHERE level = ?1 AND nummer > ?2 "
-                           "ORDER BY nummer LIMIT 1 OFFSET ?3",
-                           -1, &st, NULL) != SQLITE_OK)
+    sql_stmt *st = NULL;
+    if (sql_prepare(r->c.db,
+                    "SELECT nummer FROM record WHERE level = ?1 AND nummer > ?2 "
+                    "ORDER BY nummer LIMIT 1 OFFSET ?3",
+                    false, &st) != SQL_OK)
         return 503;
-    sqlite3_bind_int(st, 1, (int)q->level);
+    sql_bind_int64(st, 1, (int)q->level);
     bind_text(st, 2, q->after ? q->after : "");
-    sqlite3_bind_int(st, 3, store_list_window - 1);
+    sql_bind_int64(st, 3, store_list_window - 1);
     bool began = conn_read_begin(&r->c);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        const char *n = (const char *)sqlite3_column_text(st, 0);
+    int rc = sql_step(st);
+    if (rc == SQL_ROW) {
+        const char *n = sql_column_text(st, 0);
         snprintf(end, 7, "%s", n ? n : "");
     }
-    sqlite3_finalize(st);
+    sql_finalize(st);
     conn_read_end(&r->c, began);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : 503;
+    return rc == SQL_ROW || rc == SQL_DONE ? 0 : 503;
 }
 
 /* A navn search of three characters or more first scans the level in
@@ -289,6 +299,9 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     }
     const char *w = window[0] ? window : NULL;
     scan_budget budget = {.left = store_navn_scan_budget};
+    /* PostgreSQL: no scan first (its budget cannot stop a statement half-way;
+     * the planner weighs the trigram index itself) */
+    if (sql_dialect_of(r->c.db) == SQL_DIALECT_POSTGRESQL) budget.left = 0;
     int st = indexed && budget.left <= 0
                  ? -1
                  : list_run(r, q, navn, false, indexed ? &budget : NULL, w, limit, items, next);
@@ -298,31 +311,31 @@ static int store_list_locked(store_reader *r, const store_query *q, json_t **ite
     return st;
 }
 
-static json_t *text_or_null(sqlite3_stmt *st, int i)
+static json_t *text_or_null(sql_stmt *st, int i)
 {
-    const char *s = (const char *)sqlite3_column_text(st, i);
+    const char *s = sql_column_text(st, i);
     return s ? json_string(s) : json_null();
 }
 
 static int store_history_locked(store_reader *r, const char *nummer, json_t **out)
 {
     *out = NULL;
-    sqlite3_stmt *q = conn_stmt(&r->c, SQ_HIST_LIST);
+    sql_stmt *q = conn_stmt(&r->c, SQ_HIST_LIST);
     if (!q) return 503;
     bind_text(q, 1, nummer);
     json_t *list = json_array();
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         json_t *data = column_json(q, 6);
         json_array_append_new(
             list, json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "version",
-                            (json_int_t)sqlite3_column_int64(q, 0), "registreringFra",
+                            (json_int_t)sql_column_int64(q, 0), "registreringFra",
                             text_or_null(q, 1), "registreringTil", text_or_null(q, 2),
                             "virkningFra", text_or_null(q, 3), "virkningTil", text_or_null(q, 4),
                             "aktoer", text_or_null(q, 5), "data", data ? data : json_null()));
     }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
+    sql_reset(q);
+    if (rc != SQL_DONE) {
         json_decref(list);
         return 503;
     }

@@ -31,18 +31,18 @@ static const char *children_key(reg_level level)
  * caller looks at grandchildren (they use the same statement). */
 static json_t *children_of(store_conn *c, const char *nummer, const char *asof)
 {
-    sqlite3_stmt *q = conn_stmt(c, asof ? SQ_ASOF_CHILDREN : SQ_REC_CHILDREN);
+    sql_stmt *q = conn_stmt(c, asof ? SQ_ASOF_CHILDREN : SQ_REC_CHILDREN);
     if (!q) return NULL;
     bind_text(q, 1, nummer);
     if (asof) bind_text(q, 2, asof);
     json_t *kids = json_array();
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         json_t *kid = column_json(q, 1);
         if (kid) json_array_append_new(kids, kid);
     }
-    sqlite3_reset(q);
-    if (rc != SQLITE_DONE) {
+    sql_reset(q);
+    if (rc != SQL_DONE) {
         json_decref(kids);
         return NULL;
     }
@@ -77,31 +77,31 @@ int show_record(store_conn *c, const char *nummer, const char *asof, unsigned fl
     bool began = conn_read_begin(c);
     int status = 503;
     json_t *rec = NULL;
-    sqlite3_stmt *q = conn_stmt(c, SQ_REC_GET);
+    sql_stmt *q = conn_stmt(c, SQ_REC_GET);
     if (!q) goto done;
     bind_text(q, 1, nummer);
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_DONE) {
+    int rc = sql_step(q);
+    if (rc == SQL_DONE) {
         status = 404;
-    } else if (rc == SQLITE_ROW) {
-        *level = (reg_level)sqlite3_column_int(q, 0);
-        if (sqlite3_column_int(q, 1))
+    } else if (rc == SQL_ROW) {
+        *level = (reg_level)sql_column_int(q, 0);
+        if (sql_column_int(q, 1))
             status = 410;
         else if (!asof)
             rec = column_json(q, 2);
     }
-    sqlite3_reset(q);
-    if (rc != SQLITE_ROW || status == 410) goto done;
+    sql_reset(q);
+    if (rc != SQL_ROW || status == 410) goto done;
 
     if (asof) {
         q = conn_stmt(c, SQ_ASOF_GET);
         if (!q) goto done;
         bind_text(q, 1, nummer);
         bind_text(q, 2, asof);
-        rc = sqlite3_step(q);
-        if (rc == SQLITE_ROW) rec = column_json(q, 1);
-        sqlite3_reset(q);
-        if (rc == SQLITE_DONE) {
+        rc = sql_step(q);
+        if (rc == SQL_ROW) rec = column_json(q, 1);
+        sql_reset(q);
+        if (rc == SQL_DONE) {
             status = 404;
             goto done;
         }

@@ -26,23 +26,23 @@ static json_t *state_get(void *ctx, const char *nummer, reg_level *level, bool *
 {
     state_ctx *x = ctx;
     *deleted = false;
-    sqlite3_stmt *q = conn_stmt(x->c, SQ_REC_GET);
+    sql_stmt *q = conn_stmt(x->c, SQ_REC_GET);
     if (!q) {
         x->failed = true;
         return NULL;
     }
     bind_text(q, 1, nummer);
     json_t *rec = NULL;
-    int rc = sqlite3_step(q);
-    if (rc == SQLITE_ROW) {
-        *level = (reg_level)sqlite3_column_int(q, 0);
-        *deleted = sqlite3_column_int(q, 1) != 0;
+    int rc = sql_step(q);
+    if (rc == SQL_ROW) {
+        *level = (reg_level)sql_column_int(q, 0);
+        *deleted = sql_column_int(q, 1) != 0;
         rec = column_json(q, 2);
         if (!rec) x->failed = true;
-    } else if (rc != SQLITE_DONE) {
+    } else if (rc != SQL_DONE) {
         x->failed = true;
     }
-    sqlite3_reset(q);
+    sql_reset(q);
     return rec;
 }
 
@@ -51,20 +51,20 @@ static json_t *state_children(void *ctx, const char *nummer, reg_level level)
     (void)level;
     state_ctx *x = ctx;
     json_t *kids = json_array();
-    sqlite3_stmt *q = conn_stmt(x->c, SQ_REC_CHILDREN);
+    sql_stmt *q = conn_stmt(x->c, SQ_REC_CHILDREN);
     if (!kids || !q) {
         x->failed = true;
         return kids;
     }
     bind_text(q, 1, nummer);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         /* a child that cannot be read must not pass for no child */
         json_t *kid = column_json(q, 1);
         if (!kid || json_array_append_new(kids, kid) != 0) x->failed = true;
     }
-    if (rc != SQLITE_DONE) x->failed = true;
-    sqlite3_reset(q);
+    if (rc != SQL_DONE) x->failed = true;
+    sql_reset(q);
     return kids;
 }
 
@@ -77,16 +77,16 @@ static bool state_next_number(void *ctx, char out[7])
 static bool state_is_burnt(void *ctx, const char *nummer)
 {
     state_ctx *x = ctx;
-    sqlite3_stmt *q = conn_stmt(x->c, SQ_BURNT_GET);
+    sql_stmt *q = conn_stmt(x->c, SQ_BURNT_GET);
     if (!q) {
         x->failed = true;
         return false;
     }
     bind_text(q, 1, nummer);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) x->failed = true;
-    sqlite3_reset(q);
-    return rc == SQLITE_ROW;
+    int rc = sql_step(q);
+    if (rc != SQL_ROW && rc != SQL_DONE) x->failed = true;
+    sql_reset(q);
+    return rc == SQL_ROW;
 }
 
 void state_init(reg_state *st, state_ctx *ctx)
@@ -121,18 +121,18 @@ static char series_letter(int i)
 
 static int alloc_raise(store_conn *c, int64_t ordinal)
 {
-    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_RAISE);
-    if (!q) return SQLITE_ERROR;
-    sqlite3_bind_int64(q, 1, ordinal);
-    int rc = sqlite3_step(q);
-    sqlite3_reset(q);
-    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+    sql_stmt *q = conn_stmt(c, SQ_ALLOC_RAISE);
+    if (!q) return SQL_ERROR;
+    sql_bind_int64(q, 1, ordinal);
+    int rc = sql_step(q);
+    sql_reset(q);
+    return rc == SQL_DONE ? SQL_OK : rc;
 }
 
 int alloc_note_number(store_conn *c, const char *nummer)
 {
     int64_t ordinal = alloc_ordinal(nummer);
-    return ordinal > 0 ? alloc_raise(c, ordinal) : SQLITE_OK;
+    return ordinal > 0 ? alloc_raise(c, ordinal) : SQL_OK;
 }
 
 /* How many numbers the series have left after the allocator's value. */
@@ -145,12 +145,12 @@ static int64_t numbers_left_after(int64_t highest)
 
 void alloc_note_left(store_conn *c)
 {
-    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
+    sql_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
     if (!q) return;
-    if (sqlite3_step(q) == SQLITE_ROW)
-        __atomic_store_n(&c->s->numbers_left, numbers_left_after(sqlite3_column_int64(q, 0)),
+    if (sql_step(q) == SQL_ROW)
+        __atomic_store_n(&c->s->numbers_left, numbers_left_after(sql_column_int64(q, 0)),
                          __ATOMIC_RELAXED);
-    sqlite3_reset(q);
+    sql_reset(q);
 }
 
 int64_t store_numbers_left(store *s)
@@ -160,21 +160,21 @@ int64_t store_numbers_left(store *s)
 
 bool alloc_next(store_conn *c, char out[7], bool *failed)
 {
-    sqlite3_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
-    if (!q || sqlite3_step(q) != SQLITE_ROW) {
-        if (q) sqlite3_reset(q);
+    sql_stmt *q = conn_stmt(c, SQ_ALLOC_GET);
+    if (!q || sql_step(q) != SQL_ROW) {
+        if (q) sql_reset(q);
         *failed = true;
         return false;
     }
-    int64_t next = sqlite3_column_int64(q, 0) + 1;
-    sqlite3_reset(q);
+    int64_t next = sql_column_int64(q, 0) + 1;
+    sql_reset(q);
     if (next % PER_SERIES == 0) /* past x99999: the next series starts at 00001 */
         next++;
     int series = (int)(next / PER_SERIES);
     char letter = series < SERIES_COUNT ? series_letter(series) : 0;
     if (!letter) return false; /* after Z99999: nothing left to issue */
     snprintf(out, 7, "%c%05u", letter, (unsigned)(next % PER_SERIES) % 100000u);
-    if (alloc_raise(c, next) != SQLITE_OK) {
+    if (alloc_raise(c, next) != SQL_OK) {
         *failed = true;
         return false;
     }

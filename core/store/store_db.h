@@ -38,9 +38,20 @@
 /* The driver used when the config names none. */
 #define STORE_DRIVER_DEFAULT "sqlite"
 
-/* Whether this build has the driver called name: 0, or -1 with the reason
- * in err (an unknown name, or a driver this build does not have). */
+/* Whether this build has the driver called name ("sqlite", "postgresql"):
+ * 0, or -1 with the reason in err. */
 int store_driver_check(const char *name, char *err, size_t errlen);
+
+/* Chooses the database every store and store_db of this process opens:
+ * driver "sqlite" (or NULL: the default; dsn must be NULL) or "postgresql"
+ * with dsn, a libpq connection string. Once, at start, before any opens
+ * (like sqlite3_config); tests call it between stores. 0, or -1 with the
+ * reason (a driver this build does not have, a missing or stray dsn). */
+int store_configure(const char *driver, const char *dsn, char *err, size_t errlen);
+/* Back to the default (sqlite), releasing the dsn. */
+void store_configure_reset(void);
+/* "sqlite" or "postgresql": the driver store_configure chose. */
+const char *store_driver_name(void);
 
 /* The database of data_dir (for the sqlite driver, <data_dir>/dtr.sqlite)
  * into out: 0, or -1 when it does not fit. */

@@ -1,7 +1,7 @@
 /*
  * store_int.h -- what the files of store/ share and no other module sees:
  * the store and job structures, connections with their statement caches,
- * the schema, the reg_state over SQLite, the writing of changes and the
+ * the schema, the reg_state over the database, the writing of changes and the
  * reads the writer and the readers share.
  *
  * Files: db.c (connections, statements, time, text), migrate.c (schema),
@@ -20,32 +20,32 @@
 #include <pthread.h>
 #include <stdarg.h>
 
-#include <sqlite3.h>
+#include "store/sql.h"
 
 #include "store/store.h"
 #include "store/store_db.h"
 
 /* ---- the audit chain's SQL (auditlog.c) ------------------------------------
- * What audit.h describes, on a SQLite connection: audit_append reads the
+ * What audit.h describes, on a connection (sql.h): audit_append reads the
  * chain's head and inserts the next row in the caller's transaction when one
- * is open, otherwise in a BEGIN IMMEDIATE ... COMMIT of its own; SQLITE_OK
- * or SQLite's code (SQLITE_MISUSE for a missing actor or operation).
+ * is open, otherwise in a BEGIN IMMEDIATE ... COMMIT of its own; SQL_OK
+ * or the driver's code (SQL_MISUSE for a missing actor or operation).
  * audit_verify walks the chain in one read transaction (0 holds, 1 a row
  * does not, -1 unreadable). audit_schema_sql is the table's CREATE (the
  * first migration; tests run it on a fresh database). */
 const char *audit_schema_sql(void);
-int audit_append(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
+int audit_append(sql_conn *db, const uint8_t key[AUDIT_KEY_BYTES], const audit_entry *entry,
                  int64_t *id_out);
-int audit_verify(sqlite3 *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report *report);
+int audit_verify(sql_conn *db, const uint8_t key[AUDIT_KEY_BYTES], audit_report *report);
 
 /* audit_append's two statements prepared once, for a connection that
  * appends often (the writer thread). init prepares nothing yet. */
 typedef struct audit_writer {
-    sqlite3 *db;
-    sqlite3_stmt *head;
-    sqlite3_stmt *insert;
+    sql_conn *db;
+    sql_stmt *head;
+    sql_stmt *insert;
 } audit_writer;
-void audit_writer_init(audit_writer *w, sqlite3 *db);
+void audit_writer_init(audit_writer *w, sql_conn *db);
 int audit_writer_append(audit_writer *w, const uint8_t key[AUDIT_KEY_BYTES],
                         const audit_entry *entry, int64_t *id_out);
 void audit_writer_close(audit_writer *w);
@@ -53,19 +53,23 @@ void audit_writer_close(audit_writer *w);
 /* ---- side connections (side.c; store_db.h) --------------------------------- */
 
 struct store_db {
-    sqlite3 *db;
-    sqlite3_stmt *data_version; /* store_db_version's, prepared on first use */
-    sqlite3_stmt *generation;   /* store_client_generation's */
-    sqlite3_stmt *clients;      /* store_client_each's */
-    sqlite3_stmt *person_state; /* store_person_state's */
+    sql_conn *db;
+    sql_stmt *generation;   /* store_client_generation's */
+    sql_stmt *clients;      /* store_client_each's */
+    sql_stmt *person_state; /* store_person_state's */
     char path[4096];
 };
 
 /* Prepares *st on first use (kept until store_db_close) and resets it
- * otherwise: SQLITE_OK or SQLite's code. */
-int side_stmt(store_db *db, sqlite3_stmt **st, const char *sql);
+ * otherwise: SQL_OK or the driver's code. */
+int side_stmt(store_db *db, sql_stmt **st, const char *sql);
 
 /* ---- connections and statements ------------------------------------------ */
+
+/* The database of data_dir as store_configure chose it: for SQLite the file
+ * (written into path), for PostgreSQL the DSN. 0, or -1 when path is too
+ * small. */
+int store_target_of(const char *data_dir, sql_target *t, char *path, size_t pathlen);
 
 typedef enum sq_id {
     SQ_REC_GET,
@@ -101,12 +105,12 @@ typedef enum sq_id {
     SQ_COUNT
 } sq_id;
 
-/* One SQLite connection with its prepared statements (prepared on first
+/* One connection (sql.h) with its prepared statements (prepared on first
  * use). Owned by one thread at a time. */
 typedef struct store_conn {
     store *s;
-    sqlite3 *db;
-    sqlite3_stmt *st[SQ_COUNT];
+    sql_conn *db;
+    sql_stmt *st[SQ_COUNT];
     audit_writer audit; /* the audit statements, prepared on first use */
 } store_conn;
 
@@ -116,10 +120,10 @@ int conn_open(store_conn *c, store *s, bool readonly, char *err, size_t errlen);
 void conn_close(store_conn *c);
 /* The statement id, reset and with its bindings cleared; NULL when it could
  * not be prepared (logged). */
-sqlite3_stmt *conn_stmt(store_conn *c, sq_id id);
-/* Runs SQL without results; SQLite's code. */
+sql_stmt *conn_stmt(store_conn *c, sq_id id);
+/* Runs SQL without results; the driver's code. */
 int conn_exec(store_conn *c, const char *sql);
-/* Runs a cached statement without results (SAVEPOINT job ...); SQLite's code. */
+/* Runs a cached statement without results (SAVEPOINT job ...); the driver's code. */
 int conn_run(store_conn *c, sq_id id);
 
 /* Reads that take several statements run in one read transaction: begins one
@@ -128,13 +132,16 @@ int conn_run(store_conn *c, sq_id id);
 bool conn_read_begin(store_conn *c);
 void conn_read_end(store_conn *c, bool began);
 
-/* Binding helpers: NULL binds SQL NULL; text is copied by SQLite. */
-void bind_text(sqlite3_stmt *st, int i, const char *s);
+/* Binding helpers: NULL binds SQL NULL; text is copied by the driver. */
+void bind_text(sql_stmt *st, int i, const char *s);
 /* How many binds (bind_text, bind_json) failed on this thread so far. */
 unsigned store_bind_failures(void);
-void bind_json(sqlite3_stmt *st, int i, const json_t *v); /* compact dump; NULL for NULL */
+/* Binds v's compact dump (NULL for NULL) by reference: returns the text,
+ * which the caller frees once the statement ran and its bindings were
+ * cleared. */
+char *bind_json(sql_stmt *st, int i, const json_t *v);
 /* A column as a new json_t parsed from its text; NULL when SQL NULL or unparsable. */
-json_t *column_json(sqlite3_stmt *st, int i);
+json_t *column_json(sql_stmt *st, int i);
 
 /* ---- the schema ------------------------------------------------------------ */
 
@@ -147,15 +154,17 @@ typedef struct store_migration {
     int version;
     const char *sql;
 } store_migration;
-int store_migrate_list(sqlite3 *db, const store_migration *list, size_t n, char *err,
+int store_migrate_list(sql_conn *db, const store_migration *list, size_t n, char *err,
                        size_t errlen);
+/* The same migrations in PostgreSQL's DDL (schema_pg.c). */
+const store_migration *store_migrations_pg(size_t *n);
 /* The schema version recorded in db (0 when none). */
-int store_schema_version(sqlite3 *db);
+int store_schema_version(sql_conn *db);
 
 /* Deferred indexes (indexes.c), inside the caller's write transaction:
  * indexes_defer drops the deferrable record indexes when the record table
  * is empty (*deferred: how many), indexes_restore builds every deferred one
- * (*restored). SQLite's code. indexes_restore_at_open runs a restore in its
+ * (*restored). The driver's code. indexes_restore_at_open runs a restore in its
  * own transaction when an earlier load left any: 0, or -1 with err. */
 int indexes_defer(store_conn *c, int *deferred);
 int indexes_restore(store_conn *c, int *restored);
@@ -267,6 +276,7 @@ void job_answer_from_json(store_job *j, const json_t *answer);
 
 struct store {
     char *db_path;
+    sql_target target; /* the database (store_target_of); path is db_path */
     char *vfs;
     uint8_t key[AUDIT_KEY_BYTES];
     int busy_timeout_ms;
@@ -342,7 +352,7 @@ void *writer_main(void *arg);
 int checkpointer_start(store *s, char *err, size_t errlen);
 void checkpointer_stop(store *s);
 
-/* ---- the register's state over SQLite (state.c) ------------------------------------ */
+/* ---- the register's state over the database (state.c)---------------------------------- */
 
 /* What a reg_state callback needs: the writer's connection and the failure
  * flag a SQL error sets (the command then fails with 503). */
@@ -353,7 +363,7 @@ typedef struct state_ctx {
 
 void state_init(reg_state *st, state_ctx *ctx);
 /* Raises the allocator's high mark to nummer when it is of the issued series
- * (G..Z) and above it. Returns SQLite's code. */
+ * (G..Z) and above it. Returns the driver's code. */
 int alloc_note_number(store_conn *c, const char *nummer);
 /* The number after the highest issued/imported one; false when exhausted. */
 /* Records how many numbers the series have left (the writer, after a
@@ -379,7 +389,7 @@ typedef struct apply_ctx {
 } apply_ctx;
 
 /* Writes one change: record, history, hændelse and (unless no_audit) its
- * audit row. *seq gets its sekvensnummer. SQLite's code. */
+ * audit row. *seq gets its sekvensnummer. The driver's code. */
 int apply_change(apply_ctx *a, const reg_change *ch, int64_t *seq);
 
 /* ---- showing records (show.c) ------------------------------------------------------------ */

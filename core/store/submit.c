@@ -187,21 +187,23 @@ int store_open(const store_options *opt, store **out, char *err, size_t errlen)
         snprintf(err, errlen, "store.driver: %s", why);
         return -1;
     }
+    if (opt->driver && strcmp(opt->driver, store_driver_name()) != 0) {
+        snprintf(err, errlen, "store.driver: \"%s\" is not the database this process uses (%s)",
+                 opt->driver, store_driver_name());
+        return -1;
+    }
     if (sodium_init() < 0) {
         snprintf(err, errlen, "libsodium could not start");
         return -1;
     }
-    /* No memory statistics: they put every SQLite allocation of every
-     * thread behind one global mutex. Only possible before SQLite's first
-     * use in the process; later it refuses, harmlessly. */
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
     store *s = calloc(1, sizeof *s);
     if (!s) abort();
     size_t len = strlen(opt->data_dir) + 64;
     s->db_path = malloc(len);
     if (!s->db_path) abort();
-    store_location(opt->data_dir, s->db_path, len);
+    store_target_of(opt->data_dir, &s->target, s->db_path, len);
     s->vfs = dup_or_null(opt->vfs);
+    s->target.vfs = s->vfs;
     memcpy(s->key, opt->audit_key, AUDIT_KEY_BYTES);
     s->busy_timeout_ms = opt->busy_timeout_ms > 0 ? opt->busy_timeout_ms : 5000;
     s->no_group_commit = opt->no_group_commit;

@@ -14,35 +14,35 @@
 
 /* Runs sql (one parameter: nummer) and appends one object per row, built
  * by row(). 0 or 503. */
-static int trail_rows(sqlite3 *db, const char *sql, const char *nummer, json_t *list,
-                      json_t *(*row)(sqlite3_stmt *q))
+static int trail_rows(sql_conn *db, const char *sql, const char *nummer, json_t *list,
+                      json_t *(*row)(sql_stmt *q))
 {
-    sqlite3_stmt *q = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK) return 503;
-    sqlite3_bind_text(q, 1, nummer, -1, SQLITE_TRANSIENT);
+    sql_stmt *q = NULL;
+    if (sql_prepare(db, sql, false, &q) != SQL_OK) return 503;
+    sql_bind_text(q, 1, nummer, -1);
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+    while ((rc = sql_step(q)) == SQL_ROW)
         json_array_append_new(list, row(q));
-    sqlite3_finalize(q);
-    return rc == SQLITE_DONE ? 0 : 503;
+    sql_finalize(q);
+    return rc == SQL_DONE ? 0 : 503;
 }
 
-static const char *text(sqlite3_stmt *q, int i)
+static const char *text(sql_stmt *q, int i)
 {
-    return (const char *)sqlite3_column_text(q, i);
+    return sql_column_text(q, i);
 }
 
-static json_t *haendelse_row(sqlite3_stmt *q)
+static json_t *haendelse_row(sql_stmt *q)
 {
     return json_pack("{s:I, s:s?, s:s?, s:s?, s:I}", "sekvensnummer",
-                     (json_int_t)sqlite3_column_int64(q, 0), "tidspunkt", text(q, 1), "operation",
+                     (json_int_t)sql_column_int64(q, 0), "tidspunkt", text(q, 1), "operation",
                      text(q, 2), "entitet", text(q, 3), "version",
-                     (json_int_t)sqlite3_column_int64(q, 4));
+                     (json_int_t)sql_column_int64(q, 4));
 }
 
-static json_t *audit_row(sqlite3_stmt *q)
+static json_t *audit_row(sql_stmt *q)
 {
-    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "id", (json_int_t)sqlite3_column_int64(q, 0),
+    return json_pack("{s:I, s:s?, s:s?, s:s?, s:s?}", "id", (json_int_t)sql_column_int64(q, 0),
                      "tidspunkt", text(q, 1), "aktoer", text(q, 2), "operation", text(q, 3),
                      "requestId", text(q, 4));
 }

@@ -52,7 +52,7 @@ static void job_time_of(store *s, job_time *t)
 
 static bool savepoint(store_conn *c, sq_id id)
 {
-    return conn_run(c, id) == SQLITE_OK;
+    return conn_run(c, id) == SQL_OK;
 }
 
 /* Undoes everything since SAVEPOINT job and ends the savepoint. */
@@ -65,8 +65,8 @@ static void rollback_job(store_conn *c)
 /* Undoes a job's writes (its savepoint) and answers it 503. */
 static void job_undo_503(store_conn *c, store_job *j, const char *why)
 {
-    if (!sqlite3_get_autocommit(c->db)) rollback_job(c);
-    store_log(c->s, 3, "write failed: %s: %s", why, sqlite3_errmsg(c->db));
+    if (sql_in_transaction(c->db)) rollback_job(c);
+    store_log(c->s, 3, "write failed: %s: %s", why, sql_errmsg(c->db));
     job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke gemme ændringen; prøv igen");
     j->wrote = false;
 }
@@ -75,7 +75,7 @@ static void job_undo_503(store_conn *c, store_job *j, const char *why)
  * seen, so the command must not run (it could make a second record). */
 static void idem_lookup_failed(store_conn *c, store_job *j)
 {
-    store_log(c->s, 3, "cannot look up an idempotency key: %s", sqlite3_errmsg(c->db));
+    store_log(c->s, 3, "cannot look up an idempotency key: %s", sql_errmsg(c->db));
     job_fail(j, 503, "IKKE_KLAR", "registeret kunne ikke læse Idempotency-Key; prøv igen");
 }
 
@@ -85,7 +85,7 @@ static void idem_lookup_failed(store_conn *c, store_job *j)
  * forgotten and the command runs. */
 static bool idem_answered(store_conn *c, store_job *j, int64_t now_ms)
 {
-    sqlite3_stmt *q = conn_stmt(c, SQ_IDEM_GET);
+    sql_stmt *q = conn_stmt(c, SQ_IDEM_GET);
     if (!q) {
         /* a key that cannot be looked up may have been seen: running the
          * command could make a second record */
@@ -94,25 +94,25 @@ static bool idem_answered(store_conn *c, store_job *j, int64_t now_ms)
     }
     bind_text(q, 1, j->idem_client);
     bind_text(q, 2, j->idem_key);
-    int rc = sqlite3_step(q);
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(q);
-        if (rc == SQLITE_DONE) return false;
+    int rc = sql_step(q);
+    if (rc != SQL_ROW) {
+        sql_reset(q);
+        if (rc == SQL_DONE) return false;
         idem_lookup_failed(c, j);
         return true;
     }
-    bool expired = sqlite3_column_int64(q, 3) < now_ms - IDEM_TTL_MS;
-    bool same = sqlite3_column_bytes(q, 0) == (int)sizeof j->body_hash &&
-                memcmp(sqlite3_column_blob(q, 0), j->body_hash, sizeof j->body_hash) == 0;
+    bool expired = sql_column_int64(q, 3) < now_ms - IDEM_TTL_MS;
+    bool same = sql_column_bytes(q, 0) == (int)sizeof j->body_hash &&
+                memcmp(sql_column_blob(q, 0), j->body_hash, sizeof j->body_hash) == 0;
     json_t *answer = same && !expired ? column_json(q, 2) : NULL;
-    sqlite3_reset(q);
+    sql_reset(q);
     if (expired) {
         q = conn_stmt(c, SQ_IDEM_DELETE);
         if (q) {
             bind_text(q, 1, j->idem_client);
             bind_text(q, 2, j->idem_key);
-            sqlite3_step(q);
-            sqlite3_reset(q);
+            sql_step(q);
+            sql_reset(q);
         }
         return false;
     }
@@ -129,21 +129,23 @@ static bool idem_answered(store_conn *c, store_job *j, int64_t now_ms)
 
 static void idem_remember(store_conn *c, store_job *j, int64_t now_ms)
 {
-    sqlite3_stmt *q = conn_stmt(c, SQ_IDEM_PUT);
+    sql_stmt *q = conn_stmt(c, SQ_IDEM_PUT);
     if (!q) return;
     bind_text(q, 1, j->idem_client);
     bind_text(q, 2, j->idem_key);
-    sqlite3_bind_blob(q, 3, j->body_hash, sizeof j->body_hash, SQLITE_STATIC);
-    sqlite3_bind_int(q, 4, j->res.status);
+    sql_bind_blob_ref(q, 3, j->body_hash, sizeof j->body_hash);
+    sql_bind_int64(q, 4, j->res.status);
     json_t *answer = job_answer_to_json(j);
-    bind_json(q, 5, answer);
+    char *text = bind_json(q, 5, answer);
     json_decref(answer);
-    sqlite3_bind_int64(q, 6, now_ms);
-    if (sqlite3_step(q) == SQLITE_DONE)
+    sql_bind_int64(q, 6, now_ms);
+    if (sql_step(q) == SQL_DONE)
         j->wrote = true;
     else
-        store_log(c->s, 3, "cannot store idempotency key: %s", sqlite3_errmsg(c->db));
-    sqlite3_reset(q);
+        store_log(c->s, 3, "cannot store idempotency key: %s", sql_errmsg(c->db));
+    sql_reset(q);
+    sql_clear_bindings(q); /* text goes now */
+    free(text);
 }
 
 /* Writes an accepted decision's changes and fills the answer. Returns false
@@ -163,7 +165,7 @@ static bool write_decision(store_conn *c, store_job *j, const reg_decision *d, j
     for (size_t i = 0; i < d->n_changes; i++) {
         const reg_change *ch = &d->changes[i];
         int64_t seq = 0;
-        if (apply_change(&a, ch, &seq) != SQLITE_OK) return false;
+        if (apply_change(&a, ch, &seq) != SQL_OK) return false;
         const json_t *rec = ch->after ? ch->after : ch->before;
         int64_t version = json_integer_value(json_object_get(rec, "version"));
         job_add_change(j, ch->operation, ch->level, ch->nummer, version);
@@ -300,15 +302,15 @@ static int write_transaction_audit(store_conn *c, store_job *j, json_t *trail, j
     json_t *steps = json_array();
     for (size_t i = 0; i < j->n_steps; i++) {
         const store_job *st = j->steps[i];
-        json_array_append_new(steps, json_pack("{s:i, s:s, s:s, s:s}", "trin", (int)i + 1,
-                                               "operation", op_name(st->op), "niveau",
-                                               reg_level_name(st->level), "nummer",
-                                               st->res.primary));
+        json_array_append_new(steps,
+                              json_pack("{s:i, s:s, s:s, s:s}", "trin", (int)i + 1, "operation",
+                                        op_name(st->op), "niveau", reg_level_name(st->level),
+                                        "nummer", st->res.primary));
     }
     json_t *after = json_pack("{s:o, s:O}", "trin", steps, "aendringer", trail);
     char *text = after ? json_dumps(after, JSON_COMPACT) : NULL;
     json_decref(after);
-    if (!text) return SQLITE_NOMEM;
+    if (!text) return SQL_NOMEM;
     audit_entry e = {.tidspunkt = t->now,
                      .actor = j->actor_id,
                      .request_id = j->request_id,
@@ -383,7 +385,7 @@ static void run_transaction(store_conn *c, store_job *j)
         rollback_job(c);
         j->wrote = false;
         j->res.seq_first = j->res.seq_last = 0;
-    } else if (write_transaction_audit(c, j, trail, &t) != SQLITE_OK) {
+    } else if (write_transaction_audit(c, j, trail, &t) != SQL_OK) {
         job_undo_503(c, j, "writing the transaction's audit entry");
     } else if (!savepoint(c, SQ_RELEASE)) {
         job_undo_503(c, j, "releasing the transaction");
@@ -403,7 +405,7 @@ static void run_tick(store_conn *c, store_job *j)
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke begynde");
         return;
     }
-    sqlite3_stmt *q = conn_stmt(c, SQ_TIMED_DUE);
+    sql_stmt *q = conn_stmt(c, SQ_TIMED_DUE);
     if (!q) {
         job_undo_503(c, j, "timed changes");
         return;
@@ -411,12 +413,12 @@ static void run_tick(store_conn *c, store_job *j)
     bind_text(q, 1, t.today);
     json_t *due = json_array(); /* [level, record] pairs, read before writing */
     int rc;
-    while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+    while ((rc = sql_step(q)) == SQL_ROW) {
         json_t *rec = column_json(q, 2);
-        if (rec) json_array_append_new(due, json_pack("[i, o]", sqlite3_column_int(q, 1), rec));
+        if (rec) json_array_append_new(due, json_pack("[i, o]", sql_column_int(q, 1), rec));
     }
-    sqlite3_reset(q);
-    bool ok = rc == SQLITE_DONE;
+    sql_reset(q);
+    bool ok = rc == SQL_DONE;
     apply_ctx a = {.c = c, .actor = "system", .now = t.now, .today = t.today};
     size_t i;
     json_t *pair;
@@ -427,7 +429,7 @@ static void run_tick(store_conn *c, store_job *j)
         reg_change ch;
         if (!reg_timed_change(json_array_get(pair, 1), level, NULL, t.today, t.now, &ch)) continue;
         int64_t seq = 0;
-        ok = apply_change(&a, &ch, &seq) == SQLITE_OK;
+        ok = apply_change(&a, &ch, &seq) == SQL_OK;
         if (ok) {
             job_add_change(j, ch.operation, ch.level, ch.nummer,
                            json_integer_value(json_object_get(ch.after, "version")));
@@ -439,10 +441,10 @@ static void run_tick(store_conn *c, store_job *j)
     }
     json_decref(due);
     if (ok && (q = conn_stmt(c, SQ_IDEM_PURGE)) != NULL) {
-        sqlite3_bind_int64(q, 1, t.ms - IDEM_TTL_MS);
-        ok = sqlite3_step(q) == SQLITE_DONE;
-        sqlite3_reset(q);
-        if (sqlite3_changes(c->db) > 0) j->wrote = true;
+        sql_bind_int64(q, 1, t.ms - IDEM_TTL_MS);
+        ok = sql_step(q) == SQL_DONE;
+        sql_reset(q);
+        if (sql_changes(c->db) > 0) j->wrote = true;
     }
     if (!ok || !savepoint(c, SQ_RELEASE)) job_undo_503(c, j, "timed changes");
 }
@@ -451,17 +453,17 @@ static void run_cursor(store_conn *c, store_job *j)
 {
     job_time t;
     job_time_of(c->s, &t);
-    sqlite3_stmt *q = conn_stmt(c, SQ_CURSOR_SET);
-    int rc = SQLITE_ERROR;
+    sql_stmt *q = conn_stmt(c, SQ_CURSOR_SET);
+    int rc = SQL_ERROR;
     if (q) {
         bind_text(q, 1, j->consumer);
-        sqlite3_bind_int64(q, 2, j->cursor_seq);
+        sql_bind_int64(q, 2, j->cursor_seq);
         bind_text(q, 3, t.now);
-        rc = sqlite3_step(q);
-        sqlite3_reset(q);
+        rc = sql_step(q);
+        sql_reset(q);
     }
-    if (rc != SQLITE_DONE) {
-        store_log(c->s, 3, "cannot set cursor %s: %s", j->consumer, sqlite3_errmsg(c->db));
+    if (rc != SQL_DONE) {
+        store_log(c->s, 3, "cannot set cursor %s: %s", j->consumer, sql_errmsg(c->db));
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke gemme markøren");
         return;
     }
@@ -471,8 +473,8 @@ static void run_cursor(store_conn *c, store_job *j)
 static void run_audit(store_conn *c, store_job *j)
 {
     int rc = audit_writer_append(&c->audit, c->s->key, &j->entry, NULL);
-    if (rc != SQLITE_OK) {
-        store_log(c->s, 3, "cannot append audit entry: %s", sqlite3_errstr(rc));
+    if (rc != SQL_OK) {
+        store_log(c->s, 3, "cannot append audit entry: %s", sql_errstr(rc));
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke skrive i revisionsloggen");
         return;
     }
@@ -489,7 +491,7 @@ static void run_indexes(store_conn *c, store_job *j)
     }
     int rc = j->kind == JOB_DEFER_INDEXES ? indexes_defer(c, &j->res.n_indexes)
                                           : indexes_restore(c, &j->res.n_indexes);
-    if (rc != SQLITE_OK || !savepoint(c, SQ_RELEASE)) {
+    if (rc != SQL_OK || !savepoint(c, SQ_RELEASE)) {
         j->res.n_indexes = 0;
         job_undo_503(c, j, "deferred indexes");
         return;
@@ -503,8 +505,8 @@ static void run_probe(store_conn *c, store_job *j, int64_t now_ms)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", (int)(now_ms & 0x3fffffff));
-    if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-        store_log(c->s, 3, "write probe failed: %s", sqlite3_errmsg(c->db));
+    if (sql_exec(c->db, sql) != SQL_OK) {
+        store_log(c->s, 3, "write probe failed: %s", sql_errmsg(c->db));
         job_fail(j, 503, "IKKE_KLAR", "kunne ikke skrive");
         return;
     }
@@ -527,11 +529,9 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
     store_conn *c = &s->wconn;
     *commit_id = 0;
     /* a dry run keeps one transaction open across its batches */
-    int rc = s->dry_run && !sqlite3_get_autocommit(c->db)
-                 ? SQLITE_OK
-                 : sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        store_log(s, 3, "cannot begin a write transaction: %s", sqlite3_errmsg(c->db));
+    int rc = s->dry_run && sql_in_transaction(c->db) ? SQL_OK : sql_begin_write(c->db);
+    if (rc != SQL_OK) {
+        store_log(s, 3, "cannot begin a write transaction: %s", sql_errmsg(c->db));
         fail_batch(batch, "registeret kan ikke skrive lige nu; prøv igen");
         return false;
     }
@@ -565,28 +565,32 @@ static bool run_batch(store *s, store_job *batch, uint64_t *commit_id)
         }
         /* after some errors (I/O, disk full, out of memory) SQLite has
          * rolled the whole transaction back already */
-        broken = sqlite3_get_autocommit(c->db) != 0;
+        broken = !sql_in_transaction(c->db);
     }
     if (broken) {
-        store_log(s, 3, "the write transaction was rolled back: %s", sqlite3_errmsg(c->db));
+        store_log(s, 3, "the write transaction was rolled back: %s", sql_errmsg(c->db));
         fail_batch(batch, "registeret kunne ikke gemme ændringen; prøv igen");
         return false;
     }
     if (s->dry_run) return true; /* answered as if committed; rolled back at close */
-    rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
-    if (rc != SQLITE_OK) {
-        if ((rc & 0xff) == SQLITE_IOERR) {
+    rc = sql_exec(c->db, "COMMIT");
+    if (rc != SQL_OK) {
+        /* SQLite: a failed fsync leaves the file's state unknown, and only a
+         * restart's recovery may go on. PostgreSQL: the server keeps its
+         * own state; a connection lost in COMMIT is a failed batch (503,
+         * and a retry with the Idempotency-Key finds out what happened). */
+        if ((rc & 0xff) == SQL_IOERR && sql_dialect_of(c->db) == SQL_DIALECT_SQLITE) {
             store_log(s, 3,
                       "FATAL: commit failed with an I/O error (%s): what reached the disk is "
                       "unknown; stopping so that the database is recovered on restart",
-                      sqlite3_errmsg(c->db));
+                      sql_errmsg(c->db));
             /* also straight to stderr: a buffered logger may not get to write it */
             fprintf(stderr, "dtr store: FATAL: commit failed with an I/O error (%s); aborting\n",
-                    sqlite3_errmsg(c->db));
+                    sql_errmsg(c->db));
             abort();
         }
-        store_log(s, 3, "commit failed: %s", sqlite3_errmsg(c->db));
-        if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        store_log(s, 3, "commit failed: %s", sql_errmsg(c->db));
+        if (sql_in_transaction(c->db)) sql_exec(c->db, "ROLLBACK");
         fail_batch(batch, "registeret kunne ikke gemme ændringen; prøv igen");
         return false;
     }
@@ -613,8 +617,7 @@ void *writer_main(void *arg)
         if (!s->queue_head) {
             pthread_mutex_unlock(&s->mu);
             /* closing and drained; a dry run's changes go */
-            if (s->dry_run && !sqlite3_get_autocommit(s->wconn.db))
-                sqlite3_exec(s->wconn.db, "ROLLBACK", NULL, NULL, NULL);
+            if (s->dry_run && sql_in_transaction(s->wconn.db)) sql_exec(s->wconn.db, "ROLLBACK");
             break;
         }
         store_job *batch = s->queue_head, *last = batch;

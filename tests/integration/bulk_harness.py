@@ -8,7 +8,7 @@ database (read-only) for the newest sekvensnummer. Standard library only.
 import json
 import os
 import shutil
-import sqlite3
+import store_sql
 import subprocess
 import tempfile
 import unittest
@@ -80,12 +80,8 @@ class Workspace:
 
     def latest_sekvensnummer(self):
         """The newest hændelse's sekvensnummer (0 before the first)."""
-        db = sqlite3.connect("file:%s?mode=ro" % os.path.join(self.data_dir, "dtr.sqlite"),
-                             uri=True)
-        try:
-            return db.execute("SELECT coalesce(max(sekvensnummer), 0) FROM haendelse").fetchone()[0]
-        finally:
-            db.close()
+        return store_sql.query(self.data_dir,
+                               "SELECT coalesce(max(sekvensnummer), 0) FROM haendelse")[0][0]
 
     def close(self):
         shutil.rmtree(self.tmp, ignore_errors=True)

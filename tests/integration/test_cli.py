@@ -152,21 +152,38 @@ class TestCli(unittest.TestCase):
             self.assertTrue(one_line(err), err)
             self.assertEqual(err.strip(), "dtr serve: " + want)
 
-    def test_store_driver_other_than_sqlite_is_refused_at_start(self):
+    def test_store_config_errors_are_refused_at_start(self):
         cases = [
-            ("postgresql", 'config: store.driver: "postgresql" is not available: this build has '
-                           'only the "sqlite" driver'),
-            ("oracle", 'config: store.driver: unknown driver "oracle" (this build has only '
-                       '"sqlite")'),
+            ({"driver": "postgresql"},
+             "config: store.dsn: required by the postgresql driver (a libpq connection string)"),
+            ({"driver": "sqlite", "dsn": "host=db"},
+             "config: store.dsn: only the postgresql driver takes a dsn"),
+            ({"driver": "oracle"},
+             'config: store.driver: unknown driver "oracle" (this build has "sqlite" and '
+             '"postgresql")'),
         ]
         data = os.path.join(self.tmp, "var")
-        for driver, want in cases:
-            path = self.write_config({"listen": "127.0.0.1:0", "store": {"driver": driver}})
+        for store, want in cases:
+            path = self.write_config({"listen": "127.0.0.1:0", "store": store})
             for words in (["serve"], ["client", "list"], ["check"]):
                 code, _, err = run_cli(words + ["--config", path, "--data", data])
                 self.assertEqual(code, 1, (words, err))
                 self.assertIn(want, err, words)
                 self.assertFalse(os.path.exists(os.path.join(data, "dtr.sqlite")), words)
+
+    def test_unreachable_postgresql_is_refused_without_its_password(self):
+        """A database that cannot be reached stops the start with libpq's
+        reason; the password in the dsn is never printed."""
+        data = os.path.join(self.tmp, "var")
+        dsn = "host=127.0.0.1 port=1 dbname=dtr user=dtr password=hemmelig connect_timeout=5"
+        path = self.write_config({"listen": "127.0.0.1:0",
+                                  "store": {"driver": "postgresql", "dsn": dsn}})
+        for words in (["serve"], ["client", "list"], ["check"]):
+            code, _, err = run_cli(words + ["--config", path, "--data", data])
+            self.assertEqual(code, 1, (words, err))
+            self.assertIn("postgresql", err, words)
+            self.assertNotIn("hemmelig", err, words)
+            self.assertFalse(os.path.exists(os.path.join(data, "dtr.sqlite")), words)
 
     def test_syntax_error(self):
         path = self.write_config('{"listen": "127.0.0.1:0",\n "plugins": [}\n')

@@ -10,6 +10,8 @@ import json
 import os
 import shutil
 import sqlite3
+import store_sql
+import subprocess
 import sys
 import tempfile
 import threading
@@ -54,9 +56,7 @@ class ClientCliCase(unittest.TestCase):
         return json.loads(out)
 
     def db(self):
-        con = sqlite3.connect(os.path.join(self.data, "dtr.sqlite"), timeout=30)
-        con.row_factory = sqlite3.Row
-        return con
+        return store_sql.connect(self.data)
 
 
 class TestClientCommands(ClientCliCase):
@@ -180,6 +180,22 @@ class TestClientCommands(ClientCliCase):
         release = threading.Event()
 
         def hold_lock():
+            if store_sql.on_postgresql():
+                # the write lock every writer takes there (sql_begin_write)
+                p = subprocess.Popen(["psql", store_sql.pg_dsn(self.data), "-X", "-q", "-A",
+                                      "-t"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True)
+                p.stdin.write("BEGIN;\nSELECT pg_advisory_xact_lock(7107698);\n"
+                              "SELECT 'locked';\n")
+                p.stdin.flush()
+                while p.stdout.readline().strip() != "locked":
+                    pass
+                locked.set()
+                release.wait(30)
+                p.stdin.write("COMMIT;\n")
+                p.stdin.close()
+                p.wait(30)
+                return
             con = sqlite3.connect(os.path.join(self.data, "dtr.sqlite"), timeout=30,
                                   isolation_level=None)
             con.execute("BEGIN IMMEDIATE")

@@ -310,14 +310,14 @@ static void test_audit_verify(void **state)
     RUN_VERIFY(f, f->dir, &r, "verify");
     assert_int_equal(r.code, 0);
     audit_writer w;
-    audit_writer_init(&w, f->db);
+    audit_writer_init(&w, f->sdb->db); /* the CLI's connection, as a plugin's writer would */
     audit_entry forged = {.tidspunkt = "2026-12-07T10:00:00Z",
                           .actor = "c_00000000deadbeef",
                           .operation = "oprettet",
                           .level = "daginstitution",
                           .nummer = "G00001",
                           .after = "{}"};
-    assert_int_equal(audit_writer_append(&w, f->key, &forged, NULL), SQLITE_OK);
+    assert_int_equal(audit_writer_append(&w, f->key, &forged, NULL), SQL_OK);
     audit_writer_close(&w);
     RUN_VERIFY(f, f->dir, &r, "verify");
     assert_int_equal(r.code, 1);

@@ -298,12 +298,12 @@ static void test_management_is_audited_and_the_chain_holds(void **state)
                                      "json_extract(after, '$.revoked') IS NOT NULL"),
                      1);
     audit_report r;
-    assert_int_equal(audit_verify(f->db, f->key, &r), 0);
+    assert_int_equal(audit_verify(f->sdb->db, f->key, &r), 0);
     assert_int_equal(r.entries, 5);
 
     /* a client change someone slipped past the chain is caught */
     afix_exec(f->db, "UPDATE audit SET actor = 'cli:mallory' WHERE id = 3");
-    assert_int_equal(audit_verify(f->db, f->key, &r), 1);
+    assert_int_equal(audit_verify(f->sdb->db, f->key, &r), 1);
     assert_int_equal(r.first_bad_id, 3);
     json_decref(a);
 }

@@ -19,6 +19,8 @@
 #include <cmocka.h>
 #include <sodium.h>
 
+#include <sqlite3.h> /* the tests look at the tables as they are stored */
+
 #include "auth/auth.h"
 #include "store/store_int.h"
 

@@ -155,9 +155,9 @@ static void test_top_level_type_errors(void **state)
     refused("{\"listen\": \"a:1\", \"nonsense\": 1}", "config: nonsense: unknown key");
 }
 
-/* "store": {"driver"}: sqlite is taken; any other name, postgresql
- * included (this build has no such driver), is refused at start with the
- * key in the message. */
+/* "store": {"driver", "dsn"}: sqlite without a dsn, postgresql with one;
+ * another name, a postgresql without its dsn and a sqlite with one are
+ * refused at start with the key in the message. */
 static void test_store_driver(void **state)
 {
     (void)state;
@@ -165,19 +165,32 @@ static void test_store_driver(void **state)
     cfg_config *cfg = parse("{\"store\": {\"driver\": \"sqlite\"}}", err, sizeof err);
     if (!cfg) fail_msg("refused: %s", err);
     assert_string_equal(cfg->store_driver, "sqlite");
+    assert_null(cfg->store_dsn);
     cfg_free(cfg);
     cfg = parse("{\"store\": {}}", err, sizeof err);
     assert_non_null(cfg);
     assert_string_equal(cfg->store_driver, "sqlite");
     cfg_free(cfg);
+    cfg = parse("{\"store\": {\"driver\": \"postgresql\", \"dsn\": \"host=db dbname=dtr\"}}", err,
+                sizeof err);
+    if (!cfg) fail_msg("refused: %s", err);
+    assert_string_equal(cfg->store_driver, "postgresql");
+    assert_string_equal(cfg->store_dsn, "host=db dbname=dtr");
+    cfg_free(cfg);
     refused("{\"store\": {\"driver\": \"postgresql\"}}",
-            "config: store.driver: \"postgresql\" is not available: this build has only the "
-            "\"sqlite\" driver");
+            "config: store.dsn: required by the postgresql driver (a libpq connection string)");
+    refused("{\"store\": {\"dsn\": \"host=db\"}}",
+            "config: store.dsn: only the postgresql driver takes a dsn");
+    refused("{\"store\": {\"driver\": \"postgresql\", \"dsn\": \"\"}}",
+            "config: store.dsn: must not be empty");
+    refused("{\"store\": {\"driver\": \"postgresql\", \"dsn\": 5}}",
+            "config: store.dsn: expected a string");
     refused("{\"store\": {\"driver\": \"mysql\"}}",
-            "config: store.driver: unknown driver \"mysql\" (this build has only \"sqlite\")");
+            "config: store.driver: unknown driver \"mysql\" (this build has \"sqlite\" and "
+            "\"postgresql\")");
     refused("{\"store\": {\"driver\": 1}}", "config: store.driver: expected a string");
     refused("{\"store\": {\"driver\": \"\"}}", "config: store.driver: must not be empty");
-    refused("{\"store\": {\"dsn\": \"x\"}}", "config: store.dsn: unknown key");
+    refused("{\"store\": {\"host\": \"x\"}}", "config: store.host: unknown key");
     refused("{\"store\": \"sqlite\"}", "config: store: expected an object");
 }
 

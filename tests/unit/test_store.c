@@ -56,11 +56,13 @@ static void test_newer_schema_is_refused(void **state)
     fix_open(f);
 }
 
-/* A driver this build does not have is refused before anything is made:
- * no database appears in a fresh directory. The location is named once. */
+/* A driver this build does not have, or one that is not the process's
+ * (store_configure), is refused before anything is made: no database
+ * appears in a fresh directory. The location is named once. */
 static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
 {
     (void)state;
+    fix_sqlite_only(); /* the process's driver is sqlite here */
     char dir[] = "/tmp/test_store_driver_XXXXXX", path[128], err[256] = "";
     assert_non_null(mkdtemp(dir));
     assert_int_equal(store_location(dir, path, sizeof path), 0);
@@ -69,7 +71,7 @@ static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
     assert_string_equal(path, want);
     assert_int_equal(store_location(dir, path, 8), -1);
     uint8_t key[AUDIT_KEY_BYTES] = {1};
-    const char *names[] = {"postgresql", "sqlite3", ""};
+    const char *names[] = {"postgresql", "mysql", "sqlite3", ""};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         store *s = NULL;
         store_options opt = {
@@ -94,8 +96,10 @@ static void test_unknown_driver_is_refused_and_makes_nothing(void **state)
 static void test_failed_migration_leaves_the_earlier_ones(void **state)
 {
     (void)state;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
+    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = ":memory:"};
+    char why[256] = "";
+    sql_conn *db = sql_open(&t, false, 0, why, sizeof why);
+    assert_non_null(db);
     const store_migration list[] = {
         {1, "CREATE TABLE a (x);"},
         {2, "CREATE TABLE b (x); INSERT INTO nonexistent VALUES (1);"},
@@ -106,8 +110,8 @@ static void test_failed_migration_leaves_the_earlier_ones(void **state)
     assert_non_null(strstr(err, "migration 2"));
     assert_int_equal(store_schema_version(db), 1);
     /* b was created inside the failed migration's transaction: gone */
-    assert_int_not_equal(sqlite3_exec(db, "SELECT * FROM b", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "SELECT * FROM a", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_not_equal(sql_exec(db, "SELECT * FROM b"), SQL_OK);
+    assert_int_equal(sql_exec(db, "SELECT * FROM a"), SQL_OK);
     /* fixed migration 2: runs 2 and 3 */
     const store_migration fixed[] = {
         {1, "CREATE TABLE a (x);"},
@@ -116,7 +120,7 @@ static void test_failed_migration_leaves_the_earlier_ones(void **state)
     };
     assert_int_equal(store_migrate_list(db, fixed, 3, err, sizeof err), 0);
     assert_int_equal(store_schema_version(db), 3);
-    sqlite3_close(db);
+    sql_close(db);
 }
 
 /* ---- the allocator ----------------------------------------------------------- */
@@ -349,18 +353,15 @@ static void test_a_batch_that_cannot_commit_fails_whole(void **state)
                          .log = fix_quiet_log};
     assert_int_equal(store_open(&opt, &f->s, err, sizeof err), 0);
     f->r = store_reader_open(f->s, err, sizeof err);
-    sqlite3 *other = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    sql_conn *other = fix_sql_open(f, false);
+    assert_int_equal(sql_begin_write(other), SQL_OK);
     answer a = run_cmd(f, REG_OP_CREATE, REG_DAGINSTITUTION, NULL, di_body("Under lås", 101, 1, 1),
                        actor_support());
     assert_int_equal(a.status, 503);
     assert_true(answer_has_error(&a, "IKKE_KLAR"));
     answer_clear(&a);
-    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(other);
+    sql_exec(other, "ROLLBACK");
+    sql_close(other);
     store_stats st;
     store_get_stats(f->s, &st);
     assert_int_equal(st.failed_commits, 1);
@@ -462,6 +463,32 @@ static void test_commands_without_an_actor_are_refused(void **state)
     assert_int_equal(store_submit(f->s, &cmd, NULL, NULL), -1);
 }
 
+/* PostgreSQL: every connection of the store is cut (a server restart, a
+ * failover): the next command and the next read begin on new connections,
+ * and nothing written before is lost. SQLite has no connection to lose. */
+static void test_lost_connections_come_back(void **state)
+{
+    tfix *f = *state;
+    if (!f->pg_db[0]) skip();
+    char before[7], after[7];
+    create_ok(f, REG_DAGINSTITUTION, di_body("Før bruddet", 101, 1, 1), before);
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "SELECT count(pg_terminate_backend(pid, 10000)) FROM pg_stat_activity "
+             "WHERE datname = '%s' AND pid <> pg_backend_pid()",
+             f->pg_db);
+    fix_pg_admin(sql);
+    create_ok(f, REG_DAGINSTITUTION, di_body("Efter bruddet", 101, 1, 1), after);
+    reg_level level;
+    json_t *rec = NULL;
+    assert_int_equal(store_get(f->r, before, NULL, 0, &level, &rec), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "navn")), "Før bruddet");
+    json_decref(rec);
+    assert_int_equal(store_get(f->r, after, NULL, 0, &level, &rec), 0);
+    json_decref(rec);
+    assert_int_equal(count_rows(f, "SELECT count(*) FROM haendelse"), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -483,6 +510,7 @@ int main(void)
         T(test_dry_run_answers_but_keeps_nothing),
         T(test_no_record_answers_without_reading_back),
         T(test_commands_without_an_actor_are_refused),
+        T(test_lost_connections_come_back),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

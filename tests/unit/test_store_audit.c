@@ -22,10 +22,21 @@
 
 static const uint8_t test_key[AUDIT_KEY_BYTES] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
 
+/* A read-write connection of the statement layer (sql.h) on the SQLite
+ * file at path, waiting busy_ms for another's lock. */
+static sql_conn *open_conn(const char *path, int busy_ms)
+{
+    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = path};
+    char err[256];
+    sql_conn *c = sql_open(&t, false, busy_ms, err, sizeof err);
+    if (!c) fprintf(stderr, "%s: %s\n", path, err);
+    return c;
+}
+
 typedef struct fixture {
     char dir[64];
     char path[128];
-    sqlite3 *db;
+    sql_conn *db;
 } fixture;
 
 static int setup(void **state)
@@ -34,10 +45,10 @@ static int setup(void **state)
     strcpy(f->dir, "/tmp/test_audit_XXXXXX");
     assert_non_null(mkdtemp(f->dir));
     snprintf(f->path, sizeof f->path, "%s/a.sqlite", f->dir);
-    assert_int_equal(sqlite3_open(f->path, &f->db), SQLITE_OK);
-    sqlite3_busy_timeout(f->db, 10000);
-    assert_int_equal(sqlite3_exec(f->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(f->db, audit_schema_sql(), NULL, NULL, NULL), SQLITE_OK);
+    f->db = open_conn(f->path, 10000);
+    assert_non_null(f->db);
+    assert_int_equal(sql_exec(f->db, "PRAGMA journal_mode=WAL"), SQL_OK);
+    assert_int_equal(sql_exec(f->db, audit_schema_sql()), SQL_OK);
     *state = f;
     return 0;
 }
@@ -45,7 +56,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
-    sqlite3_close(f->db);
+    sql_close(f->db);
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     assert_int_equal(system(cmd), 0);
@@ -53,7 +64,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static void append_n(sqlite3 *db, int n, const char *actor)
+static void append_n(sql_conn *db, int n, const char *actor)
 {
     for (int i = 0; i < n; i++) {
         char nummer[16], after[64]; /* room for any int: -O0 cannot bound i */
@@ -66,12 +77,12 @@ static void append_n(sqlite3 *db, int n, const char *actor)
                          .nummer = nummer,
                          .after = after};
         int64_t id = 0;
-        assert_int_equal(audit_append(db, test_key, &e, &id), SQLITE_OK);
+        assert_int_equal(audit_append(db, test_key, &e, &id), SQL_OK);
         assert_true(id > 0);
     }
 }
 
-static int verify(sqlite3 *db, audit_report *r)
+static int verify(sql_conn *db, audit_report *r)
 {
     return audit_verify(db, test_key, r);
 }
@@ -89,12 +100,12 @@ static void test_chain_holds_and_ids_count_up(void **state)
     fixture *f = *state;
     append_n(f->db, 10, "k101");
     /* inside a caller's transaction too */
-    assert_int_equal(sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_exec(f->db, "BEGIN IMMEDIATE"), SQL_OK);
     audit_entry e = {.actor = "admin", .operation = "client.add", .after = "{\"id\":\"c1\"}"};
     int64_t id = 0;
-    assert_int_equal(audit_append(f->db, test_key, &e, &id), SQLITE_OK);
+    assert_int_equal(audit_append(f->db, test_key, &e, &id), SQL_OK);
     assert_int_equal(id, 11);
-    assert_int_equal(sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_exec(f->db, "COMMIT"), SQL_OK);
     audit_report r;
     assert_int_equal(verify(f->db, &r), 0);
     assert_int_equal(r.entries, 11);
@@ -105,9 +116,9 @@ static void test_rolled_back_append_leaves_no_trace(void **state)
 {
     fixture *f = *state;
     append_n(f->db, 3, "k101");
-    assert_int_equal(sqlite3_exec(f->db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_exec(f->db, "BEGIN IMMEDIATE"), SQL_OK);
     append_n(f->db, 2, "k101");
-    assert_int_equal(sqlite3_exec(f->db, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_exec(f->db, "ROLLBACK"), SQL_OK);
     append_n(f->db, 1, "k101");
     audit_report r;
     assert_int_equal(verify(f->db, &r), 0);
@@ -117,7 +128,7 @@ static void test_rolled_back_append_leaves_no_trace(void **state)
 static void tamper_and_expect(fixture *f, const char *sql, int64_t bad_id, const char *why)
 {
     append_n(f->db, 8, "k101");
-    assert_int_equal(sqlite3_exec(f->db, sql, NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(sql_exec(f->db, sql), SQL_OK);
     audit_report r;
     assert_int_equal(verify(f->db, &r), 1);
     assert_int_equal(r.first_bad_id, bad_id);
@@ -185,8 +196,8 @@ static void test_missing_fields_are_refused(void **state)
     fixture *f = *state;
     audit_entry no_actor = {.operation = "x"};
     audit_entry no_op = {.actor = "x"};
-    assert_int_equal(audit_append(f->db, test_key, &no_actor, NULL), SQLITE_MISUSE);
-    assert_int_equal(audit_append(f->db, test_key, &no_op, NULL), SQLITE_MISUSE);
+    assert_int_equal(audit_append(f->db, test_key, &no_actor, NULL), SQL_MISUSE);
+    assert_int_equal(audit_append(f->db, test_key, &no_op, NULL), SQL_MISUSE);
 }
 
 static void test_hash_depends_on_every_field(void **state)
@@ -236,15 +247,14 @@ typedef struct writer_arg {
 static void *appender_main(void *p)
 {
     writer_arg *a = p;
-    sqlite3 *db = NULL;
-    if (sqlite3_open(a->path, &db) != SQLITE_OK) return (void *)1;
-    sqlite3_busy_timeout(db, 20000);
+    sql_conn *db = open_conn(a->path, 20000);
+    if (!db) return (void *)1;
     intptr_t fails = 0;
     for (int i = 0; i < a->n; i++) {
         audit_entry e = {.actor = a->actor, .operation = "x"};
-        if (audit_append(db, test_key, &e, NULL) != SQLITE_OK) fails++;
+        if (audit_append(db, test_key, &e, NULL) != SQL_OK) fails++;
     }
-    sqlite3_close(db);
+    sql_close(db);
     return (void *)fails;
 }
 

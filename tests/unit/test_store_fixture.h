@@ -18,9 +18,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <sqlite3.h> /* the tests look at the file as it is stored */
+#include <sqlite3.h> /* some tests look at the file as it is stored */
 
+#include "store/sql.h"
 #include "store/store.h"
+#include "store/store_db.h"
 
 typedef struct tfix {
     char dir[64];
@@ -31,7 +33,52 @@ typedef struct tfix {
     bool no_group_commit;
     bool build_deferred_indexes;
     const char *vfs;
+    char pg_db[48];   /* the postgresql pass: this fixture's database, else "" */
+    char pg_dsn[512]; /* and its DSN */
 } tfix;
+
+/* Whether this run is the store tests' postgresql pass: tests/CMakeLists.txt
+ * registers those programs a second time (unit-pg/...) with
+ * DTR_TEST_STORE=postgresql and the cluster scripts/test started. */
+static inline bool fix_on_pg(void)
+{
+    const char *which = getenv("DTR_TEST_STORE");
+    return which && strcmp(which, "postgresql") == 0;
+}
+
+/* For a test that looks inside dtr.sqlite or drives SQLite's own hooks (a
+ * VFS, the WAL): skipped in the postgresql pass. */
+static inline void fix_sqlite_only(void)
+{
+    if (fix_on_pg()) skip();
+}
+
+/* Runs one statement on the cluster's maintenance database. */
+static inline void fix_pg_admin(const char *sql)
+{
+    char err[256];
+    sql_target t = {.dialect = SQL_DIALECT_POSTGRESQL, .dsn = getenv("DTR_TEST_PG_DSN")};
+    if (!t.dsn) fail_msg("DTR_TEST_STORE=postgresql needs DTR_TEST_PG_DSN");
+    sql_conn *c = sql_open(&t, false, 10000, err, sizeof err);
+    if (!c) fail_msg("postgresql: %s", err);
+    if (sql_exec(c, sql) != SQL_OK) fail_msg("%s: %s", sql, sql_errmsg(c));
+    sql_close(c);
+}
+
+/* The postgresql pass: a fresh database for this fixture, made the store
+ * of the process (as a data directory is a fresh dtr.sqlite). */
+static inline void fix_choose_store(tfix *f)
+{
+    if (!fix_on_pg()) return;
+    static unsigned n;
+    snprintf(f->pg_db, sizeof f->pg_db, "u_%ld_%u", (long)getpid(), n++);
+    char sql[128], err[256];
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", f->pg_db);
+    fix_pg_admin(sql);
+    /* a keyword given twice: libpq takes the last */
+    snprintf(f->pg_dsn, sizeof f->pg_dsn, "%s dbname=%s", getenv("DTR_TEST_PG_DSN"), f->pg_db);
+    if (store_configure("postgresql", f->pg_dsn, err, sizeof err) != 0) fail_msg("%s", err);
+}
 
 /* ms of noon UTC on a YYYY-MM-DD day. */
 static inline int64_t day_ms(const char *day)
@@ -93,6 +140,7 @@ static inline tfix *fix_new(const char *name)
     for (int i = 0; i < AUDIT_KEY_BYTES; i++)
         f->key[i] = (uint8_t)(i * 7 + 1);
     f->now_ms = day_ms("2026-03-10");
+    fix_choose_store(f);
     return f;
 }
 
@@ -102,6 +150,12 @@ static inline void fix_free(tfix *f)
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf %s", f->dir);
     if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", f->dir);
+    if (f->pg_db[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", f->pg_db);
+        fix_pg_admin(sql);
+        store_configure_reset();
+    }
     free(f);
 }
 
@@ -227,21 +281,30 @@ static inline void create_ok(tfix *f, reg_level level, json_t *body, char out[7]
     answer_clear(&a);
 }
 
+/* A connection of the test's own to the fixture's database (the file, or
+ * the postgresql pass's database): what the tests look at as it is stored. */
+static inline sql_conn *fix_sql_open(tfix *f, bool readonly)
+{
+    char path[128], err[256];
+    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
+    sql_target t = {.dialect = SQL_DIALECT_SQLITE, .path = path, .side = true};
+    if (f->pg_db[0]) t = (sql_target){.dialect = SQL_DIALECT_POSTGRESQL, .dsn = f->pg_dsn};
+    sql_conn *c = sql_open(&t, readonly, 5000, err, sizeof err);
+    if (!c) fail_msg("open %s: %s", f->pg_db[0] ? f->pg_db : path, err);
+    return c;
+}
+
 static inline int64_t count_rows(tfix *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK)
-        fail_msg("open %s", path);
-    sqlite3_stmt *st = NULL;
+    sql_conn *db = fix_sql_open(f, true);
+    sql_stmt *st = NULL;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
+    if (sql_prepare(db, sql, false, &st) == SQL_OK && sql_step(st) == SQL_ROW)
+        n = sql_column_int64(st, 0);
     else
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+        fail_msg("%s: %s", sql, sql_errmsg(db));
+    sql_finalize(st);
+    sql_close(db);
     return n;
 }
 
@@ -259,14 +322,9 @@ static inline size_t list_count(tfix *f, store_query q)
 
 static inline void exec_sql(tfix *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    if (sqlite3_open(path, &db) != SQLITE_OK) fail_msg("open %s", path);
-    sqlite3_busy_timeout(db, 5000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) fail_msg("%s: %s", sql, msg);
-    sqlite3_close(db);
+    sql_conn *db = fix_sql_open(f, false);
+    if (sql_exec(db, sql) != SQL_OK) fail_msg("%s: %s", sql, sql_errmsg(db));
+    sql_close(db);
 }
 
 #endif /* TEST_STORE_FIXTURE_H */

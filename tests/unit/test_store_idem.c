@@ -55,12 +55,9 @@ static int idem_get(tfix *f, const char *client, const char *key, const char *te
 /* Runs one statement on a connection of its own (as another process would). */
 static void exec_other(tfix *f, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char path[128];
-    snprintf(path, sizeof path, "%s/dtr.sqlite", f->dir);
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    sql_conn *db = fix_sql_open(f, false);
+    assert_int_equal(sql_exec(db, sql), SQL_OK);
+    sql_close(db);
 }
 
 static const char body_a[] =

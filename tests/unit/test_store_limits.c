@@ -135,6 +135,7 @@ static int64_t wal_bytes(tfix *f)
 static void test_wal_bound_ends_snapshots(void **state)
 {
     tfix *f = *state;
+    fix_sqlite_only(); /* SQLite's WAL */
     store_limits l = unbounded();
     l.wal_max_bytes = 64 * 4096;
     store_set_limits(f->s, &l);

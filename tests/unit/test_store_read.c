@@ -517,12 +517,21 @@ static void test_navn_index(void **state)
     assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "æble"}), 0);
     assert_int_equal(list_count(f, (store_query){.level = REG_DAGINSTITUTION, .navn = "PÆRE"}), 1);
     /* the index holds every current name */
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
-                                   "'\"pærehaven\"'"),
-                     1);
-    assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
-                                   "'\"æblehaven\"'"),
-                     0);
+    if (f->pg_db[0]) { /* pg_trgm: a GIN index over record.navn_fold, kept by PostgreSQL */
+        assert_int_equal(count_rows(f, "SELECT count(*) FROM record WHERE navn_fold LIKE "
+                                       "'%pærehaven%'"),
+                         1);
+        assert_int_equal(count_rows(f, "SELECT count(*) FROM record WHERE navn_fold LIKE "
+                                       "'%æblehaven%'"),
+                         0);
+    } else {
+        assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
+                                       "'\"pærehaven\"'"),
+                         1);
+        assert_int_equal(count_rows(f, "SELECT count(*) FROM record_navn WHERE record_navn MATCH "
+                                       "'\"æblehaven\"'"),
+                         0);
+    }
     store_navn_scan_budget = 50;
 }
 
