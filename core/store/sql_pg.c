@@ -128,12 +128,12 @@ static int run_simple(pg_conn *c, const char *sql)
  * A lost connection (the server restarted, a failover, a network cut).
  * When no transaction was open, the next statement reconnects first and
  * runs as if nothing happened (statements prepare again). When one was
- * open, its work is gone with the connection, and
- * running the caller's next statement on a new connection would commit it
- * on its own, outside the transaction the caller believes it is in: so
- * every statement fails with SQL_IOERR until the caller ends the
- * transaction with ROLLBACK (which then succeeds: there is nothing left to
- * roll back). The writer answers that batch 503, as for any failed commit.
+ * open, its work is gone with the connection, and running the caller's
+ * next statement on a new connection would commit it on its own, outside
+ * the transaction the caller believes it is in: so every statement fails
+ * with SQL_IOERR until the caller ends the transaction with ROLLBACK (which
+ * then succeeds: there is nothing left to roll back). The writer answers
+ * that batch 503, as for any failed commit.
  */
 static bool usable(pg_conn *c, const char *exec_sql)
 {
