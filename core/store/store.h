@@ -35,8 +35,8 @@
  * read of a daginstitution "anvisningsenheder" (each with
  * "alternativeAdresser").
  *
- * The database (store_location names it: for the sqlite driver
- * <data_dir>/dtr.sqlite) also holds the tables of other modules: clients
+ * The database (store_configure chooses it: for the sqlite driver
+ * <data_dir>/dtr.sqlite, for postgresql the DSN's) also holds the tables of other modules: clients
  * and their generation counter (auth.h), the web UI's people (person.h) and
  * the audit chain (audit.h). Those modules reach them only through the
  * store's side connections and their named operations (store_db.h); no
@@ -75,9 +75,9 @@ typedef void (*store_log_fn)(void *udata, int level, const char *msg);
 typedef int64_t (*store_clock_fn)(void *udata);
 
 typedef struct store_options {
-    const char *data_dir; /* required: the database is store_location(data_dir) */
-    const char *driver;   /* "sqlite" (NULL: the same); any other name is refused by
-                             store_open (store_driver_check) */
+    const char *data_dir; /* required: the instance's directory (with sqlite, its database) */
+    const char *driver;   /* NULL, or the driver store_configure chose ("sqlite" by default);
+                             another name is refused by store_open */
     const uint8_t
         *audit_key;       /* required: AUDIT_KEY_BYTES bytes (audit_load_or_create_key); copied */
     uv_loop_t *loop;      /* the loop results are delivered on; NULL: the store runs a

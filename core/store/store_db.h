@@ -13,9 +13,10 @@
  * so they wait for its write lock (busy_timeout_ms) and extend the same
  * audit chain under it.
  *
- * Where the database is: store_location, the one place that names it.
- * Which driver runs it: store_driver_check (only "sqlite" in this build;
- * docs/decisions.md, "One store interface").
+ * Which database: the one store_configure chose for the process ("sqlite",
+ * the file store_location names in the data directory, or "postgresql",
+ * the DSN's); store_driver_check is the list of drivers (docs/decisions.md,
+ * "PostgreSQL behind the statement layer").
  *
  * Return values: 0 done; STORE_DB_NOT_FOUND (the row is not there) or
  * STORE_DB_EXISTS (a row with that key is there already) where a function

@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.environ.get("DTR_SOURCE_DIR", os.path.join(
@@ -61,7 +60,7 @@ class TwoInstancesTest(unittest.TestCase):
 
     def test_writes_on_both_survive_kills(self):
         acked = []
-        lock = threading.Lock()
+        progress = threading.Condition()  # notified on each acknowledgement and error
         b_alive = threading.Event()
         b_alive.set()
 
@@ -71,7 +70,9 @@ class TwoInstancesTest(unittest.TestCase):
             try:
                 write(i)
             except Exception as e:  # reported by the test thread
-                errors.append(e)
+                with progress:
+                    errors.append(e)
+                    progress.notify_all()
                 raise
 
         def write(i):
@@ -89,8 +90,9 @@ class TwoInstancesTest(unittest.TestCase):
                 except (OSError, ConnectionError):
                     continue  # killed under this request: not acknowledged
                 if st == 201:
-                    with lock:
+                    with progress:
                         acked.append((doc["nummer"], navn))
+                        progress.notify_all()
 
         threads = [threading.Thread(target=writer, args=(i,))
                    for i in range(2 * WRITERS_PER_INSTANCE)]
@@ -99,7 +101,9 @@ class TwoInstancesTest(unittest.TestCase):
         # kill b twice while the writers run, each time once creates went through
         for round_ in range(2):
             want = (round_ + 1) * CREATES_PER_WRITER
-            self.wait_for(lambda: len(acked) >= want or errors, "%d acknowledged creates" % want)
+            with progress:  # the event itself, with a deadline for failing
+                if not progress.wait_for(lambda: len(acked) >= want or errors, timeout=120):
+                    self.fail("timed out waiting for %d acknowledged creates" % want)
             b_alive.clear()
             self.b.signal(signal.SIGKILL)
             self.b.wait()
@@ -150,13 +154,6 @@ class TwoInstancesTest(unittest.TestCase):
         for srv in (self.a, self.b):
             self.assertEqual(srv.stop(), 0, srv.stderr())
             self.assertTrue(sanitizer_clean(srv.stderr()), srv.stderr())
-
-    def wait_for(self, predicate, what, timeout=120):
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() > deadline:
-                raise AssertionError("timed out waiting for " + what)
-            time.sleep(0.02)
 
 
 if __name__ == "__main__":
